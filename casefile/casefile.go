@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"holmes/blockdev"
 )
@@ -61,7 +62,16 @@ func (c *Case) Path(p string) string {
 	return filepath.Join(c.dir, p)
 }
 
-// Resolve opens a name the case file defines.
+// Resolve opens a name the case file defines: an array ("md1"), a logical
+// volume ("vg/lv"); a partition suffix ("vg/lv:p1") is handled by blockdev.
 func (c *Case) Resolve(name string) (blockdev.Device, error) {
-	return nil, fmt.Errorf("%s: not defined in the case file", name)
+	for i := range c.Arrays {
+		if c.Arrays[i].Name == name {
+			return c.openArray(&c.Arrays[i])
+		}
+	}
+	if vg, lv, ok := strings.Cut(name, "/"); ok {
+		return c.openLV(vg, lv)
+	}
+	return nil, fmt.Errorf("%s: not a file, and not an array or VG/LV in case file %s", name, c.Path(""))
 }

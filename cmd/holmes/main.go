@@ -52,7 +52,11 @@ func init() {
 	rootCmd.PersistentFlags().BoolVar(&jsonOutput, "json", false, "print one JSON document on stdout")
 	rootCmd.PersistentFlags().StringVar(&caseFile, "case", "", "case `FILE` defining arrays and volumes usable as DEV names")
 	rootCmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	rootCmd.AddCommand(mdCmd, lvmCmd, extCmd, smartCmd)
+	for _, group := range []*cobra.Command{mdCmd, lvmCmd, extCmd, smartCmd} {
+		group.Args = cobra.NoArgs
+		group.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+		rootCmd.AddCommand(group)
+	}
 }
 
 func main() {

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"io"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// holmes runs the command line in-process and returns stdout, stderr and the
+// exit status. Every argument that names an existing file (or the PATH part
+// of PATH:pN / PATH@RANGE) is hashed before and after: a command that changes
+// its input fails the test, so every CLI test proves "never write to evidence".
+func holmes(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	before := hashInputs(t, args)
+	resetFlags()
+	var out, errb bytes.Buffer
+	code = run(args, &out, &errb)
+	after := hashInputs(t, args)
+	for p, h := range before {
+		if after[p] != h {
+			t.Fatalf("holmes %s changed its input %s", strings.Join(args, " "), p)
+		}
+	}
+	return out.String(), errb.String(), code
+}
+
+// resetFlags puts every flag back to its default: cobra commands are
+// package-level and keep flag values between in-process runs.
+func resetFlags() {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, fs := range []*pflag.FlagSet{c.Flags(), c.PersistentFlags()} {
+			fs.VisitAll(func(f *pflag.Flag) {
+				if sv, ok := f.Value.(pflag.SliceValue); ok {
+					sv.Replace(nil)
+				} else {
+					f.Value.Set(f.DefValue)
+				}
+				f.Changed = false
+			})
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(rootCmd)
+}
+
+func hashInputs(t *testing.T, args []string) map[string][sha256.Size]byte {
+	t.Helper()
+	sums := map[string][sha256.Size]byte{}
+	for _, a := range args {
+		for _, p := range candidatePaths(a) {
+			st, err := os.Stat(p)
+			if err != nil || !st.Mode().IsRegular() {
+				continue
+			}
+			f, err := os.Open(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := sha256.New()
+			if _, err := io.Copy(h, f); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			var sum [sha256.Size]byte
+			copy(sum[:], h.Sum(nil))
+			sums[p] = sum
+		}
+	}
+	return sums
+}
+
+func candidatePaths(arg string) []string {
+	paths := []string{arg}
+	if i := strings.LastIndex(arg, "@"); i > 0 {
+		paths = append(paths, arg[:i])
+		arg = arg[:i]
+	}
+	if i := strings.LastIndex(arg, ":p"); i > 0 {
+		paths = append(paths, arg[:i])
+	}
+	return paths
+}
