@@ -1,0 +1,60 @@
+package smart
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+)
+
+// IsDevice says whether path names a device node (a block device such as
+// /dev/sda, or an NVMe character device such as /dev/nvme0) rather than a
+// saved report.
+func IsDevice(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode()&os.ModeDevice != 0
+}
+
+// QueryDevice runs "smartctl -j -x DEV" and parses its output. -x only
+// reads the drive's identity, logs and attributes: it starts no test and
+// changes no setting. smartctl's non-zero exit statuses are bit masks that
+// describe the drive, so they are read from the JSON, not treated as
+// failures of the run.
+func QueryDevice(dev string) (*Report, error) {
+	smartctl, err := exec.LookPath("smartctl")
+	if err != nil {
+		return nil, &ParseError{dev, errors.New("is a device and smartctl is not installed (save smartctl -x output and score the file)")}
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(smartctl, "-j", "-x", dev)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	runErr := cmd.Run()
+	var exitErr *exec.ExitError
+	if runErr != nil && !errors.As(runErr, &exitErr) {
+		return nil, &ParseError{dev, fmt.Errorf("running smartctl: %v", runErr)}
+	}
+	if stdout.Len() == 0 {
+		msg := strings.TrimSpace(stderr.String())
+		if msg == "" && runErr != nil {
+			msg = runErr.Error()
+		}
+		return nil, &ParseError{dev, fmt.Errorf("smartctl printed no report: %s", firstLine(msg))}
+	}
+	return Parse(dev, stdout.Bytes())
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// Load reads the report for one FILE argument: a saved smartctl report, or
+// for a device node, what smartctl says about it now.
+func Load(path string) (*Report, error) {
+	if IsDevice(path) {
+		return QueryDevice(path)
+	}
+	return ReadFile(path)
+}
