@@ -1,0 +1,89 @@
+package casefile
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// SetArray records array a in the case file at path (created if absent):
+// an array of the same name is replaced, everything else people wrote is
+// kept. Member paths are rewritten relative to the case file, as the format
+// wants, so the case directory can be moved as a whole.
+func SetArray(path string, a Array) error {
+	c := &Case{dir: filepath.Dir(path)}
+	if _, err := os.Stat(path); err == nil {
+		if c, err = Load(path); err != nil {
+			return err
+		}
+	}
+	for i, m := range a.Members {
+		if m != nil && *m != "" {
+			rel := c.relative(*m)
+			a.Members[i] = &rel
+		}
+	}
+	replaced := false
+	for i := range c.Arrays {
+		if c.Arrays[i].Name == a.Name {
+			c.Arrays[i], replaced = a, true
+		}
+	}
+	if !replaced {
+		c.Arrays = append(c.Arrays, a)
+	}
+	return c.write(path)
+}
+
+// relative rewrites the path part of a DEV (before any :pN or @range) relative
+// to the case file's directory; names that are not existing paths stay as they are.
+func (c *Case) relative(dev string) string {
+	path, suffix := dev, ""
+	if _, err := os.Stat(path); err != nil {
+		if i := strings.IndexAny(dev, ":@"); i > 0 {
+			path, suffix = dev[:i], dev[i:]
+		}
+		if _, err := os.Stat(path); err != nil {
+			return dev
+		}
+	}
+	abs, err1 := filepath.Abs(path)
+	dir, err2 := filepath.Abs(c.dir)
+	if err1 != nil || err2 != nil {
+		return dev
+	}
+	rel, err := filepath.Rel(dir, abs)
+	if err != nil {
+		return abs + suffix
+	}
+	return rel + suffix
+}
+
+// write replaces the file atomically: a half-written case file would lose
+// what a recovery had established.
+func (c *Case) write(path string) error {
+	data, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".case-*.json")
+	if err != nil {
+		return fmt.Errorf("case file: %w", err)
+	}
+	if _, err := tmp.Write(append(data, '\n')); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return fmt.Errorf("case file %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("case file %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("case file %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,237 @@
+package mdraid
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"holmes/blockdev"
+)
+
+// Array is an md array assembled in user space: a read-only
+// blockdev.Device over the data areas of its members, mapped the way the
+// kernel's md drivers map them. Missing members (nil) are tolerated as far as
+// the level's redundancy allows: mirrors read a surviving copy, raid4/5/6
+// reconstruct from parity.
+type Array struct {
+	geo     Geometry
+	areas   []blockdev.Device // data area of each member in role order; nil = missing
+	members []blockdev.Device // what was passed in, closed with the array
+	layout  layout
+	name    string
+}
+
+// place is where some array bytes live: a member (role) and an offset in its data area.
+type place struct {
+	member int
+	offset int64
+}
+
+// layout is a level's address mapping.
+type layout interface {
+	// size is the array's size in bytes.
+	size() int64
+	// locate returns the places holding the array bytes at off (several for
+	// mirrors: any one will do) and how many bytes from off stay contiguous there.
+	locate(off int64) (places []place, run int64)
+}
+
+// rebuilder is a layout that can recompute bytes of a lost member from the
+// others (raid4/5/6).
+type rebuilder interface {
+	rebuild(a *Array, p []byte, off int64, lost map[int]bool) error
+}
+
+// Open assembles members (role order, nil = missing) with geometry g. Each
+// member's data area starts at g.DataOffset; it is g.DataSize long, or runs to
+// the end of the member when DataSize is 0.
+func Open(g Geometry, members []blockdev.Device, name string) (*Array, error) {
+	areas := make([]blockdev.Device, len(members))
+	for i, m := range members {
+		if m == nil {
+			continue
+		}
+		size := g.DataSize
+		if size == 0 {
+			size = m.Size() - g.DataOffset
+		}
+		area, err := blockdev.Slice(m, g.DataOffset, size, m.Name())
+		if err != nil {
+			return nil, fmt.Errorf("%s: member %d: data area: %w", name, i, err)
+		}
+		areas[i] = area
+	}
+	a, err := openAreas(g, areas, name)
+	if err != nil {
+		return nil, err
+	}
+	a.members = members
+	return a, nil
+}
+
+// openAreas assembles members already cut to their data areas (superblocks
+// may give each member its own data offset).
+func openAreas(g Geometry, areas []blockdev.Device, name string) (*Array, error) {
+	g, err := g.Normalize()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(areas) != g.RaidDisks {
+		return nil, fmt.Errorf("%s: %d members given for %d raid disks", name, len(areas), g.RaidDisks)
+	}
+	missing := 0
+	for _, m := range areas {
+		if m == nil {
+			missing++
+		}
+	}
+	if missing == len(areas) {
+		return nil, fmt.Errorf("%s: every member is missing", name)
+	}
+	a := &Array{geo: g, areas: areas, name: name}
+	if g.DataSize == 0 {
+		a.geo.DataSize = a.smallestArea()
+	}
+	switch g.Level {
+	case "raid0":
+		a.layout, err = newRaid0(g, a.areaSizes(), g.Layout == raid0Alternate)
+	case "linear":
+		a.layout, err = newLinear(g, a.areaSizes())
+	case "raid1":
+		a.layout = raid1{n: g.RaidDisks, dev: a.geo.DataSize}
+	case "raid10":
+		a.layout, err = newRaid10(a.geo)
+	case "raid4", "raid5", "raid6":
+		a.layout, err = newParity(a.geo)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if missing > g.Redundancy() && g.Level != "raid10" {
+		return nil, fmt.Errorf("%s: %d of %d members missing; %s survives only %d", name, missing, g.RaidDisks, g.Level, g.Redundancy())
+	}
+	return a, nil
+}
+
+// smallestArea is the size of the smallest present data area.
+func (a *Array) smallestArea() int64 {
+	var min int64 = -1
+	for _, m := range a.areas {
+		if m != nil && (min < 0 || m.Size() < min) {
+			min = m.Size()
+		}
+	}
+	return min
+}
+
+// areaSizes gives each member's data size; a missing member is taken to be
+// as large as the geometry's DataSize (its own size is unknown).
+func (a *Array) areaSizes() []int64 {
+	sizes := make([]int64, len(a.areas))
+	for i, m := range a.areas {
+		if m != nil && a.geo.Level != "raid0" && a.geo.Level != "linear" {
+			sizes[i] = a.geo.DataSize
+		} else if m != nil {
+			sizes[i] = m.Size()
+		} else {
+			sizes[i] = a.geo.DataSize
+		}
+	}
+	return sizes
+}
+
+// Geometry is the resolved geometry (defaults filled in, DataSize known).
+func (a *Array) Geometry() Geometry { return a.geo }
+
+func (a *Array) Size() int64  { return a.layout.size() }
+func (a *Array) Name() string { return a.name }
+
+// Close closes the members the array was opened with.
+func (a *Array) Close() error {
+	var first error
+	for _, m := range a.members {
+		if m != nil {
+			if err := m.Close(); err != nil && first == nil {
+				first = err
+			}
+		}
+	}
+	return first
+}
+
+// ReadAt reads array bytes, from one copy on mirrors, reconstructing
+// through parity where a member is missing or fails.
+func (a *Array) ReadAt(p []byte, off int64) (int, error) {
+	size := a.Size()
+	if off < 0 {
+		return 0, fmt.Errorf("%s: negative offset %d", a.name, off)
+	}
+	if off >= size {
+		if len(p) == 0 {
+			return 0, nil
+		}
+		return 0, io.EOF
+	}
+	want := len(p)
+	if int64(want) > size-off {
+		p = p[:size-off]
+	}
+	done := 0
+	for done < len(p) {
+		pos := off + int64(done)
+		places, run := a.layout.locate(pos)
+		chunk := p[done:min(len(p), done+int(min(run, int64(len(p)-done))))]
+		if err := a.readPlaces(chunk, pos, places); err != nil {
+			return done, err
+		}
+		done += len(chunk)
+	}
+	if done < want {
+		return done, io.EOF
+	}
+	return done, nil
+}
+
+// readPlaces fills p from the first place that reads, else by rebuilding.
+func (a *Array) readPlaces(p []byte, off int64, places []place) error {
+	lost := map[int]bool{}
+	var lastErr error
+	for _, pl := range places {
+		m := a.areas[pl.member]
+		if m == nil {
+			lost[pl.member] = true
+			continue
+		}
+		if _, err := m.ReadAt(p, pl.offset); err != nil {
+			lost[pl.member] = true
+			lastErr = fmt.Errorf("member %d (%s) at %d: %w", pl.member, m.Name(), pl.offset, err)
+			continue
+		}
+		return nil
+	}
+	if r, ok := a.layout.(rebuilder); ok {
+		return r.rebuild(a, p, off, lost)
+	}
+	if lastErr != nil {
+		return fmt.Errorf("%s: offset %d: %w", a.name, off, lastErr)
+	}
+	return fmt.Errorf("%s: offset %d: %w", a.name, off, errMissing(places))
+}
+
+func errMissing(places []place) error {
+	roles := make([]int, len(places))
+	for i, pl := range places {
+		roles[i] = pl.member
+	}
+	return fmt.Errorf("every copy is on a missing member (roles %v)", roles)
+}
+
+// readMember reads from member i's data area, failing clearly if it is gone.
+func (a *Array) readMember(i int, p []byte, off int64) error {
+	m := a.areas[i]
+	if m == nil {
+		return errors.New("missing")
+	}
+	_, err := m.ReadAt(p, off)
+	return err
+}
