@@ -1,0 +1,163 @@
+package ext
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// DirEntry is one name in a directory.
+type DirEntry struct {
+	Name  string `json:"name"`
+	Inode uint32 `json:"inode"`
+	Type  uint8  `json:"-"` // dirent file type (0 when the filetype feature is off)
+}
+
+// maxDirBytes bounds how much of a directory is read: large_dir allows
+// 3-level htrees, far below this.
+const maxDirBytes = 1 << 31
+
+// ReadDir returns the entries of directory inode in, "." and ".." included,
+// in on-disk order. Damage inside a block skips the rest of that block and
+// is reported in the returned error after every readable entry.
+func (fs *FS) ReadDir(in *Inode) ([]DirEntry, error) {
+	if !in.IsDir() {
+		return nil, fmt.Errorf("ext: inode %d is not a directory", in.Num)
+	}
+	if in.Flags&flagInlineData != 0 {
+		return fs.readInlineDir(in)
+	}
+	r, err := fs.Reader(in)
+	if err != nil {
+		return nil, err
+	}
+	if r.Size() > maxDirBytes {
+		return nil, fmt.Errorf("ext: directory inode %d claims %d bytes", in.Num, r.Size())
+	}
+	var entries []DirEntry
+	var problems []string
+	block := make([]byte, fs.bs)
+	for off := int64(0); off < r.Size(); off += fs.bs {
+		n, err := r.ReadAt(block, off)
+		if err != nil && err != io.EOF {
+			return entries, err
+		}
+		if e := fs.parseDirBlock(block[:n], &entries); e != nil {
+			problems = append(problems, fmt.Sprintf("block %d: %v", off/fs.bs, e))
+		}
+	}
+	if len(problems) > 0 {
+		return entries, fmt.Errorf("ext: directory inode %d: %s", in.Num, strings.Join(problems, "; "))
+	}
+	return entries, nil
+}
+
+// parseDirBlock appends the live entries of one linear directory block.
+// htree interior blocks read as one empty entry, so a plain walk of every
+// block sees each name once.
+func (fs *FS) parseDirBlock(b []byte, out *[]DirEntry) error {
+	le := binary.LittleEndian
+	fileType := fs.SB.FeatureIncompat&incompatFiletype != 0
+	for off := 0; off < len(b); {
+		if off+8 > len(b) {
+			return fmt.Errorf("entry at byte %d truncated", off)
+		}
+		ino := le.Uint32(b[off:])
+		recLen := int(le.Uint16(b[off+4:]))
+		if recLen == 0 || recLen == 65535 {
+			recLen = 65536 // large blocks encode 64 KiB this way
+		}
+		nameLen := int(b[off+6])
+		typ := b[off+7]
+		if !fileType {
+			nameLen |= int(typ) << 8
+			typ = 0
+		}
+		if recLen < 8 || recLen%4 != 0 || off+recLen > len(b) || 8+nameLen > recLen {
+			return fmt.Errorf("bad entry at byte %d (rec_len %d, name_len %d)", off, recLen, nameLen)
+		}
+		if ino != 0 && nameLen > 0 {
+			if ino > fs.SB.InodesCount {
+				return fmt.Errorf("entry at byte %d names inode %d, beyond %d", off, ino, fs.SB.InodesCount)
+			}
+			*out = append(*out, DirEntry{Name: string(b[off+8 : off+8+nameLen]), Inode: ino, Type: typ})
+		}
+		off += recLen
+	}
+	return nil
+}
+
+// readInlineDir: the parent inode number in the first 4 bytes of i_block,
+// entries in the rest and in the system.data attribute.
+func (fs *FS) readInlineDir(in *Inode) ([]DirEntry, error) {
+	data, err := fs.inlineData(in)
+	if err != nil {
+		return nil, err
+	}
+	entries := []DirEntry{{Name: ".", Inode: in.Num, Type: 2}, {Name: "..", Inode: binary.LittleEndian.Uint32(data[0:]), Type: 2}}
+	if err := fs.parseDirBlock(data[4:60], &entries); err != nil {
+		return entries, fmt.Errorf("ext: inline directory inode %d: %w", in.Num, err)
+	}
+	if len(data) > 60 {
+		if err := fs.parseDirBlock(data[60:], &entries); err != nil {
+			return entries, fmt.Errorf("ext: inline directory inode %d: %w", in.Num, err)
+		}
+	}
+	return entries, nil
+}
+
+// lookup finds name in directory dir.
+func (fs *FS) lookup(dir *Inode, name string) (uint32, error) {
+	entries, err := fs.ReadDir(dir)
+	for _, e := range entries {
+		if e.Name == name {
+			return e.Inode, nil
+		}
+	}
+	if err != nil {
+		return 0, err
+	}
+	return 0, fmt.Errorf("not found")
+}
+
+// Lookup resolves a path to an inode. Paths are absolute ("/etc/fstab"),
+// or start at an inode number as find prints them ("#12/lvm/backup").
+// Symbolic links are not followed.
+func (fs *FS) Lookup(path string) (*Inode, error) {
+	ino := uint32(RootIno)
+	rest := path
+	if strings.HasPrefix(path, "#") {
+		head, tail, _ := strings.Cut(path[1:], "/")
+		n, err := strconv.ParseUint(head, 10, 32)
+		if err != nil || n == 0 {
+			return nil, fmt.Errorf("ext: %q: bad inode number after #", path)
+		}
+		ino, rest = uint32(n), tail
+	} else if !strings.HasPrefix(path, "/") && path != "" {
+		return nil, fmt.Errorf("ext: %q: paths start with / or #INODE", path)
+	}
+	cur, err := fs.Inode(ino)
+	if err != nil {
+		return nil, err
+	}
+	walked := path[:len(path)-len(rest)]
+	for _, name := range strings.Split(rest, "/") {
+		if name == "" || name == "." {
+			continue
+		}
+		if !cur.IsDir() {
+			return nil, fmt.Errorf("ext: %s: not a directory", strings.TrimSuffix(walked, "/"))
+		}
+		n, err := fs.lookup(cur, name)
+		walked = strings.TrimSuffix(walked, "/") + "/" + name
+		if err != nil {
+			return nil, fmt.Errorf("ext: %s: %w", walked, err)
+		}
+		if cur, err = fs.Inode(n); err != nil {
+			return nil, err
+		}
+	}
+	return cur, nil
+}

@@ -1,0 +1,320 @@
+package ext
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// Superblock choices for Options.Superblock besides a block number.
+const (
+	SuperblockAuto    int64 = -1 // check the primary, fall back to a backup (the default)
+	SuperblockPrimary int64 = 0  // the primary at byte 1024, whatever it says
+)
+
+// Options control how Open reads a filesystem.
+type Options struct {
+	// Superblock is SuperblockAuto, SuperblockPrimary, or the block number
+	// of a backup superblock as e2fsck -b takes it (the block size is the
+	// one that makes the copy's own group number agree with its place).
+	Superblock int64
+}
+
+// ParseSuperblockChoice turns "auto", "primary" or a block number into an
+// Options.Superblock value.
+func ParseSuperblockChoice(s string) (int64, error) {
+	switch s {
+	case "", "auto":
+		return SuperblockAuto, nil
+	case "primary":
+		return SuperblockPrimary, nil
+	}
+	n, err := strconv.ParseInt(s, 0, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("superblock %q: want auto, primary or a block number", s)
+	}
+	return n, nil
+}
+
+// FS is an open ext2/3/4 filesystem.
+type FS struct {
+	r      io.ReaderAt
+	size   int64 // bytes readable from r
+	SB     *Superblock
+	bs     int64
+	groups []groupDesc
+
+	// Choice says which superblock is in use and why, with every
+	// candidate auto considered.
+	Choice Choice
+	// GroupChecksumErrors counts group descriptors whose checksum fails.
+	GroupChecksumErrors int
+}
+
+// Choice explains the superblock selection.
+type Choice struct {
+	Used       int64       `json:"used_offset"`
+	Group      uint16      `json:"used_group"`
+	Why        string      `json:"why"`
+	Candidates []Candidate `json:"candidates"`
+}
+
+// Candidate is one superblock copy found and how it checked out.
+type Candidate struct {
+	Offset      int64  `json:"offset"`
+	Group       uint16 `json:"group"`
+	UUID        string `json:"uuid"`
+	BlockSize   int    `json:"block_size"`
+	Blocks      uint64 `json:"blocks"`
+	MkfsTime    string `json:"mkfs_time,omitempty"`
+	WriteTime   string `json:"write_time,omitempty"`
+	ChecksumOK  *bool  `json:"checksum_ok"`
+	GroupsOK    bool   `json:"group_descriptors_ok"`
+	RootInodeOK bool   `json:"root_inode_ok"`
+	RootDirOK   bool   `json:"root_directory_ok"`
+	Copies      int    `json:"copies"` // superblocks found with this UUID
+	Problem     string `json:"problem,omitempty"`
+
+	sb *Superblock
+	fs *FS
+}
+
+// groupDesc is one block group descriptor.
+type groupDesc struct {
+	blockBitmap, inodeBitmap, inodeTable uint64
+	flags                                uint16
+	itableUnused                         uint32
+	checksum                             uint16
+	checksumOK                           bool
+}
+
+const (
+	bgInodeUninit = 0x1
+	bgBlockUninit = 0x2
+	bgInodeZeroed = 0x4
+)
+
+// Open reads the filesystem on r (size bytes long) with the superblock
+// opts asks for.
+func Open(r io.ReaderAt, size int64, opts Options) (*FS, error) {
+	switch {
+	case opts.Superblock == SuperblockPrimary:
+		sb, err := ReadSuperblock(r, PrimaryOffset)
+		if err != nil {
+			return nil, err
+		}
+		fs, err := openWith(r, size, sb)
+		if err != nil {
+			return nil, err
+		}
+		fs.Choice = Choice{Used: sb.Offset, Why: "primary superblock requested"}
+		return fs, nil
+	case opts.Superblock > 0:
+		return openBackupBlock(r, size, opts.Superblock)
+	}
+	return openAuto(r, size)
+}
+
+// openBackupBlock opens with the superblock copy at block n, trying each
+// block size until the copy's group number agrees with where it sits.
+func openBackupBlock(r io.ReaderAt, size int64, n int64) (*FS, error) {
+	var lastErr error
+	for bs := int64(1024); bs <= 65536; bs *= 2 {
+		off := n * bs
+		if off+SuperblockSize > size || off/bs != n {
+			break
+		}
+		sb, err := ReadSuperblock(r, off)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		if int64(sb.BlockSize()) != bs || sb.FSOffset() != 0 {
+			lastErr = fmt.Errorf("ext: superblock at block %d (offset %d) says group %d, which belongs elsewhere", n, off, sb.BlockGroupNr)
+			continue
+		}
+		fs, err := openWith(r, size, sb)
+		if err != nil {
+			return nil, err
+		}
+		fs.Choice = Choice{Used: off, Group: sb.BlockGroupNr, Why: fmt.Sprintf("superblock at block %d requested", n)}
+		return fs, nil
+	}
+	if lastErr == nil {
+		lastErr = fmt.Errorf("ext: no superblock at block %d", n)
+	}
+	return nil, lastErr
+}
+
+// openWith builds an FS from a chosen superblock: it reads and checks the
+// group descriptor table the superblock's copy points to.
+func openWith(r io.ReaderAt, size int64, sb *Superblock) (*FS, error) {
+	fs := &FS{r: r, size: size, SB: sb, bs: int64(sb.BlockSize())}
+	if err := fs.readGroups(); err != nil {
+		return nil, err
+	}
+	return fs, nil
+}
+
+// Size is the number of bytes readable from the device the FS was opened on.
+func (fs *FS) DeviceSize() int64 { return fs.size }
+
+// BlockSize is the filesystem block size in bytes.
+func (fs *FS) BlockSize() int64 { return fs.bs }
+
+// readBlocks reads count blocks starting at block n, checking the range
+// against both the filesystem and the device.
+func (fs *FS) readBlocks(n, count uint64) ([]byte, error) {
+	if n >= fs.SB.BlocksCount || count > fs.SB.BlocksCount-n {
+		return nil, fmt.Errorf("block %d+%d beyond the filesystem's %d blocks", n, count, fs.SB.BlocksCount)
+	}
+	buf := make([]byte, int64(count)*fs.bs)
+	if err := fs.readAt(buf, int64(n)*fs.bs); err != nil {
+		return nil, err
+	}
+	return buf, nil
+}
+
+func (fs *FS) readAt(p []byte, off int64) error {
+	if off < 0 || off > fs.size || int64(len(p)) > fs.size-off {
+		return fmt.Errorf("bytes %d+%d beyond the end of the device (%d bytes)", off, len(p), fs.size)
+	}
+	if _, err := fs.r.ReadAt(p, off); err != nil && !(errors.Is(err, io.EOF) && len(p) == 0) {
+		return fmt.Errorf("read at %d: %w", off, err)
+	}
+	return nil
+}
+
+// descLocation returns the block holding descriptor block i of the table
+// (i counts descriptor-table blocks), preferring the copy next to the
+// superblock in use.
+func (fs *FS) descBlocks(i uint64) []uint64 {
+	sb := fs.SB
+	perBlock := uint64(fs.bs) / uint64(sb.GroupDescSize())
+	if sb.FeatureIncompat&incompatMetaBG == 0 || i < uint64(sb.FirstMetaBG) {
+		return []uint64{sb.groupStart(uint32(sb.BlockGroupNr)) + 1 + i}
+	}
+	// meta_bg: the descriptors of meta group i live in its first, second
+	// and last group, after the superblock copy if that group has one.
+	first := i * perBlock
+	var out []uint64
+	for _, g := range []uint64{first, first + 1, first + perBlock - 1} {
+		if g >= uint64(sb.GroupCount()) {
+			continue
+		}
+		b := sb.groupStart(uint32(g))
+		if sb.groupHasSuper(uint32(g)) {
+			b++
+		}
+		out = append(out, b)
+	}
+	if sb.BlockGroupNr != 0 && len(out) > 1 {
+		out[0], out[1] = out[1], out[0] // reading from a backup: the primary's group is suspect
+	}
+	return out
+}
+
+func (fs *FS) readGroups() error {
+	sb := fs.SB
+	n := uint64(sb.GroupCount())
+	ds := uint64(sb.GroupDescSize())
+	perBlock := uint64(fs.bs) / ds
+	nblocks := (n + perBlock - 1) / perBlock
+	if nblocks*uint64(fs.bs) > uint64(fs.size) {
+		return fmt.Errorf("ext: superblock at %d: %d group descriptors cannot fit the %d-byte device", sb.Offset, n, fs.size)
+	}
+	fs.groups = make([]groupDesc, 0, n)
+	for i := range nblocks {
+		var block []byte
+		var err error
+		for _, b := range fs.descBlocks(i) {
+			if block, err = fs.readBlocks(b, 1); err == nil {
+				break
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("ext: group descriptors (superblock at %d): %w", sb.Offset, err)
+		}
+		for j := uint64(0); j < perBlock && uint64(len(fs.groups)) < n; j++ {
+			g := fs.decodeGroup(uint32(len(fs.groups)), block[j*ds:(j+1)*ds])
+			if !g.checksumOK {
+				fs.GroupChecksumErrors++
+			}
+			fs.groups = append(fs.groups, g)
+		}
+	}
+	return nil
+}
+
+func (fs *FS) decodeGroup(g uint32, d []byte) groupDesc {
+	le := binary.LittleEndian
+	gd := groupDesc{
+		blockBitmap:  uint64(le.Uint32(d[0x0:])),
+		inodeBitmap:  uint64(le.Uint32(d[0x4:])),
+		inodeTable:   uint64(le.Uint32(d[0x8:])),
+		flags:        le.Uint16(d[0x12:]),
+		itableUnused: uint32(le.Uint16(d[0x1C:])),
+		checksum:     le.Uint16(d[0x1E:]),
+		checksumOK:   true,
+	}
+	if len(d) >= 64 {
+		gd.blockBitmap |= uint64(le.Uint32(d[0x20:])) << 32
+		gd.inodeBitmap |= uint64(le.Uint32(d[0x24:])) << 32
+		gd.inodeTable |= uint64(le.Uint32(d[0x28:])) << 32
+		gd.itableUnused |= uint32(le.Uint16(d[0x32:])) << 16
+	}
+	var num [4]byte
+	le.PutUint32(num[:], g)
+	switch {
+	case fs.SB.HasMetadataCsum():
+		c := crc32c(fs.SB.csumSeed(), num[:])
+		c = crc32c(c, d[:0x1E])
+		c = crc32c(c, []byte{0, 0})
+		c = crc32c(c, d[0x20:])
+		gd.checksumOK = uint16(c) == gd.checksum
+	case fs.SB.FeatureROCompat&roCompatGdtCsum != 0:
+		c := crc16(0xFFFF, fs.SB.UUID[:])
+		c = crc16(c, num[:])
+		c = crc16(c, d[:0x1E])
+		c = crc16(c, d[0x20:])
+		gd.checksumOK = c == gd.checksum
+	}
+	return gd
+}
+
+// checkGroups reports the first group descriptor that points outside the
+// filesystem, or nil when all are plausible.
+func (fs *FS) checkGroups() error {
+	itBlocks := (uint64(fs.SB.InodesPerGroup)*uint64(fs.SB.InodeSize) + uint64(fs.bs) - 1) / uint64(fs.bs)
+	for i, g := range fs.groups {
+		for _, b := range []uint64{g.blockBitmap, g.inodeBitmap, g.inodeTable} {
+			if b < uint64(fs.SB.FirstDataBlock) || b >= fs.SB.BlocksCount {
+				return fmt.Errorf("group %d descriptor points at block %d, outside %d blocks", i, b, fs.SB.BlocksCount)
+			}
+		}
+		if g.inodeTable+itBlocks > fs.SB.BlocksCount {
+			return fmt.Errorf("group %d inode table %d+%d runs past the end", i, g.inodeTable, itBlocks)
+		}
+	}
+	return nil
+}
+
+// Problems lists what is wrong with the metadata Open relied on, for info.
+func (fs *FS) Problems() []string {
+	var p []string
+	if fs.SB.Size() > fs.size {
+		p = append(p, fmt.Sprintf("filesystem is %d bytes but the device only %d: truncated", fs.SB.Size(), fs.size))
+	}
+	if fs.SB.ChecksumPresent && !fs.SB.ChecksumOK {
+		p = append(p, fmt.Sprintf("superblock at %d: bad checksum", fs.SB.Offset))
+	}
+	if fs.GroupChecksumErrors > 0 {
+		p = append(p, fmt.Sprintf("%d of %d group descriptors have bad checksums", fs.GroupChecksumErrors, len(fs.groups)))
+	}
+	if err := fs.checkGroups(); err != nil {
+		p = append(p, err.Error())
+	}
+	return p
+}
