@@ -284,7 +284,8 @@ func scsiSelfTests(data []byte) ([]SelfTest, error) {
 }
 
 // nvmeSelfTestOutcome maps the NVMe self-test result code (low nibble of
-// the status byte): 0 completed, 1-4 aborted, 5-7 failed segments... .
+// the status byte): 0 completed, 5 fatal error, 6-7 failed segments; the
+// rest are aborts.
 func nvmeSelfTestOutcome(v int) string {
 	switch v & 0xf {
 	case 0:

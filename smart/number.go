@@ -59,13 +59,16 @@ func rawFromText(s string) uint64 {
 			return v
 		}
 	}
+	n, _ := leadingNumber(s)
+	return n
+}
+
+// leadingNumber reads the decimal number a raw column starts with.
+func leadingNumber(s string) (uint64, bool) {
 	end := 0
 	for end < len(s) && s[end] >= '0' && s[end] <= '9' {
 		end++
 	}
 	v, err := strconv.ParseUint(s[:end], 10, 64)
-	if err != nil {
-		return 0
-	}
-	return v
+	return v, err == nil
 }

@@ -29,7 +29,7 @@ func Choose(a, b Result) Pair {
 			better, worse = b, a
 		}
 	default:
-		p.Why = fmt.Sprintf("equally sound: both %s with score %d", a.Health, a.Score)
+		p.Why = fmt.Sprintf("equally sound: both %s, score %d", a.Health, a.Score)
 		return p
 	}
 	trust := better.File

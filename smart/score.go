@@ -14,11 +14,9 @@ const (
 	Fail  = "fail"
 )
 
-// Severities of a single piece of evidence. Info lowers the score without
-// changing the health.
-const (
-	Info = "info"
-)
+// Info is the severity of evidence that lowers the score without changing
+// the health; Watch and Fail double as severities.
+const Info = "info"
 
 // Each health owns a band of scores, so that comparing scores never
 // contradicts comparing health.
@@ -30,7 +28,7 @@ const (
 	watchAFR          = 0.05 // ... and watch (the fleet baseline is ~2.5 %)
 	maxAFRPenalty     = 60
 	staleSelfTestHour = 168 // a self-test older than a week says little about today
-	ataLogHourWrap    = 65536
+	selfTestHourWrap  = 65536
 )
 
 // Result is the verdict on one drive.
@@ -217,10 +215,15 @@ func scoreAttributes(r *Report, add func(Reason)) (now, past bool) {
 // attributeCount decodes the count of a counter attribute. Command_Timeout
 // (188) on Seagate drives packs three 16-bit counters into the 48-bit raw
 // value (smartctl shows "0 0 2"); the low word is the total count. Other
-// counters sit in the low 32 bits: some vendors keep flags above them.
+// counters are the number smartctl's raw column starts with: its drive
+// database knows which vendors pack more words above the count
+// ("2111 (12437 0)").
 func attributeCount(a Attribute) uint64 {
-	if a.ID == 188 && a.Raw > 0xffff {
+	if a.ID == 188 {
 		return a.Raw & 0xffff
+	}
+	if n, ok := leadingNumber(a.RawString); ok {
+		return n
 	}
 	return a.Raw & 0xffffffff
 }
@@ -334,15 +337,15 @@ func scoreSelfTests(r *Report, add func(Reason)) {
 	}
 }
 
-// selfTestAge is how many power-on hours ago a test ran. ATA logs keep the
-// hour in 16 bits, so past 65535 hours it is compared modulo 65536.
+// selfTestAge is how many power-on hours ago a test ran. ATA and SCSI logs
+// keep the hour in 16 bits, so past 65535 hours it is compared modulo 65536.
 func selfTestAge(r *Report, t *SelfTest) (int64, bool) {
 	if r.PowerOnHours == Unknown || t.LifetimeHours == Unknown {
 		return 0, false
 	}
 	age := r.PowerOnHours - t.LifetimeHours
-	if r.Protocol == ATA && r.PowerOnHours >= ataLogHourWrap {
-		age = ((r.PowerOnHours-t.LifetimeHours)%ataLogHourWrap + ataLogHourWrap) % ataLogHourWrap
+	if r.Protocol != NVMe && r.PowerOnHours >= selfTestHourWrap {
+		age = ((r.PowerOnHours-t.LifetimeHours)%selfTestHourWrap + selfTestHourWrap) % selfTestHourWrap
 	}
 	return age, age >= 0
 }

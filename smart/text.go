@@ -272,8 +272,10 @@ func (p *textParser) keyValue(line string) error {
 		p.lacksSMART = p.lacksSMART || strings.HasPrefix(value, "Unavailable")
 	case "SMART overall-health self-assessment test result":
 		p.recognised = true
-		passed := value == "PASSED"
-		r.Passed = &passed
+		// PASSED or FAILED!; anything else (UNKNOWN!) decides nothing.
+		if passed, failed := value == "PASSED", strings.HasPrefix(value, "FAILED"); passed || failed {
+			r.Passed = &passed
+		}
 	case "SMART Health Status":
 		p.recognised = true
 		r.Protocol = SCSI
