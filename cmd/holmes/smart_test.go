@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -174,5 +175,21 @@ func TestSmartScoreDevice(t *testing.T) {
 	}
 	if got[0].File != "/dev/null" || got[0].Health != "fail" || got[0].Model != "Hitachi HDS721050DLE630" {
 		t.Errorf("%+v", got[0])
+	}
+}
+
+// TestSmartScoreRealSmartctl runs the installed smartctl on a device node
+// that has no SMART (/dev/null): the real tool's refusal must come back as
+// one line naming the device, not as a score.
+func TestSmartScoreRealSmartctl(t *testing.T) {
+	if _, err := exec.LookPath("smartctl"); err != nil {
+		t.Skip("smartctl not installed")
+	}
+	if st, err := os.Stat("/dev/null"); err != nil || st.Mode()&os.ModeDevice == 0 {
+		t.Skip("no /dev/null device node")
+	}
+	stdout, stderr, code := holmes(t, "smart", "score", "/dev/null")
+	if code != 1 || stdout != "" || !strings.HasPrefix(stderr, "holmes: smart: /dev/null: smartctl") || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }

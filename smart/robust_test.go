@@ -1,0 +1,59 @@
+package smart
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// sharedReports returns the bytes of every shared SMART report.
+func sharedReports(t testing.TB, dir string) map[string][]byte {
+	reports := map[string][]byte{}
+	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if data, err := os.ReadFile(path); err == nil {
+				reports[path] = data
+			}
+		}
+		return nil
+	})
+	return reports
+}
+
+// TestDamagedReports cuts every shared report short and flips bytes in it:
+// damaged input must give a result or an error, never a panic.
+func TestDamagedReports(t *testing.T) {
+	for path, data := range sharedReports(t, sharedDir(t)) {
+		for i := 1; i <= 16; i++ {
+			cut := len(data) * i / 17
+			damaged := append([]byte(nil), data[:cut]...)
+			if r, err := Parse(path, damaged); err == nil {
+				Score(r)
+			}
+			flipped := append([]byte(nil), data...)
+			for j := i; j < len(flipped); j += 97 * i {
+				flipped[j] ^= byte(0x11 * i)
+			}
+			if r, err := Parse(path, flipped); err == nil {
+				Score(r)
+			}
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	dir := filepath.Join("..", "..", "shared", "fixtures", "smart")
+	if env := os.Getenv("HOLMES_SHARED"); env != "" {
+		dir = filepath.Join(env, "fixtures", "smart")
+	}
+	for _, data := range sharedReports(f, dir) {
+		if len(data) < 64<<10 {
+			f.Add(data)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if r, err := Parse("fuzz", data); err == nil {
+			Score(r)
+		}
+	})
+}
