@@ -77,8 +77,10 @@ func Devices(a, b blockdev.Device, req Request) (*Report, error) {
 		}
 		switch {
 		case okA && okB:
-			areaA, why = mdSpan(a, mdA, rep)
-			areaB, _ = mdSpan(b, mdB, rep)
+			var noteA, noteB string
+			areaA, why, noteA = mdSpan(a, mdA)
+			areaB, _, noteB = mdSpan(b, mdB)
+			rep.Notes = appendNonEmpty(rep.Notes, noteA, noteB)
 			if areaA.start != areaB.start {
 				rep.Notes = append(rep.Notes, fmt.Sprintf("data areas aligned on their data offsets: %s+%d against %s+%d", a.Name(), areaA.start, b.Name(), areaB.start))
 			}
@@ -121,11 +123,11 @@ type span struct{ start, size int64 }
 // mdSpan turns a member's data area into the span compared, bounded by the
 // device (a corrupted superblock may claim more than there is), and says why
 // the bytes around it are left out.
-func mdSpan(d blockdev.Device, md DataArea, rep *Report) (span, [2]string) {
-	s := span{min(max(md.Offset, 0), d.Size()), max(md.Size, 0)}
+func mdSpan(d blockdev.Device, md DataArea) (s span, why [2]string, note string) {
+	s = span{min(max(md.Offset, 0), d.Size()), max(md.Size, 0)}
 	if s.size > d.Size()-s.start {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("md %s superblock at %d of %s claims data %d+%d beyond the device (size %d): compared up to its end",
-			md.Metadata, md.SuperOffset, d.Name(), md.Offset, md.Size, d.Size()))
+		note = fmt.Sprintf("md %s superblock at %d of %s claims data %d+%d beyond the device (size %d): compared up to its end",
+			md.Metadata, md.SuperOffset, d.Name(), md.Offset, md.Size, d.Size())
 		s.size = d.Size() - s.start
 	}
 	before := fmt.Sprintf("md %s metadata before the data offset (superblock at %d)", md.Metadata, md.SuperOffset)
@@ -133,7 +135,16 @@ func mdSpan(d blockdev.Device, md DataArea, rep *Report) (span, [2]string) {
 	if md.SuperOffset >= s.start+s.size {
 		after = fmt.Sprintf("md %s metadata after the data area (superblock at %d)", md.Metadata, md.SuperOffset)
 	}
-	return s, [2]string{before, after}
+	return s, [2]string{before, after}, note
+}
+
+func appendNonEmpty(list []string, items ...string) []string {
+	for _, s := range items {
+		if s != "" {
+			list = append(list, s)
+		}
+	}
+	return list
 }
 
 func (r *Report) exclude(start, end int64, why string) {

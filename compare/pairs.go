@@ -1,0 +1,305 @@
+package compare
+
+import (
+	"bytes"
+	"fmt"
+	"hash/maphash"
+	"slices"
+	"sync"
+
+	"holmes/blockdev"
+)
+
+// Defaults for PairOptions.
+const (
+	// DefaultSamples is the number of 4 KiB blocks sampled per device:
+	// enough that a mirror's agreement stands out by hundreds of blocks,
+	// few enough (4 MiB) that sampling a disk takes seconds.
+	DefaultSamples = 1024
+	// DefaultMinSame is the fraction of informative sampled blocks two
+	// devices must share to be taken as a pair. Unrelated devices share
+	// almost none at the same data offset; a mirror whose one half was
+	// written behind the other's back still shares what was not rewritten.
+	DefaultMinSame = 0.25
+	// minAgree is the fewest identical informative samples that can make a
+	// pair at all, whatever the fraction.
+	minAgree = 4
+)
+
+// PairOptions tunes Pairs.
+type PairOptions struct {
+	Locate  Locator // md data areas; nil treats devices as raw
+	Samples int     // blocks sampled per device; DefaultSamples if 0
+	MinSame float64 // DefaultMinSame if 0
+	// Options tunes the confirming full comparisons (range fields ignored).
+	Options Options
+}
+
+// PairsReport says which devices are halves of the same mirror.
+type PairsReport struct {
+	Pairs    []Pair          `json:"pairs"`
+	Unpaired []string        `json:"unpaired"`
+	Devices  []SampledDevice `json:"devices"`
+	Notes    []string        `json:"notes"`
+}
+
+// Pair is two devices found to be halves of one mirror, confirmed by a full
+// comparison of their data areas. Offsets are in Members[0].
+type Pair struct {
+	Members   [2]string `json:"members"`
+	FirstDiff *int64    `json:"first_diff"`
+	DiffBytes int64     `json:"diff_bytes"`
+	// DiffBlocks counts differing 4 KiB blocks; Compared the bytes compared.
+	DiffBlocks int64 `json:"diff_blocks"`
+	Compared   int64 `json:"compared_bytes"`
+	// SameFraction is the fraction of informative sampled blocks (those not
+	// filled with one repeated byte on both sides) that are identical.
+	SameFraction float64  `json:"same_fraction"`
+	Sampled      int      `json:"sampled_blocks"`
+	Confidence   string   `json:"confidence"` // "high", "medium" or "low"
+	Reasons      []string `json:"reasons"`
+}
+
+// SampledDevice is what Pairs looked at on one device.
+type SampledDevice struct {
+	Device      string `json:"device"`
+	DataOffset  int64  `json:"data_offset"` // where the compared data starts
+	DataSize    int64  `json:"data_size"`
+	Metadata    string `json:"metadata"` // md superblock version, "" if none
+	Samples     int    `json:"samples"`
+	Informative int    `json:"informative_samples"` // not one repeated byte
+}
+
+// sample is the fingerprint of one sampled block.
+type sample struct {
+	hash     uint64
+	constant bool // every byte the same (zeroed or never written)
+	present  bool // the block lies inside the device's data area
+}
+
+// Pairs finds mirror halves among devs from their content. It samples the
+// same data-relative 4 KiB blocks on every device (one forward sweep each,
+// all devices in parallel), pairs devices greedily by the fraction of
+// identical samples, then confirms each pair with a full comparison. It
+// never needs a full read per pair of devices.
+func Pairs(devs []blockdev.Device, opt PairOptions) (*PairsReport, error) {
+	if opt.Samples <= 0 {
+		opt.Samples = DefaultSamples
+	}
+	if opt.MinSame <= 0 {
+		opt.MinSame = DefaultMinSame
+	}
+	rep := &PairsReport{Pairs: []Pair{}, Unpaired: []string{}, Notes: []string{}}
+	areas := make([]span, len(devs))
+	for i, d := range devs {
+		areas[i] = span{0, d.Size()}
+		sd := SampledDevice{Device: d.Name(), DataSize: d.Size()}
+		if opt.Locate != nil {
+			md, ok, err := opt.Locate(d)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				var note string
+				areas[i], _, note = mdSpan(d, md)
+				rep.Notes = appendNonEmpty(rep.Notes, note)
+				sd.DataOffset, sd.DataSize, sd.Metadata = areas[i].start, areas[i].size, md.Metadata
+			}
+		}
+		rep.Devices = append(rep.Devices, sd)
+	}
+	samples, err := sampleAll(devs, areas, opt.Samples)
+	if err != nil {
+		return nil, err
+	}
+	for i, s := range samples {
+		for _, b := range s {
+			if b.present {
+				rep.Devices[i].Samples++
+				if !b.constant {
+					rep.Devices[i].Informative++
+				}
+			}
+		}
+	}
+	scores := scoreAll(samples)
+	paired := make([]bool, len(devs))
+	for _, e := range scores {
+		if paired[e.i] || paired[e.j] || e.agree < minAgree || e.fraction() < opt.MinSame {
+			continue
+		}
+		paired[e.i], paired[e.j] = true, true
+		p, err := confirm(devs[e.i], devs[e.j], e, scores, opt)
+		if err != nil {
+			return nil, err
+		}
+		rep.Pairs = append(rep.Pairs, p)
+	}
+	for i, d := range devs {
+		if paired[i] {
+			continue
+		}
+		rep.Unpaired = append(rep.Unpaired, d.Name())
+		// A device that agrees with a paired one as well as a pair's halves
+		// agree is a further copy (a three-way mirror), not unrelated.
+		for _, e := range scores {
+			if (e.i == i || e.j == i) && e.agree >= minAgree && e.fraction() >= opt.MinSame {
+				other := devs[e.i+e.j-i].Name()
+				rep.Notes = append(rep.Notes, fmt.Sprintf("%s is unpaired but %.0f%% of its sampled blocks match %s: a further copy (three-way mirror?)",
+					d.Name(), 100*e.fraction(), other))
+				break
+			}
+		}
+	}
+	return rep, nil
+}
+
+// sampleAll fingerprints, on every device in parallel, the blocks at the
+// same offsets from the start of its data area. The grid spans the longest
+// data area so that devices of different sizes share their common points.
+func sampleAll(devs []blockdev.Device, areas []span, count int) ([][]sample, error) {
+	var longest int64
+	for _, a := range areas {
+		longest = max(longest, a.size)
+	}
+	stride := max(BlockSize, (longest/int64(count)+BlockSize-1)&^(BlockSize-1))
+	points := int((longest + stride - 1) / stride)
+	seed := maphash.MakeSeed()
+	out := make([][]sample, len(devs))
+	errs := make([]error, len(devs))
+	var wg sync.WaitGroup
+	for i, d := range devs {
+		wg.Go(func() {
+			out[i], errs[i] = sampleDevice(d, areas[i], stride, points, seed)
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func sampleDevice(d blockdev.Device, area span, stride int64, points int, seed maphash.Seed) ([]sample, error) {
+	s := make([]sample, points)
+	buf := make([]byte, BlockSize)
+	for k := range s {
+		off := int64(k) * stride
+		if off+BlockSize > area.size {
+			break
+		}
+		if err := readFull(d, buf, area.start+off); err != nil {
+			return nil, err
+		}
+		s[k] = sample{hash: maphash.Bytes(seed, buf), constant: bytes.Equal(buf[1:], buf[:len(buf)-1]), present: true}
+	}
+	return s, nil
+}
+
+// score is the sample agreement of devices i < j.
+type score struct {
+	i, j        int
+	agree, seen int // identical and compared informative samples
+}
+
+func (s score) fraction() float64 {
+	if s.seen == 0 {
+		return 0
+	}
+	return float64(s.agree) / float64(s.seen)
+}
+
+// scoreAll scores every two devices, best first. Samples both present and
+// both the same constant block (zeroes on both sides) say nothing: all
+// empty disks would look like mirrors.
+func scoreAll(samples [][]sample) []score {
+	var scores []score
+	for i := range samples {
+		for j := i + 1; j < len(samples); j++ {
+			s := score{i: i, j: j}
+			for k, a := range samples[i] {
+				b := samples[j][k]
+				if !a.present || !b.present || (a.constant && b.constant && a.hash == b.hash) {
+					continue
+				}
+				s.seen++
+				if a.hash == b.hash {
+					s.agree++
+				}
+			}
+			scores = append(scores, s)
+		}
+	}
+	slices.SortStableFunc(scores, func(x, y score) int {
+		if c := compareFloat(y.fraction(), x.fraction()); c != 0 {
+			return c
+		}
+		return y.agree - x.agree
+	})
+	return scores
+}
+
+func compareFloat(x, y float64) int {
+	switch {
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return 0
+}
+
+// confirm compares a pair in full and weighs the evidence.
+func confirm(a, b blockdev.Device, e score, scores []score, opt PairOptions) (Pair, error) {
+	rep, err := Devices(a, b, Request{Limit: -1, Locate: opt.Locate, Options: opt.Options})
+	if err != nil {
+		return Pair{}, err
+	}
+	p := Pair{Members: [2]string{a.Name(), b.Name()}, FirstDiff: rep.FirstDiff, DiffBytes: rep.DiffBytes,
+		DiffBlocks: rep.DiffBlocks, Compared: rep.Compared, SameFraction: e.fraction(), Sampled: e.seen}
+	// The best agreement either member has with any other device: a pair
+	// is only as clear as its margin over the runner-up.
+	var rival float64
+	for _, o := range scores {
+		if o != e && (o.i == e.i || o.j == e.i || o.i == e.j || o.j == e.j) && o.seen > 0 {
+			rival = max(rival, o.fraction())
+		}
+	}
+	margin := e.fraction() - rival
+	p.Reasons = append(p.Reasons, fmt.Sprintf("%.1f%% of %d informative sampled blocks identical; best agreement of either with any other device %.1f%%",
+		100*e.fraction(), e.seen, 100*rival))
+	diffShare := 0.0
+	if rep.Compared > 0 {
+		diffShare = float64(rep.DiffBlocks*BlockSize) / float64(rep.Compared)
+	}
+	if rep.FirstDiff == nil {
+		p.Reasons = append(p.Reasons, fmt.Sprintf("full compare: all %d bytes of the data areas identical", rep.Compared))
+	} else {
+		p.Reasons = append(p.Reasons, fmt.Sprintf("full compare: %d bytes differ in %d blocks (%.2f%% of the data), first at %d (%.1f%% into the data)",
+			rep.DiffBytes, rep.DiffBlocks, 100*diffShare, *rep.FirstDiff, 100*float64(*rep.FirstDiff-rep.StartA)/float64(max(rep.Compared, 1))))
+	}
+	if len(rep.Notes) > 0 {
+		p.Reasons = append(p.Reasons, rep.Notes...)
+	}
+	switch {
+	case e.seen < 4*minAgree:
+		p.Confidence = "low"
+		p.Reasons = append(p.Reasons, fmt.Sprintf("only %d sampled blocks held data on either side: too little evidence", e.seen))
+	case e.fraction() >= 0.9 && margin >= 0.5 && diffShare < 0.1:
+		p.Confidence = "high"
+	case margin >= 0.25 && diffShare < 0.5:
+		p.Confidence = "medium"
+		if e.fraction() < 0.9 {
+			p.Reasons = append(p.Reasons, "a share of the blocks differ: one half was written while the other was absent, or a resync was interrupted")
+		}
+	case rival >= opt.MinSame:
+		p.Confidence = "low"
+		p.Reasons = append(p.Reasons, "another device agrees about as well: a further copy (three-way mirror) or an ambiguous pairing")
+	default:
+		p.Confidence = "low"
+		p.Reasons = append(p.Reasons, "most blocks differ: the sampled agreement is the only evidence")
+	}
+	return p, nil
+}
