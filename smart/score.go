@@ -137,6 +137,10 @@ func Score(r *Report) Result {
 	}
 	attrNow, attrPast := scoreAttributes(r, add)
 	scoreExitStatus(r, attrNow, attrPast, add)
+	if r.Protocol == ATA && r.ErrorLogCount == Unknown && (r.ExitStatus == Unknown || r.ExitStatus&exitErrorLog == 0) {
+		add(Reason{Attr: "error_log", Name: "ATA error log", Raw: "absent", Severity: Info, Penalty: 5,
+			Why: "the report has no error log (smartctl -x shows it)"})
+	}
 	if r.ErrorLogCount > 0 {
 		add(Reason{Attr: "error_log", Name: "ATA error log", Raw: strconv.FormatInt(r.ErrorLogCount, 10),
 			Severity: Watch, Penalty: 10 + 5*min(2, int(math.Log10(float64(r.ErrorLogCount)))),
@@ -301,7 +305,11 @@ func scoreExitStatus(r *Report, attrNow, attrPast bool, add func(Reason)) {
 // older failure, and how long ago the drive last proved itself.
 func scoreSelfTests(r *Report, add func(Reason)) {
 	if r.SelfTests == nil {
-		return // the report has no self-test log: nothing known
+		// Unknown weighs like stale, so that a report that shows less
+		// does not outscore one that shows more.
+		add(Reason{Attr: "self_test", Name: "self-test log", Raw: "absent", Severity: Info, Penalty: 5,
+			Why: "the report has no self-test log (smartctl -x shows it)"})
+		return
 	}
 	var newest *SelfTest
 	olderFailure := false

@@ -194,7 +194,8 @@ func TestChoose(t *testing.T) {
 	failing := score("libblockdev/tests/smart_dumps/HGST_HUS726060ALA640.json")
 	healthy := score("libblockdev/tests/smart_dumps/HGST_HMS5C4040BLE640.json")
 	watch := score("smartctl_exporter/testdata/HGST_HUS724020ALE640_28.json")
-	minor := score("smartctl_exporter/testdata/ST3500418AS_11.json") // ok, but 5=1 and 188=1
+	minor := score("smartctl_exporter/testdata/ST3500418AS_11.json")        // ok, but 5=1 and 188=1
+	red := score("smartctl_exporter/testdata/WDC_WD20EFRX-68EUZN0_17.json") // same kind of report, clean
 
 	for _, c := range []struct {
 		a, b  Result
@@ -205,7 +206,7 @@ func TestChoose(t *testing.T) {
 		{healthy, failing, healthy.File, "Current_Pending_Sector"},
 		{watch, failing, watch.File, "Current_Pending_Sector"},
 		{healthy, watch, healthy.File, "error log"},
-		{minor, healthy, healthy.File, "Reallocated_Sector_Ct"},
+		{minor, red, red.File, "Reallocated_Sector_Ct"},
 	} {
 		p := Choose(c.a, c.b)
 		if p.Trust == nil || *p.Trust != c.trust || !strings.Contains(p.Why, c.says) {
