@@ -63,7 +63,7 @@ func (lv *LV) Extents() int64 {
 type Segment struct {
 	StartExtent int64  `json:"start_extent"`
 	ExtentCount int64  `json:"extent_count"`
-	Type        string `json:"type"` // "striped" (linear when one stripe), "raid1", "thin", ...
+	Type        string `json:"type"`                  // "striped" (linear when one stripe), "raid1", "thin", ...
 	StripeSize  int64  `json:"stripe_size,omitempty"` // bytes
 	// Stripes are the PV areas of a striped segment.
 	Stripes []Stripe `json:"stripes,omitempty"`

@@ -1,0 +1,113 @@
+package lvmmeta
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"holmes/blockdev"
+	"holmes/internal/fixture"
+)
+
+// pvckLine matches what pvck --dump metadata_all prints for each text.
+var pvckLine = regexp.MustCompile(`metadata at (\d+) length (\d+) crc ([0-9a-f]+) vg (\S+) seqno (\d+) id (\S+)`)
+var pvckFailed = regexp.MustCompile(`Failed to extract full metadata text at (\d+)`)
+
+// comparePvck checks that the history holmes reads is the history pvck
+// printed: every text pvck lists with the same offset, length, crc, VG and
+// seqno, and nothing more except texts pvck says it could not extract.
+func comparePvck(t *testing.T, pvckOut string, got []Metadata) {
+	t.Helper()
+	mine := map[string]bool{}
+	for _, m := range got {
+		key := fmt.Sprintf("%d %d %s %s %d %s", m.Offset, m.Size, m.Checksum, m.VG, m.Seqno, m.VGUUID)
+		mine[key] = true
+	}
+	listed := map[string]bool{}
+	for _, f := range pvckLine.FindAllStringSubmatch(pvckOut, -1) {
+		key := strings.Join(f[1:], " ")
+		listed[f[1]] = true
+		if !mine[key] {
+			t.Errorf("pvck lists %q; holmes does not", key)
+		}
+	}
+	for _, f := range pvckFailed.FindAllStringSubmatch(pvckOut, -1) {
+		listed[f[1]] = true
+	}
+	if len(listed) < 10 {
+		t.Fatalf("pvck output has only %d texts:\n%s", len(listed), pvckOut)
+	}
+	for _, m := range got {
+		if !listed[fmt.Sprint(m.Offset)] {
+			t.Errorf("holmes lists seqno %d at %d; pvck does not", m.Seqno, m.Offset)
+		}
+	}
+}
+
+func labMD0(t *testing.T) blockdev.Device {
+	t.Helper()
+	return labPVs(t)["pv0"]
+}
+
+func TestScanMatchesPvckRecord(t *testing.T) {
+	for name, dev := range map[string]blockdev.Device{"md0": labMD0(t), "md1": labPVs(t)["pv1"]} {
+		s, err := Scan(dev, dev.Size(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, err := os.ReadFile(fixture.Repo(t, "testdata/lvm/record/"+name+".pvck-metadata_all.after.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		comparePvck(t, string(rec), s.Metadata)
+		// The installer's VG is current and sound; the old VG's texts
+		// (seqno 45 the highest) are history.
+		var cur *Metadata
+		for i := range s.Metadata {
+			if s.Metadata[i].Current {
+				cur = &s.Metadata[i]
+			}
+		}
+		if cur == nil || cur.Seqno != 1 || cur.VGUUID != "5QBFsL-jXmA-c7qh-nX0B-nCFz-3Tvp-grc607" || cur.ChecksumOK == nil || !*cur.ChecksumOK {
+			t.Errorf("%s: current = %+v", name, cur)
+		}
+	}
+}
+
+// With lvm2 installed, pvck reads the same history from md1's member
+// (metadata 1.0 keeps the PV at byte 0) here and now.
+func TestScanMatchesPvckLive(t *testing.T) {
+	pvck, err := exec.LookPath("pvck")
+	if err != nil {
+		t.Skip("pvck not installed")
+	}
+	c := labPVs(t)["pv1"]
+	conf := t.TempDir()
+	os.WriteFile(filepath.Join(conf, "lvm.conf"), nil, 0o644)
+	cmd := exec.Command(pvck, "--dump", "metadata_all", c.Name())
+	cmd.Env = append(os.Environ(), "LVM_SYSTEM_DIR="+conf, "LVM_SUPPRESS_FD_WARNINGS=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Skipf("pvck does not run here: %v: %s", err, out)
+	}
+	s, err := Scan(c, c.Size(), "md1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	comparePvck(t, string(out), s.Metadata)
+}
+
+func TestScanUtilLinuxEmptyArea(t *testing.T) {
+	d := openFixture(t, fixture.Shared(t, "util-linux/tests/ts/blkid/images-fs/lvm2.img.xz"))
+	s, err := Scan(d, d.Size(), "lvm2.img")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Headers) != 1 || len(s.Metadata) != 0 {
+		t.Errorf("scan = %+v", s)
+	}
+}
