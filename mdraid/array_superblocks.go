@@ -153,9 +153,11 @@ func PlanFromSuperblocks(devs []blockdev.Device, arrayUUID string) (*Plan, error
 }
 
 // Open assembles the planned array over the devices the plan was made from,
-// each member cut at its own superblock's data offset.
+// each member cut at its own superblock's data offset. Closing the array
+// closes the member devices (not the others).
 func (p *Plan) Open(devs []blockdev.Device, name string) (*Array, error) {
 	areas := make([]blockdev.Device, len(p.Roles))
+	members := make([]blockdev.Device, len(p.Roles))
 	for r, i := range p.Roles {
 		if i < 0 {
 			continue
@@ -169,9 +171,14 @@ func (p *Plan) Open(devs []blockdev.Device, name string) (*Array, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: role %d: data area from superblock %s: %w", name, r, p.Candidates[i].Superblock, err)
 		}
-		areas[r] = area
+		areas[r], members[r] = area, devs[i]
 	}
-	return openAreas(p.Geometry, areas, name)
+	a, err := openAreas(p.Geometry, areas, name)
+	if err != nil {
+		return nil, err
+	}
+	a.members = members
+	return a, nil
 }
 
 // freshest picks the superblock with the most events (then the latest update).
