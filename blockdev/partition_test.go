@@ -1,0 +1,173 @@
+package blockdev
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"holmes/internal/fixture"
+)
+
+// sfdiskPartition is one "IMG<N> : start=..., size=..., type=..." line of
+// `sfdisk -d`.
+type sfdiskPartition struct {
+	number          int
+	start, size     int64 // sectors
+	typ, uuid, name string
+}
+
+// parseSfdiskDump reads `sfdisk -d` output: the label kind, whether sfdisk
+// fell back to the backup GPT, and the partitions.
+func parseSfdiskDump(t *testing.T, image, text string) (label string, backup bool, parts []sfdiskPartition) {
+	t.Helper()
+	for _, line := range strings.Split(text, "\n") {
+		switch {
+		case strings.HasPrefix(line, "label: "):
+			label = strings.TrimPrefix(line, "label: ")
+		case strings.Contains(line, "backup appears OK"):
+			backup = true
+		case strings.HasPrefix(line, image):
+			head, fields, _ := strings.Cut(line, " : ")
+			n, err := strconv.Atoi(strings.TrimPrefix(head, image))
+			if err != nil {
+				t.Fatalf("sfdisk line %q: %v", line, err)
+			}
+			p := sfdiskPartition{number: n}
+			for _, f := range strings.Split(fields, ", ") {
+				k, v, _ := strings.Cut(strings.TrimSpace(f), "=")
+				v = strings.TrimSpace(v)
+				switch k {
+				case "start":
+					p.start, _ = strconv.ParseInt(v, 10, 64)
+				case "size":
+					p.size, _ = strconv.ParseInt(v, 10, 64)
+				case "type":
+					p.typ = v
+				case "uuid":
+					p.uuid = v
+				case "name":
+					p.name = strings.Trim(v, `"`)
+				}
+			}
+			parts = append(parts, p)
+		}
+	}
+	return label, backup, parts
+}
+
+// comparePartitions checks ReadPartitionTable against what sfdisk read.
+func comparePartitions(t *testing.T, what string, got *PartitionTable, label string, backup bool, want []sfdiskPartition) {
+	t.Helper()
+	kind := map[string]string{"dos": "mbr", "gpt": "gpt"}[label]
+	if got.Kind != kind || got.BackupUsed != backup {
+		t.Errorf("%s: kind %s backup %v; sfdisk: %s backup %v", what, got.Kind, got.BackupUsed, label, backup)
+	}
+	if backup != (len(got.Problems) > 0) {
+		t.Errorf("%s: problems %q, backup used %v", what, got.Problems, backup)
+	}
+	if len(got.Partitions) != len(want) {
+		t.Fatalf("%s: %d partitions %+v; sfdisk shows %d %+v", what, len(got.Partitions), got.Partitions, len(want), want)
+	}
+	byNumber := map[int]Partition{}
+	for _, p := range got.Partitions {
+		byNumber[p.Number] = p
+	}
+	for _, w := range want {
+		p, ok := byNumber[w.number]
+		typ := strings.TrimPrefix(p.Type, "0x")
+		if kind == "mbr" {
+			typ = strings.TrimLeft(typ, "0")
+		}
+		if !ok || p.Start != w.start*512 || p.Size != w.size*512 || typ != w.typ || p.GUID != w.uuid || p.Name != w.name {
+			t.Errorf("%s: partition %d = %+v; sfdisk: %+v", what, w.number, p, w)
+		}
+		if p.Logical != (kind == "mbr" && w.number > 4) {
+			t.Errorf("%s: partition %d logical = %v", what, w.number, p.Logical)
+		}
+	}
+}
+
+func TestReadPartitionTableAgainstSfdisk(t *testing.T) {
+	for _, name := range []string{"mbr-logical", "gpt", "gpt-bad-primary", "gpt-bad-entries"} {
+		path := fixture.Unpack(t, fixture.Repo(t, "testdata/blockdev/"+name+".img.xz"))
+		d, err := OpenFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := ReadPartitionTable(d)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		recorded, err := os.ReadFile(fixture.Repo(t, "testdata/blockdev/"+name+".sfdisk.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		label, backup, want := parseSfdiskDump(t, name+".img", string(recorded))
+		comparePartitions(t, name, got, label, backup, want)
+		if _, err := exec.LookPath("sfdisk"); err == nil {
+			cmd := exec.Command("sfdisk", "-d", filepath.Base(path))
+			cmd.Dir = filepath.Dir(path)
+			live, _ := cmd.CombinedOutput() // exit 1 with a warning for the damaged GPTs
+			label, backup, want := parseSfdiskDump(t, name+".img", string(live))
+			comparePartitions(t, name+" (live sfdisk)", got, label, backup, want)
+		}
+		d.Close()
+	}
+}
+
+func TestOpenPartitionForms(t *testing.T) {
+	path := fixture.Unpack(t, fixture.Repo(t, "testdata/blockdev/mbr-logical.img.xz"))
+	for spec, want := range map[string][2]int64{
+		path + ":p1":            {2048 * 512, 20480 * 512},
+		path + ":p6":            {34816 * 512, 16384 * 512},
+		path + ":p7@1M+4096":    {53248*512 + 1<<20, 4096},
+		path + "@34816s+16384s": {34816 * 512, 16384 * 512},
+	} {
+		d, err := Open(spec, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", spec, err)
+		}
+		if d.Size() != want[1] {
+			t.Errorf("%s: size %d, want %d", spec, d.Size(), want[1])
+		}
+		// The partition reads the parent's bytes at its start.
+		whole, _ := OpenFile(path)
+		a, b := make([]byte, 512), make([]byte, 512)
+		whole.ReadAt(a, want[0])
+		d.ReadAt(b, 0)
+		if string(a) != string(b) {
+			t.Errorf("%s: first sector differs from the parent's at %d", spec, want[0])
+		}
+		whole.Close()
+		d.Close()
+	}
+	for _, spec := range []string{path + ":p4", path + ":p8"} {
+		if _, err := Open(spec, nil); err == nil || !strings.Contains(err.Error(), "no partition") {
+			t.Errorf("%s: error %v, want 'no partition'", spec, err)
+		}
+	}
+}
+
+func TestReadPartitionTableRefusesNonTables(t *testing.T) {
+	dir := t.TempDir()
+	garbage := make([]byte, 1<<20)
+	for i := range garbage {
+		garbage[i] = byte(i*31 + i>>8)
+	}
+	for name, data := range map[string][]byte{"garbage": garbage, "short": []byte("x"), "zeros": make([]byte, 4096)} {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, data, 0o444)
+		d, err := OpenFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ReadPartitionTable(d); !errors.Is(err, ErrNoPartitionTable) || !strings.Contains(err.Error(), p) {
+			t.Errorf("%s: %v, want ErrNoPartitionTable naming the device", name, err)
+		}
+		d.Close()
+	}
+}

@@ -1,0 +1,53 @@
+#!/bin/sh
+# Builds the partition-table fixtures in testdata/blockdev with sfdisk (no
+# kernel needed: sfdisk writes tables into image files) and records what
+# `sfdisk -d` reads back, which the blockdev tests compare against.
+#
+#   mbr-logical  MBR: a primary, an extended partition holding three logical
+#                partitions (numbered 5, 6, 7 by Linux), a last primary
+#   gpt          GPT with named partitions of several types
+#   gpt-bad-primary   the gpt image with its primary header zeroed (dd):
+#                the backup at the end of the disk must be used
+#   gpt-bad-entries   the gpt image with its primary entry array scribbled
+#                on (dd): the header CRC holds, the entries CRC does not
+#
+# Usage: sh testdata/lab/partitions.sh   (from the repository root)
+set -eu
+out=testdata/blockdev
+mkdir -p "$out"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+truncate -s 64M "$tmp/mbr-logical.img"
+sfdisk -q "$tmp/mbr-logical.img" <<'TABLE'
+label: dos
+label-id: 0x484f4c4d
+start=2048, size=20480, type=fd
+start=22528, size=61440, type=5
+start=24576, size=8192, type=83
+start=34816, size=16384, type=8e
+start=53248, size=28672, type=fd
+start=83968, size=20480, type=83
+TABLE
+
+truncate -s 64M "$tmp/gpt.img"
+sfdisk -q "$tmp/gpt.img" <<'TABLE'
+label: gpt
+label-id: 484F4C4D-4553-4750-5400-000000000001
+start=2048, size=20480, type=A19D880F-05FC-4D3B-A006-743F0F84911E, uuid=484F4C4D-4553-4750-5400-000000000011, name="raid member"
+start=22528, size=8192, type=E6D6D379-F507-44C2-A23C-238F2A3DF928, uuid=484F4C4D-4553-4750-5400-000000000012, name="lvm"
+start=32768, size=16384, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=484F4C4D-4553-4750-5400-000000000013, name="root"
+TABLE
+
+cp "$tmp/gpt.img" "$tmp/gpt-bad-primary.img"
+dd if=/dev/zero of="$tmp/gpt-bad-primary.img" bs=512 seek=1 count=1 conv=notrunc status=none
+cp "$tmp/gpt.img" "$tmp/gpt-bad-entries.img"
+printf 'scribbled over by an installer' |
+	dd of="$tmp/gpt-bad-entries.img" bs=1 seek=$((2 * 512 + 56)) conv=notrunc status=none
+
+for img in mbr-logical gpt gpt-bad-primary gpt-bad-entries; do
+	# sfdisk -d names partitions after the image path: record them as IMG.
+	(cd "$tmp" && sfdisk -d "$img.img" 2>&1) > "$out/$img.sfdisk.txt" || true
+	xz -9 -c "$tmp/$img.img" > "$out/$img.img.xz"
+done
+ls -l "$out"
