@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"holmes/blockdev"
@@ -123,7 +124,7 @@ func (e *ParseError) Unwrap() error { return e.Err }
 func ReadFile(path string) (*Report, error) {
 	dev, err := blockdev.OpenFile(path)
 	if err != nil {
-		return nil, &ParseError{path, err}
+		return nil, &ParseError{path, withoutPath(err, path)}
 	}
 	defer dev.Close()
 	if dev.Size() > maxReportSize {
@@ -134,6 +135,19 @@ func ReadFile(path string) (*Report, error) {
 		return nil, &ParseError{path, err}
 	}
 	return Parse(path, data)
+}
+
+// withoutPath drops the file name an open error repeats, since ParseError
+// names the file already.
+func withoutPath(err error, path string) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	if msg, ok := strings.CutPrefix(err.Error(), path+": "); ok {
+		return errors.New(msg)
+	}
+	return err
 }
 
 // Parse reads one smartctl report: JSON when it starts with '{', text
