@@ -12,16 +12,14 @@ type Pair struct {
 	Why     string    `json:"why"`
 }
 
-var healthRank = map[string]int{OK: 0, Watch: 1, Fail: 2}
-
 // Choose picks the sounder of two scored drives: better health first, then
 // the higher score. Equal health and score leave the choice open.
 func Choose(a, b Result) Pair {
 	p := Pair{Members: [2]string{a.File, b.File}}
 	better, worse := a, b
 	switch {
-	case healthRank[a.Health] != healthRank[b.Health]:
-		if healthRank[b.Health] < healthRank[a.Health] {
+	case severityRank[a.Health] != severityRank[b.Health]:
+		if severityRank[b.Health] < severityRank[a.Health] {
 			better, worse = b, a
 		}
 	case a.Score != b.Score:

@@ -18,6 +18,9 @@ const (
 // the health; Watch and Fail double as severities.
 const Info = "info"
 
+// severityRank orders healths and severities from best to worst.
+var severityRank = map[string]int{Info: 0, OK: 0, Watch: 1, Fail: 2}
+
 // Each health owns a band of scores, so that comparing scores never
 // contradicts comparing health.
 var scoreBands = map[string][2]int{OK: {80, 100}, Watch: {40, 79}, Fail: {0, 39}}
@@ -159,9 +162,8 @@ func Score(r *Report) Result {
 	}
 
 	res.Health, res.Score = OK, 100
-	rank := map[string]int{Info: 0, OK: 0, Watch: 1, Fail: 2}
 	for _, reason := range res.Reasons {
-		if rank[reason.Severity] > rank[res.Health] {
+		if severityRank[reason.Severity] > severityRank[res.Health] {
 			res.Health = reason.Severity
 		}
 		res.Score -= reason.Penalty
