@@ -279,7 +279,7 @@ func (p *textParser) keyValue(line string) error {
 	case "SMART Health Status":
 		p.recognised = true
 		r.Protocol = SCSI
-		passed := value == "OK"
+		passed := value == "OK" || strings.HasPrefix(value, "OK ")
 		r.Passed = &passed
 	case "ATA Error Count", "Device Error Count":
 		n, cerr := parseCount(firstField(value))
