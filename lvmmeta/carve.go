@@ -1,0 +1,233 @@
+package lvmmeta
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"sort"
+)
+
+const (
+	carveChunk = 4 << 20
+	// headBack/headFwd: how far a text head reaches either side of its
+	// "seqno = ": the VG name (up to 128 bytes) and id line before it,
+	// the number after it.
+	headBack = 256
+	headFwd  = 32
+	// maxCarveText bounds one carved text. Real texts are kilobytes; a
+	// VG with thousands of LVs reaches a few MiB.
+	maxCarveText = 16 << 20
+	firstRead    = 64 << 10
+)
+
+// Location is where a text was found: a device and a byte offset.
+type Location struct {
+	Device string `json:"device"`
+	Offset int64  `json:"offset"`
+}
+
+// Carved is one metadata version (VG uuid and seqno) found in raw bytes,
+// wherever and however often it was found.
+type Carved struct {
+	VG       string     `json:"vg"`
+	VGUUID   string     `json:"vg_uuid"`
+	Seqno    int64      `json:"seqno"`
+	FoundAt  []Location `json:"found_at"`
+	PVUUIDs  []string   `json:"pv_uuids"`
+	LVs      []string   `json:"lvs"`
+	Complete bool       `json:"complete"` // the VG section closes and parses
+	Error    string     `json:"error,omitempty"`
+	File     string     `json:"file"` // set when written (carve --out)
+	// Section is the VG section's text exactly as found.
+	Section []byte `json:"-"`
+}
+
+// Carver finds metadata texts in raw bytes of any number of devices and
+// deduplicates them by VG uuid and seqno.
+type Carver struct {
+	found map[carveKey]*Carved
+}
+
+type carveKey struct {
+	uuid  string
+	seqno int64
+}
+
+// NewCarver returns an empty carver.
+func NewCarver() *Carver { return &Carver{found: map[carveKey]*Carved{}} }
+
+// Scan reads r (size bytes, reported as name) from start to end in large
+// chunks, looking for text heads; memory stays at one chunk plus the texts.
+func (c *Carver) Scan(r io.ReaderAt, size int64, name string) error {
+	buf := make([]byte, headBack+carveChunk+headFwd)
+	// buf[0:headBack] repeats the end of the previous chunk, so heads
+	// straddling chunk boundaries are seen whole.
+	for pos := int64(0); pos < size; pos += carveChunk {
+		base := pos - headBack // device offset of buf[0]
+		lo := 0
+		if base < 0 {
+			lo = headBack
+		} else {
+			copy(buf, buf[carveChunk:carveChunk+headBack])
+		}
+		want := min(int64(carveChunk+headFwd), size-pos)
+		n, err := r.ReadAt(buf[headBack:headBack+int(want)], pos)
+		if err != nil && !(err == io.EOF && int64(n) == want) {
+			return fmt.Errorf("%s: reading at %d: %w", name, pos, err)
+		}
+		b := buf[lo : headBack+n]
+		for off := 0; ; {
+			i := bytes.Index(b[off:], seqnoKey)
+			if i < 0 {
+				break
+			}
+			at := off + i
+			off = at + len(seqnoKey)
+			// Only keys inside this chunk: the overlaps belong to neighbours.
+			if abs := base + int64(lo+at); abs < pos || abs >= pos+carveChunk {
+				continue
+			}
+			if h, ok := headAround(b, at); ok {
+				if err := c.take(r, size, name, base+int64(lo+h.start), h); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// take reads the text whose head starts at off and records it.
+func (c *Carver) take(r io.ReaderAt, size int64, name string, off int64, h textHead) error {
+	section, err := readSection(r, size, off)
+	if err != nil {
+		return fmt.Errorf("%s: text at %d: %w", name, off, err)
+	}
+	k := carveKey{h.id, h.seqno}
+	cv := c.found[k]
+	if cv == nil {
+		cv = &Carved{VG: h.vg, VGUUID: h.id, Seqno: h.seqno, PVUUIDs: []string{}, LVs: []string{}}
+		c.found[k] = cv
+	}
+	cv.FoundAt = append(cv.FoundAt, Location{Device: name, Offset: off})
+	if cv.Complete {
+		return nil
+	}
+	vg, err := ParseText(restoreText(section, Location{name, off}))
+	if err != nil {
+		if cv.Section == nil {
+			cv.Section, cv.Error = section, err.Error()
+		}
+		return nil
+	}
+	cv.Section, cv.Error, cv.Complete = section, "", true
+	for _, pv := range vg.PVs {
+		cv.PVUUIDs = append(cv.PVUUIDs, pv.ID)
+	}
+	for _, lv := range vg.LVs {
+		cv.LVs = append(cv.LVs, lv.Name)
+	}
+	return nil
+}
+
+// readSection reads from off to the brace closing the VG section, reading
+// more as needed up to maxCarveText. A text cut short (by a NUL, the end of
+// the device or the bound) is returned as far as it goes.
+func readSection(r io.ReaderAt, size, off int64) ([]byte, error) {
+	for want := int64(firstRead); ; want *= 2 {
+		want = min(want, maxCarveText, size-off)
+		buf := make([]byte, want)
+		n, err := r.ReadAt(buf, off)
+		if err != nil && !(err == io.EOF && int64(n) == want) {
+			return nil, err
+		}
+		if end, done := sectionEnd(buf); done || want == maxCarveText || want == size-off {
+			return buf[:end], nil
+		}
+	}
+}
+
+// sectionEnd finds the end of the section opening in b: the index after
+// its closing brace, with done; or, cut short, where the text stops.
+func sectionEnd(b []byte) (int, bool) {
+	depth := 0
+	inString, inComment := false, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c == 0:
+			return i, false
+		case inComment:
+			inComment = c != '\n'
+		case inString:
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '#':
+			inComment = true
+		case c == '{':
+			depth++
+		case c == '}':
+			depth--
+			if depth == 0 {
+				return i + 1, true
+			}
+		}
+	}
+	return len(b), false
+}
+
+// Results returns what was found, ranked: complete texts first, then by
+// seqno, highest first (the newest metadata of each VG leads), then by VG.
+func (c *Carver) Results() []*Carved {
+	out := make([]*Carved, 0, len(c.found))
+	for _, cv := range c.found {
+		out = append(out, cv)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Complete != b.Complete {
+			return a.Complete
+		}
+		if a.Seqno != b.Seqno {
+			return a.Seqno > b.Seqno
+		}
+		if a.VG != b.VG {
+			return a.VG < b.VG
+		}
+		return a.VGUUID < b.VGUUID
+	})
+	return out
+}
+
+// RestoreFile is the carved text as a file vgcfgrestore -f accepts: the
+// header of a backup file and the VG section exactly as found.
+func (cv *Carved) RestoreFile() []byte {
+	return restoreText(cv.Section, cv.FoundAt[0])
+}
+
+func restoreText(section []byte, from Location) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# Carved by holmes from %s at offset %d\n\n", from.Device, from.Offset)
+	b.WriteString("contents = \"Text Format Volume Group\"\nversion = 1\n\n")
+	fmt.Fprintf(&b, "description = \"Carved by holmes from %s at offset %d\"\n\n", escape(from.Device), from.Offset)
+	b.Write(section)
+	b.WriteString("\n")
+	return b.Bytes()
+}
+
+// escape quotes a string for the text format.
+func escape(s string) string {
+	var b bytes.Buffer
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' || s[i] == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
