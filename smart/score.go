@@ -83,13 +83,13 @@ var observedAFR = map[int][]afrBucket{
 		{12, 1.7464}, {14, 2.6449}, {math.MaxUint64, 0.7969}},
 }
 
-// What each Backblaze attribute counts, for the reasons.
-var countedWhat = map[int]string{
-	5:   "reallocated sectors",
-	187: "uncorrectable errors reported to the host",
-	188: "command timeouts",
-	197: "sectors pending reallocation (unreadable now)",
-	198: "sectors found uncorrectable by offline scan",
+// What each Backblaze attribute counts, for the reasons: one, many.
+var countedWhat = map[int][2]string{
+	5:   {"reallocated sector", "reallocated sectors"},
+	187: {"uncorrectable error reported to the host", "uncorrectable errors reported to the host"},
+	188: {"command timeout", "command timeouts"},
+	197: {"sector pending reallocation (unreadable now)", "sectors pending reallocation (unreadable now)"},
+	198: {"sector found uncorrectable by offline scan", "sectors found uncorrectable by offline scan"},
 }
 
 // observedRate returns the failure rate observed for count, made monotonic
@@ -107,7 +107,7 @@ func observedRate(attr int, count uint64) float64 {
 }
 
 // afrReason turns a counter with a Backblaze bucket into evidence.
-func afrReason(attr, name, raw string, table int, count uint64, what string) (Reason, bool) {
+func afrReason(attr, name, raw string, table int, count uint64, what [2]string) (Reason, bool) {
 	if count == 0 {
 		return Reason{}, false
 	}
@@ -121,7 +121,7 @@ func afrReason(attr, name, raw string, table int, count uint64, what string) (Re
 	}
 	return Reason{Attr: attr, Name: name, Raw: raw, Severity: sev,
 		Penalty: min(maxAFRPenalty, max(1, int(math.Round(rate*100)))),
-		Why:     fmt.Sprintf("%d %s; Backblaze observed %.1f%% annual failures at this count", count, what, rate*100)}, true
+		Why:     fmt.Sprintf("%d %s; Backblaze observed %.1f%% annual failures at this count", count, what[min(count, 2)-1], rate*100)}, true
 }
 
 // Score weighs the evidence of one report.
@@ -413,7 +413,8 @@ func scoreSCSI(s *SCSIHealth, add func(Reason)) {
 		// A grown defect is a sector the drive remapped in the field: the
 		// SCSI counterpart of ATA attribute 5, weighed with its buckets.
 		if reason, ok := afrReason("scsi.grown_defects", "Elements in grown defect list",
-			strconv.FormatInt(s.GrownDefects, 10), 5, uint64(s.GrownDefects), "grown defects (remapped sectors)"); ok {
+			strconv.FormatInt(s.GrownDefects, 10), 5, uint64(s.GrownDefects),
+			[2]string{"grown defect (remapped sector)", "grown defects (remapped sectors)"}); ok {
 			add(reason)
 		}
 	}

@@ -256,3 +256,24 @@ func TestQueryDevice(t *testing.T) {
 		t.Errorf("without smartctl: %v", err)
 	}
 }
+
+// TestSelfTestStatusWords classifies the status wordings smartctl prints
+// for ATA, SCSI and NVMe self-tests.
+func TestSelfTestStatusWords(t *testing.T) {
+	for status, want := range map[string]string{
+		"Completed without error":       "passed",
+		"Completed":                     "passed", // SCSI
+		"Completed: read failure":       "failed",
+		"Completed: unknown failure":    "failed",
+		"Completed: electrical failure": "failed",
+		"Failed in segment -->":         "failed", // SCSI
+		"Fatal or unknown error":        "failed",
+		"Aborted by host":               "",
+		"Interrupted (host reset)":      "",
+		"Self-test routine in progress": "",
+	} {
+		if got := textSelfTestOutcome(status); got != want {
+			t.Errorf("%q: %q, want %q", status, got, want)
+		}
+	}
+}
