@@ -1,0 +1,95 @@
+package lvmmeta
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Target is the device a PV is to be recreated on. Size is -1 when the
+// device could not be opened here, so its size is unknown. Label is the PV
+// label it carries now, if any.
+type Target struct {
+	Path  string
+	Size  int64
+	Label *Label
+}
+
+// Plan is how to put a VG's metadata back with lvm2's own tools.
+type Plan struct {
+	VG       string   `json:"vg"`
+	VGUUID   string   `json:"vg_uuid"`
+	Seqno    int64    `json:"seqno"`
+	File     string   `json:"file"`
+	PVs      []PlanPV `json:"pvs"`
+	Commands []string `json:"commands"`
+	Warnings []string `json:"warnings"`
+}
+
+// PlanPV is one PV to recreate and whether its target is large enough.
+type PlanPV struct {
+	Name   string `json:"name"`
+	ID     string `json:"id"`
+	Device string `json:"device"`
+	// Need is pe_start + pe_count extents: the bytes the restored PV maps.
+	Need   int64  `json:"need"`
+	Size   *int64 `json:"size"`    // null when the device is not accessible here
+	SizeOK *bool  `json:"size_ok"` // null when the size is unknown
+}
+
+// MakePlan writes the pvcreate and vgcfgrestore commands restoring vg from
+// file (the path as the commands should name it). targets maps PV names
+// ("pv0") to devices; a PV without a target uses the device hint in the
+// metadata.
+func MakePlan(vg *VG, file string, targets map[string]Target) *Plan {
+	p := &Plan{VG: vg.Name, VGUUID: vg.ID, Seqno: vg.Seqno, File: file, PVs: []PlanPV{}, Commands: []string{}, Warnings: []string{}}
+	for _, pv := range vg.PVs {
+		t, ok := targets[pv.Name]
+		if !ok {
+			t = Target{Path: pv.Device, Size: -1}
+			p.Warnings = append(p.Warnings, fmt.Sprintf("%s: no target given, using the metadata's device hint %s, which may name another disk now", pv.Name, pv.Device))
+		}
+		pp := PlanPV{Name: pv.Name, ID: pv.ID, Device: t.Path, Need: pv.PEStart + pv.PECount*vg.ExtentSize}
+		if t.Size >= 0 {
+			size, fits := t.Size, t.Size >= pp.Need
+			pp.Size, pp.SizeOK = &size, &fits
+			if !fits {
+				p.Warnings = append(p.Warnings, fmt.Sprintf("%s: %s has %d bytes, the PV maps %d (pe_start %d + %d extents of %d): too small", pv.Name, t.Path, size, pp.Need, pv.PEStart, pv.PECount, vg.ExtentSize))
+			}
+		}
+		if t.Label != nil && t.Label.PVUUID != pv.ID {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("%s: %s carries PV %s now; pvcreate refuses to overwrite it without -ff", pv.Name, t.Path, t.Label.PVUUID))
+		}
+		p.PVs = append(p.PVs, pp)
+		p.Commands = append(p.Commands, fmt.Sprintf("pvcreate --uuid %s --restorefile %s %s", shellQuote(pv.ID), shellQuote(file), shellQuote(t.Path)))
+	}
+	restore := "vgcfgrestore -f "
+	if pools := vg.ThinPools(); len(pools) > 0 {
+		restore = "vgcfgrestore --force -f "
+		p.Warnings = append(p.Warnings, fmt.Sprintf("thin pool(s) %s: vgcfgrestore needs --force, and the restored thin volumes are only sound if the pool's own metadata on disk matches this text (its transaction_id)", strings.Join(pools, ", ")))
+	}
+	for _, lv := range vg.LVs {
+		for _, s := range lv.Segments {
+			if s.Type != "striped" && !strings.HasPrefix(s.Type, "thin") {
+				p.Warnings = append(p.Warnings, fmt.Sprintf("%s: segment type %s; check the restored LV with lvs -a before activating", lv.Name, s.Type))
+				break
+			}
+		}
+	}
+	p.Commands = append(p.Commands, restore+shellQuote(file)+" "+shellQuote(vg.Name))
+	return p
+}
+
+// shellQuote quotes s for sh when it holds anything beyond safe characters.
+func shellQuote(s string) string {
+	safe := s != ""
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_./:=+@%,", c)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
