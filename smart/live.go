@@ -2,12 +2,17 @@ package smart
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"strings"
+	"time"
 )
+
+// queryTimeout bounds one smartctl run.
+const queryTimeout = 5 * time.Minute
 
 // IsDevice says whether path names a device node (a block device such as
 // /dev/sda, or an NVMe character device such as /dev/nvme0) rather than a
@@ -27,11 +32,17 @@ func QueryDevice(dev string) (*Report, error) {
 	if err != nil {
 		return nil, &ParseError{dev, errors.New("is a device and smartctl is not installed (save smartctl -x output and score the file)")}
 	}
+	// A dying drive can stall every command it is sent; don't wait forever.
+	ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
+	defer cancel()
 	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(smartctl, "-j", "-x", dev)
+	cmd := exec.CommandContext(ctx, smartctl, "-j", "-x", dev)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	runErr := cmd.Run()
 	var exitErr *exec.ExitError
+	if ctx.Err() != nil {
+		return nil, &ParseError{dev, fmt.Errorf("smartctl did not answer within %v", queryTimeout)}
+	}
 	if runErr != nil && !errors.As(runErr, &exitErr) {
 		return nil, &ParseError{dev, fmt.Errorf("running smartctl: %v", runErr)}
 	}
