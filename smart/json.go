@@ -33,7 +33,6 @@ type jsonReport struct {
 	} `json:"smartctl"`
 	Device *struct {
 		Protocol string `json:"protocol"`
-		Type     string `json:"type"`
 	} `json:"device"`
 	ModelName     string `json:"model_name"`
 	ModelFamily   string `json:"model_family"`
@@ -106,7 +105,6 @@ type jsonCode struct {
 }
 
 type jsonATASelfTests struct {
-	Count *int64 `json:"count"`
 	Table []struct {
 		Type   jsonCode `json:"type"`
 		Status struct {
