@@ -56,11 +56,14 @@ func MakePlan(vg *VG, file string, targets map[string]Target) *Plan {
 				p.Warnings = append(p.Warnings, fmt.Sprintf("%s: %s has %d bytes, the PV maps %d (pe_start %d + %d extents of %d): too small", pv.Name, t.Path, size, pp.Need, pv.PEStart, pv.PECount, vg.ExtentSize))
 			}
 		}
+		force := ""
 		if t.Label != nil && t.Label.PVUUID != pv.ID {
-			p.Warnings = append(p.Warnings, fmt.Sprintf("%s: %s carries PV %s now; pvcreate refuses to overwrite it without -ff", pv.Name, t.Path, t.Label.PVUUID))
+			// pvcreate refuses to replace a PV label without -ff.
+			force = "-ff "
+			p.Warnings = append(p.Warnings, fmt.Sprintf("%s: %s carries PV %s now; pvcreate -ff replaces that label (and asks first)", pv.Name, t.Path, t.Label.PVUUID))
 		}
 		p.PVs = append(p.PVs, pp)
-		p.Commands = append(p.Commands, fmt.Sprintf("pvcreate --uuid %s --restorefile %s %s", shellQuote(pv.ID), shellQuote(file), shellQuote(t.Path)))
+		p.Commands = append(p.Commands, fmt.Sprintf("pvcreate %s--uuid %s --restorefile %s %s", force, shellQuote(pv.ID), shellQuote(file), shellQuote(t.Path)))
 	}
 	restore := "vgcfgrestore -f "
 	if pools := vg.ThinPools(); len(pools) > 0 {

@@ -17,7 +17,7 @@ func TestPlanLab(t *testing.T) {
 		"pv1": {Path: "/dev/md1", Size: 20 << 20},
 	})
 	want := []string{
-		"pvcreate --uuid Nry7Nt-he1J-8uCG-bBcU-lyqs-3Ky3-IneHbT --restorefile 'guests 45.vg' /dev/md0",
+		"pvcreate -ff --uuid Nry7Nt-he1J-8uCG-bBcU-lyqs-3Ky3-IneHbT --restorefile 'guests 45.vg' /dev/md0",
 		"pvcreate --uuid m9NfcT-N2Wa-rtiZ-4UrA-kA2o-BoPc-1j2CY8 --restorefile 'guests 45.vg' /dev/md1",
 		"vgcfgrestore --force -f 'guests 45.vg' guests",
 	}
