@@ -69,6 +69,7 @@ func Hash(d blockdev.Device, blockSize int64, progress func(done, total int64)) 
 	finish := func() {
 		piece.Hash = hex.EncodeToString(h.Sum(nil))
 		m.Pieces = append(m.Pieces, piece)
+		piece = Piece{}
 		h.Reset()
 	}
 	// A piece may end inside a chunk, so one chunk can feed two pieces.
@@ -95,7 +96,7 @@ func Hash(d blockdev.Device, blockSize int64, progress func(done, total int64)) 
 	if err != nil {
 		return nil, err
 	}
-	if piece.Length > 0 && piece.Length < blockSize {
+	if piece.Length > 0 {
 		finish()
 	}
 	return m, nil
