@@ -76,12 +76,12 @@ sfdisk -q "$(disk parts-r5-v12 2)" <<-'TABLE'
 TABLE
 run_guest parts-r5-v12 <<-'GUEST'
 	mkarr /dev/md0 parts-r5-v12 --level=5 --chunk=32 --raid-devices=4 --metadata=1.2 \
-		$(P 0 1) $(G 1 2) $(P 2 5) $(D 3)
+		$(P 0 1) $(P 1 2) $(P 2 5) $(D 3)
 	mkarr /dev/md1 parts-r1-v090 --level=1 --raid-devices=3 --metadata=0.90 \
-		$(P 0 2) $(G 1 1) $(P 2 6)
+		$(P 0 2) $(P 1 1) $(P 2 6)
 	fill /dev/md0 parts-r5-v12
 	fill /dev/md1 parts-r1-v090
-	NOTES="members: MBR primary, GPT partition (attached in the guest through dm-linear over its extent: the UML kernel has no GPT support), logical partition in an extended MBR partition, whole disk" \
+	NOTES="members: MBR primary, GPT partition, logical partition in an extended MBR partition, whole disk" \
 		record /dev/md0 parts-r5-v12
 	DISKDIR=parts-r5-v12 NOTES="0.90 on partitions (the last MBR primary, a GPT partition, the last logical partition); images are under parts-r5-v12/" \
 		record /dev/md1 parts-r1-v090

@@ -21,29 +21,14 @@ letters=abcdefghijklmnopqrstuvwxyz
 # D I : the whole disk I.  P I N : partition N of disk I.
 D() { echo "/dev/ubd$(echo "$letters" | cut -c$(($1 + 1)))"; }
 P() { echo "$(D "$1")$2"; }
-# G I N : partition N of GPT disk I. This UML kernel reads MBR and logical
-# partitions but has no GPT support, so the partition's extent (from the
-# GPT, read by sfdisk) is mapped with dm-linear; ref() knows it as :pN.
-G() {
-	local disk start size dm
-	disk=$(D "$1")
-	start=$(sfdisk -J "$disk" | jq ".partitiontable.partitions[] | select(.node == \"$disk$2\") | .start")
-	size=$(sfdisk -J "$disk" | jq ".partitiontable.partitions[] | select(.node == \"$disk$2\") | .size")
-	dm=gpt-${disk#/dev/}$2
-	dmsetup create --noudevsync "$dm" --table "0 $size linear $disk $start"
-	dm=$(dmsetup info -c --noheadings -o blkdevname "$dm")
-	echo "$dm $disk$2" >>"$W/aliases"
-	echo "/dev/$dm"
-}
 # disks N : the first N whole disks.
 disks() { local i=0; while [ "$i" -lt "$1" ]; do D "$i"; i=$((i + 1)); done; }
 
 # ref DEV [DISKDIR] : the manifest DEV of a guest device, e.g. /dev/ubdc5 ->
 # FIX/d2.img.xz:p5. DISKDIR names the fixture directory holding the images.
 ref() {
-	local dev=$1 base letter part idx
-	[ ! -e "$W/aliases" ] || dev=$(awk -v d="${dev#/dev/}" '$1 == d { print $2 }' "$W/aliases" | tail -1 | grep . || echo "$dev")
-	base=${dev#/dev/ubd}
+	local base letter part idx
+	base=${1#/dev/ubd}
 	letter=$(echo "$base" | cut -c1)
 	part=$(echo "$base" | cut -c2-)
 	idx=$(($(expr index "$letters" "$letter") - 1))
