@@ -234,7 +234,8 @@ func (p *parser) value(listOK bool) (Value, error) {
 		}
 	case c == '-' || c >= '0' && c <= '9':
 		start := p.off
-		for c := p.peek(); c == '-' || c == '.' || c >= '0' && c <= '9'; c = p.peek() {
+		// Take every name byte, so "4x" is one bad number, not 4 and x.
+		for isNameByte(p.peek()) {
 			p.advance()
 		}
 		lit := string(p.src[start:p.off])

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"holmes/internal/fixture"
+)
+
+func lvmLab(t *testing.T, name string) string {
+	t.Helper()
+	return fixture.Unpack(t, fixture.Repo(t, "testdata/lvm/"+name+".img.xz"))
+}
+
+func TestLVMScanJSON(t *testing.T) {
+	out, errs, code := holmes(t, "lvm", "scan", "--json", lvmLab(t, "disk-a")+"@1M")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var got []struct {
+		Device string
+		Label  struct {
+			Sector        int64
+			PVUUID        string                         `json:"pv_uuid"`
+			MetadataAreas []struct{ Offset, Size int64 } `json:"metadata_areas"`
+		}
+		Metadata []struct {
+			VG         string
+			VGUUID     string `json:"vg_uuid"`
+			Seqno      int64
+			Offset     int64
+			ChecksumOK *bool `json:"checksum_ok"`
+			Current    bool
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	// md0's label after the installer (pvck --dump headers, record).
+	rec, _ := os.ReadFile(fixture.Repo(t, "testdata/lvm/record/md0.pvck-headers.after.txt"))
+	if len(got) != 1 || got[0].Label.Sector != 1 || strings.ReplaceAll(got[0].Label.PVUUID, "-", "") != field(string(rec), "pv_header.pv_uuid") {
+		t.Fatalf("scan = %+v", got)
+	}
+	if a := got[0].Label.MetadataAreas; len(a) != 1 || a[0].Offset != 4096 {
+		t.Errorf("metadata areas = %+v", a)
+	}
+	seqnos := map[int64]bool{}
+	for _, m := range got[0].Metadata {
+		seqnos[m.Seqno] = true
+	}
+	for _, s := range []int64{1, 22, 30, 31, 32, 45} {
+		if !seqnos[s] {
+			t.Errorf("seqno %d missing from scan", s)
+		}
+	}
+}
+
+// field returns the value of "key value" in pvck --dump headers output.
+func field(text, key string) string {
+	for _, l := range strings.Split(text, "\n") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(l), " "); ok && k == key {
+			return v
+		}
+	}
+	return ""
+}
+
+func TestLVMCarvePlanAndCase(t *testing.T) {
+	dir := t.TempDir()
+	a, c, etc := lvmLab(t, "disk-a"), lvmLab(t, "disk-c"), lvmLab(t, "etc-damaged")
+	out, errs, code := holmes(t, "lvm", "carve", "--json", "--out", dir, a, etc)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var carved []struct {
+		VG      string
+		VGUUID  string `json:"vg_uuid"`
+		Seqno   int64
+		FoundAt []struct {
+			Device string
+			Offset int64
+		} `json:"found_at"`
+		PVUUIDs []string `json:"pv_uuids"`
+		File    string
+	}
+	if err := json.Unmarshal([]byte(out), &carved); err != nil {
+		t.Fatal(err)
+	}
+	top := carved[0]
+	if top.Seqno != 45 || len(top.FoundAt) != 2 || top.File != filepath.Join(dir, "guests_45.vg") || len(top.PVUUIDs) != 2 {
+		t.Fatalf("carve[0] = %+v", top)
+	}
+	// Two VGs named guests with seqno 1: the old one's first version (in
+	// the archive) and the installer's.
+	if _, err := os.Stat(filepath.Join(dir, "guests_1.vg")); err != nil {
+		t.Error(err)
+	}
+
+	out, errs, code = holmes(t, "lvm", "plan", top.File, "--pv", "pv0="+a+"@1M", "--pv", "pv1="+c)
+	if code != 0 {
+		t.Fatalf("plan: exit %d: %s", code, errs)
+	}
+	for _, want := range []string{
+		"pvcreate -ff --uuid Nry7Nt-he1J-8uCG-bBcU-lyqs-3Ky3-IneHbT --restorefile " + top.File + " " + a + "@1M\n",
+		"pvcreate -ff --uuid m9NfcT-N2Wa-rtiZ-4UrA-kA2o-BoPc-1j2CY8 --restorefile " + top.File + " " + c + "\n",
+		"vgcfgrestore --force -f " + top.File + " guests\n",
+		"needs 23199744: ok",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan lacks %q:\n%s", want, out)
+		}
+	}
+
+	// The carved text as the case file's VG: guests/root reads as the
+	// kernel's /dev/guests/root did.
+	cf := filepath.Join(dir, "case.json")
+	os.WriteFile(cf, []byte(`{"volume_groups": [{"metadata": "guests_45.vg", "pvs": {"pv0": "`+a+`@1M", "pv1": "`+c+`"}}]}`), 0o644)
+	caseFile = cf
+	defer func() { caseFile = "" }()
+	sums, _ := os.ReadFile(fixture.Repo(t, "testdata/lvm/record/lv-sha256.txt"))
+	for _, lv := range []string{"root", "stripe"} {
+		d, err := openDevice("guests/" + lv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := sha256.New()
+		io.Copy(h, io.NewSectionReader(d, 0, d.Size()))
+		d.Close()
+		if sum := hex.EncodeToString(h.Sum(nil)); !strings.Contains(string(sums), sum+"  "+lv+"\n") {
+			t.Errorf("guests/%s through the case file: sha256 %s not the kernel's", lv, sum)
+		}
+	}
+	if _, err := openDevice("guests/thin"); err == nil || !strings.Contains(err.Error(), "type thin") {
+		t.Errorf("guests/thin: err = %v", err)
+	}
+}
+
+func TestLVMErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.vg")
+	os.WriteFile(bad, []byte("guests {\n\tid = \"x\"\n\tseqno = 4x\n}\n"), 0o644)
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"lvm", "show", bad}, 1, "bad.vg: line 3, column 10: bad number \"4x\""},
+		{[]string{"lvm", "plan", bad}, 1, "bad.vg: line 3, column 10: bad number \"4x\""},
+		{[]string{"lvm", "scan", bad}, 1, "no LABELONE in sectors 0-3"},
+		{[]string{"lvm", "plan", fixture.Repo(t, "testdata/lvm/record/backup-guests.vg"), "--pv", "pv7=/dev/x"}, 2, "--pv \"pv7=/dev/x\""},
+	} {
+		_, errs, code := holmes(t, tc.args...)
+		if code != tc.code || !strings.Contains(errs, tc.want) || strings.Count(errs, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, code, errs, tc.code, tc.want)
+		}
+	}
+}
