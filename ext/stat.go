@@ -132,7 +132,7 @@ func (fs *FS) WriteDebugfsStat(w io.Writer, in *Inode) error {
 		}
 	}
 	switch {
-	case in.IsSymlink() && fs.isFastSymlink(in):
+	case in.IsSymlink() && (fs.isFastSymlink(in) || in.Flags&flagInlineData != 0):
 		t, _ := fs.ReadLink(in)
 		fmt.Fprintf(&b, "Fast link dest: %q\n", t)
 	case in.Mode&modeType == modeChr || in.Mode&modeType == modeBlk:

@@ -1,0 +1,500 @@
+package ext
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"holmes/internal/fixture"
+)
+
+// cleanImages are the mke2fs-made lab images with their debugfs records
+// (testdata/lab/ext-fixtures.sh).
+var cleanImages = []string{"ext2-1k", "ext3-1k", "ext3-4k", "ext4", "ext4-no64-nocsum", "ext4-inline"}
+
+func openImage(t testing.TB, name string) (*FS, string) {
+	t.Helper()
+	p := fixture.Unpack(t, fixture.Repo(t, "testdata/ext/"+name+".img.xz"))
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	st, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := Open(f, st.Size(), Options{Superblock: SuperblockAuto})
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return fs, p
+}
+
+func readRecord(t testing.TB, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(fixture.Repo(t, "testdata/ext/"+name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// hugeReference is the one image whose 5 GiB sparse file is hashed whole;
+// the others must yield the same data regions (holes read as zeros by
+// construction), which keeps the test fast.
+const hugeReference = "ext2-1k"
+
+func TestFilesMatchDebugfsDump(t *testing.T) {
+	ref, _ := openImage(t, hugeReference)
+	refHuge := dataRegions(t, ref, "/data/huge.bin")
+	refSums := map[string]string{} // every image holds the same tree
+	for _, l := range strings.Split(strings.TrimSpace(readRecord(t, hugeReference+".sha256")), "\n") {
+		sum, p, _ := strings.Cut(l, "  ")
+		refSums[p] = sum
+	}
+	for _, name := range cleanImages {
+		t.Run(name, func(t *testing.T) {
+			fs, _ := openImage(t, name)
+			sc := bufio.NewScanner(strings.NewReader(readRecord(t, name+".sha256")))
+			n := 0
+			for sc.Scan() {
+				want, p, _ := strings.Cut(sc.Text(), "  ")
+				if p == "/data/huge.bin" && name != hugeReference {
+					if got := dataRegions(t, fs, p); got != refHuge {
+						t.Errorf("%s: data regions differ from %s's", p, hugeReference)
+					}
+					continue
+				}
+				if got := debugfsSHA(t, fs, p); got != want {
+					t.Errorf("%s: sha256 %s, debugfs dump gave %s", p, got, want)
+				}
+				if got, other := fileSHA(t, fs, p), refSums[p]; got != other && p != "/data/huge.bin" {
+					t.Errorf("%s: sha256 %s, %s has %s", p, got, hugeReference, other)
+				}
+				n++
+			}
+			if n < 10 {
+				t.Fatalf("only %d files checked", n)
+			}
+		})
+	}
+}
+
+func fileSHA(t *testing.T, fs *FS, p string) string {
+	t.Helper()
+	in, err := fs.Lookup(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := fs.Reader(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(r, 0, r.Size())); err != nil {
+		t.Fatalf("%s: %v", p, err)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// debugfsSHA is what debugfs 1.47.0 dump writes: for an inline_data file
+// shorter than 60 bytes it writes all 60 bytes of i_block, ignoring the
+// file size (a debugfs bug; debugfs cat shows the same padding).
+func debugfsSHA(t *testing.T, fs *FS, p string) string {
+	t.Helper()
+	in, err := fs.Lookup(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Flags&flagInlineData == 0 || in.Size >= 60 {
+		return fileSHA(t, fs, p)
+	}
+	r, _ := fs.Reader(in)
+	buf := make([]byte, 60)
+	r.ReadAt(buf, 0)
+	return fmt.Sprintf("%x", sha256.Sum256(buf))
+}
+
+// dataRegions summarises a sparse file: size, and offset and hash of each
+// region that holds data.
+func dataRegions(t *testing.T, fs *FS, p string) string {
+	t.Helper()
+	in, err := fs.Lookup(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := fs.Reader(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "size %d", r.Size())
+	for _, reg := range r.DataRegions() {
+		buf := make([]byte, reg[1]-reg[0])
+		if _, err := r.ReadAt(buf, reg[0]); err != nil && err != io.EOF {
+			t.Fatal(err)
+		}
+		// Compare content without trailing zeros: block sizes differ.
+		buf = bytes.TrimRight(buf, "\x00")
+		fmt.Fprintf(&b, " %d:%x", reg[0], sha256.Sum256(buf))
+	}
+	return b.String()
+}
+
+// statFields are the debugfs stat lines holmes must reproduce exactly.
+var statFields = regexp.MustCompile(`^(Inode: |Generation: |User: |File ACL: |Links: |Fragment: | ?ctime: | ?atime: | ?mtime: |crtime: |Size of extra inode fields: |Inode checksum: |Fast link dest: )`)
+
+// blockPair matches one "(LOGICAL[-END][u]):PHYS[-END]" item of a debugfs
+// block or extent list; labels like (IND) and (ETB0) are map blocks.
+var blockPair = regexp.MustCompile(`^\((\d+)(?:-(\d+))?(\[u\])?\):(\d+)(?:-(\d+))?$`)
+
+// debugfsFacts reduces debugfs stat output to the lines compared and the
+// logical→physical block pairs it lists.
+func debugfsFacts(text string) (lines []string, pairs map[uint64]uint64, mapBlocks int) {
+	pairs = map[uint64]uint64{}
+	inList := false
+	for _, l := range strings.Split(text, "\n") {
+		switch {
+		case statFields.MatchString(l):
+			lines = append(lines, l)
+		case l == "BLOCKS:" || l == "EXTENTS:":
+			inList = true
+		case inList && l != "" && !strings.HasPrefix(l, "TOTAL"):
+			for _, item := range strings.Split(l, ", ") {
+				m := blockPair.FindStringSubmatch(item)
+				if m == nil {
+					mapBlocks++
+					continue
+				}
+				lo, _ := strconv.ParseUint(m[1], 10, 64)
+				hi := lo
+				if m[2] != "" {
+					hi, _ = strconv.ParseUint(m[2], 10, 64)
+				}
+				p, _ := strconv.ParseUint(m[4], 10, 64)
+				for i := lo; i <= hi && m[3] == ""; i++ {
+					pairs[i] = p + (i - lo)
+				}
+			}
+		}
+	}
+	return lines, pairs, mapBlocks
+}
+
+// compareStat checks holmes's stat of path against debugfs's text.
+func compareStat(t *testing.T, fs *FS, path, debugfsText string) {
+	t.Helper()
+	in, err := fs.Lookup(path)
+	if err != nil {
+		t.Errorf("%s: %v", path, err)
+		return
+	}
+	var b bytes.Buffer
+	if err := fs.WriteDebugfsStat(&b, in); err != nil {
+		t.Fatal(err)
+	}
+	wantLines, wantPairs, wantMeta := debugfsFacts(debugfsText)
+	gotLines, _, _ := debugfsFacts(b.String())
+	if strings.Join(gotLines, "\n") != strings.Join(wantLines, "\n") {
+		t.Errorf("%s: stat differs\nholmes:\n%s\ndebugfs:\n%s", path, strings.Join(gotLines, "\n"), strings.Join(wantLines, "\n"))
+	}
+	if in.Flags&flagInlineData != 0 || (in.IsSymlink() && fs.isFastSymlink(in)) {
+		return
+	}
+	m, err := fs.Map(in)
+	if err != nil {
+		t.Errorf("%s: %v", path, err)
+		return
+	}
+	gotPairs := map[uint64]uint64{}
+	for _, r := range m.Runs {
+		for i := range r.Len {
+			if !r.Unwritten {
+				gotPairs[r.Logical+i] = r.Physical + i
+			}
+		}
+	}
+	if len(gotPairs) != len(wantPairs) || len(m.Meta) != wantMeta {
+		t.Errorf("%s: %d data blocks and %d map blocks, debugfs lists %d and %d", path, len(gotPairs), len(m.Meta), len(wantPairs), wantMeta)
+		return
+	}
+	for l, p := range wantPairs {
+		if gotPairs[l] != p {
+			t.Errorf("%s: logical block %d at %d, debugfs says %d", path, l, gotPairs[l], p)
+			return
+		}
+	}
+}
+
+// recordedStats splits the recorded debugfs stat output by path.
+func recordedStats(text string) map[string]string {
+	out := map[string]string{}
+	parts := strings.Split(text, "debugfs: stat ")
+	for _, p := range parts[1:] {
+		path, body, _ := strings.Cut(p, "\n")
+		out[path] = body
+	}
+	return out
+}
+
+func TestStatMatchesDebugfs(t *testing.T) {
+	for _, name := range cleanImages {
+		t.Run(name, func(t *testing.T) {
+			fs, _ := openImage(t, name)
+			stats := recordedStats(readRecord(t, name+".stat.txt"))
+			if len(stats) < 20 {
+				t.Fatalf("only %d recorded stats", len(stats))
+			}
+			for path, text := range stats {
+				compareStat(t, fs, path, text)
+			}
+		})
+	}
+}
+
+// TestStatMatchesLiveDebugfs runs the installed debugfs on the same images.
+func TestStatMatchesLiveDebugfs(t *testing.T) {
+	if _, err := exec.LookPath("debugfs"); err != nil {
+		t.Skip("debugfs not installed")
+	}
+	for _, name := range cleanImages {
+		fs, img := openImage(t, name)
+		for _, p := range []string{"/", "/data/frag.bin", "/data/huge.bin", "/dir5000", "/links/slow", "/home/user/tiny.txt"} {
+			cmd := exec.Command("debugfs", "-R", "stat "+p, img)
+			cmd.Env = append(os.Environ(), "TZ=UTC", "DEBUGFS_PAGER=__none__", "PAGER=cat")
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("debugfs: %v", err)
+			}
+			compareStat(t, fs, p, string(out))
+		}
+	}
+}
+
+func TestChecksumsVerified(t *testing.T) {
+	fs, _ := openImage(t, "ext4")
+	if !fs.SB.ChecksumPresent || !fs.SB.ChecksumOK || fs.GroupChecksumErrors != 0 {
+		t.Fatalf("clean metadata_csum image: superblock ok=%v, %d group checksum errors", fs.SB.ChecksumOK, fs.GroupChecksumErrors)
+	}
+	in, err := fs.Lookup("/etc/lvm/backup/guests")
+	if err != nil || !in.ChecksumPresent || !in.ChecksumOK {
+		t.Fatalf("inode checksum not verified: %v %+v", err, in)
+	}
+	fs2, _ := openImage(t, "ext4-no64-nocsum")
+	if fs2.SB.ChecksumPresent {
+		t.Fatal("checksum reported on a filesystem without metadata_csum")
+	}
+}
+
+func TestDirectoryOf5000Entries(t *testing.T) {
+	for _, name := range cleanImages {
+		fs, _ := openImage(t, name)
+		in, err := fs.Lookup("/dir5000")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in.Flags&flagIndex == 0 {
+			t.Fatalf("%s: /dir5000 is not an htree directory (flags %#x)", name, in.Flags)
+		}
+		entries, err := fs.ReadDir(in)
+		if err != nil || len(entries) != 5002 {
+			t.Fatalf("%s: %d entries, %v", name, len(entries), err)
+		}
+		if _, err := fs.Lookup("/dir5000/file-with-a-longish-name-4999"); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestBackupOffsets(t *testing.T) {
+	fs, _ := openImage(t, "ext2-1k") // 12 groups of 8192 1 KiB blocks, sparse_super
+	want := []int64{8193 * 1024, 3*8192*1024 + 1024, 5*8192*1024 + 1024, 7*8192*1024 + 1024, 9*8192*1024 + 1024}
+	got := fs.SB.BackupOffsets()
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("backups %v, want %v", got, want)
+	}
+	for _, off := range got {
+		sb, err := ReadSuperblock(fs.r, off)
+		if err != nil || sb.UUID != fs.SB.UUID || sb.FSOffset() != 0 {
+			t.Fatalf("backup at %d: %v", off, err)
+		}
+	}
+	if _, err := ReadSuperblock(fs.r, 0); err == nil || !strings.Contains(err.Error(), "superblock at 0") {
+		t.Fatalf("no superblock at 0: %v", err)
+	}
+}
+
+// The incident: a newer mkfs over the first 64 KiB, the root directory
+// block zeroed. auto must take the old backup and find the LVM backup
+// under its rebuilt path.
+func TestDamagedPicksBackupAndRebuildsPaths(t *testing.T) {
+	fs, _ := openImage(t, "ext3-damaged")
+	if fs.Choice.Group != 1 || !strings.Contains(fs.Choice.Why, "another filesystem") {
+		t.Fatalf("auto chose group %d: %s", fs.Choice.Group, fs.Choice.Why)
+	}
+	if len(fs.Choice.Candidates) < 3 {
+		t.Fatalf("candidates %+v", fs.Choice.Candidates)
+	}
+	ns, err := fs.ScanInodes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	matches, problems, err := fs.Find(ns.Roots(), "guests")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(matches) != 1 || matches[0].Path != "#12/lvm/backup/guests" {
+		t.Fatalf("find guests: %+v", matches)
+	}
+	if len(problems) == 0 || !strings.Contains(problems[0], "directory inode 2") {
+		t.Fatalf("the zeroed root directory should be reported: %v", problems)
+	}
+	sums := readRecord(t, "ext3-damaged.sha256")
+	want := regexp.MustCompile(`(?m)^([0-9a-f]+)  /etc/lvm/backup/guests$`).FindStringSubmatch(sums)
+	if got := fileSHA(t, fs, "#12/lvm/backup/guests"); want == nil || got != want[1] {
+		t.Fatalf("guests sha256 %s, recorded %v", got, want)
+	}
+	if p := ns.Path(17); p != "#12/lvm/backup" {
+		t.Fatalf("path of inode 17: %s", p)
+	}
+
+	// The primary alone is the newer, unfinished filesystem: clear errors.
+	f, _ := fs.r.(*os.File)
+	st, _ := f.Stat()
+	primary, err := Open(f, st.Size(), Options{Superblock: SuperblockPrimary})
+	if err == nil {
+		if _, err := primary.Lookup("/etc"); err == nil {
+			t.Fatal("the newer primary should not lead to /etc")
+		}
+	}
+	// e2fsck -b style: block 16384 of 2 KiB.
+	byBlock, err := Open(f, st.Size(), Options{Superblock: 16384})
+	if err != nil || byBlock.Choice.Group != 1 {
+		t.Fatalf("--superblock 16384: %v", err)
+	}
+}
+
+func TestSharedUtilLinuxImages(t *testing.T) {
+	for _, name := range []string{"ext2", "ext3", "ext4"} {
+		p := fixture.Unpack(t, fixture.Shared(t, "util-linux/tests/ts/blkid/images-fs/"+name+".img.xz"))
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, _ := f.Stat()
+		fs, err := Open(f, st.Size(), Options{Superblock: SuperblockAuto})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		root, err := fs.Lookup("/")
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if entries, err := fs.ReadDir(root); err != nil || len(entries) < 3 {
+			t.Fatalf("%s: root %v %v", name, entries, err)
+		}
+		truncated := strings.Contains(strings.Join(fs.Problems(), ";"), "truncated")
+		if truncated != (name == "ext4") {
+			t.Errorf("%s: truncation reported %v: %v", name, truncated, fs.Problems())
+		}
+		f.Close()
+	}
+}
+
+// memDev is an in-memory image for corruption tests.
+type memDev []byte
+
+func (m memDev) ReadAt(p []byte, off int64) (int, error) {
+	if off >= int64(len(m)) {
+		return 0, io.EOF
+	}
+	n := copy(p, m[off:])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+func loadImage(t *testing.T, name string) memDev {
+	t.Helper()
+	b, err := os.ReadFile(fixture.Unpack(t, fixture.Repo(t, "testdata/ext/"+name+".img.xz")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestSelfReferencingExtentIndex(t *testing.T) {
+	img := loadImage(t, "ext4")
+	fs, err := Open(img, int64(len(img)), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, _ := fs.Lookup("/data/frag.bin")
+	m, err := fs.Map(in)
+	if err != nil || len(m.Meta) == 0 {
+		t.Fatalf("frag.bin should have index blocks: %v", err)
+	}
+	// Point the first index entry of the first index block at itself.
+	blk := m.Meta[0]
+	off := int64(blk)*fs.bs + 12
+	img[off+4], img[off+5], img[off+6], img[off+7] = byte(blk), byte(blk>>8), byte(blk>>16), byte(blk>>24)
+	img[off+8], img[off+9] = 0, 0
+	in, _ = fs.Lookup("/data/frag.bin")
+	if _, err := fs.Map(in); err == nil || !strings.Contains(err.Error(), "inode") {
+		t.Fatalf("self-referencing index: %v", err)
+	}
+}
+
+// TestCorruptionNeverPanics flips bytes all over the metadata of a real
+// image and reads everything: errors are fine, panics and hangs are not.
+func TestCorruptionNeverPanics(t *testing.T) {
+	for _, name := range []string{"ext4-inline", "ext3-1k"} {
+		img := loadImage(t, name)
+		orig := append(memDev(nil), img[:4<<20]...)
+		seed := uint64(12345)
+		for iter := range 40 {
+			copy(img, orig)
+			for range 200 {
+				seed = seed*6364136223846793005 + 1442695040888963407
+				img[int(seed>>33)%len(orig)] = byte(seed >> 20)
+			}
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						t.Fatalf("%s iteration %d: panic %v", name, iter, r)
+					}
+				}()
+				fs, err := Open(img, int64(len(img)), Options{})
+				if err != nil {
+					return
+				}
+				fs.Problems()
+				if ns, err := fs.ScanInodes(); err == nil {
+					ms, _, _ := fs.Find(ns.Roots(), "*")
+					for i, m := range ms {
+						if i > 200 {
+							break
+						}
+						if in, err := fs.Inode(m.Inode); err == nil {
+							if r, err := fs.Reader(in); err == nil {
+								r.ReadAt(make([]byte, 4096), 0)
+							}
+							fs.WriteDebugfsStat(io.Discard, in)
+						}
+					}
+				}
+			}()
+		}
+	}
+}
