@@ -15,31 +15,32 @@ import (
 
 // PartitionTable is a decoded MBR or GPT.
 type PartitionTable struct {
-	Kind       string // "mbr" or "gpt"
-	SectorSize int64  // logical sector size the table was read with
-	DiskGUID   string // GPT disk GUID
+	Kind       string `json:"kind"`                // "mbr" or "gpt"
+	SectorSize int64  `json:"sector_size"`         // logical sector size the table was read with
+	DiskGUID   string `json:"disk_guid,omitempty"` // GPT disk GUID
 	// BackupUsed says the primary GPT was damaged and the backup at the end
 	// of the device was read instead.
-	BackupUsed bool
-	Partitions []Partition
+	BackupUsed bool `json:"backup_used"`
+	// Partitions is left out of JSON: reports list partitions beside the table.
+	Partitions []Partition `json:"-"`
 	// Problems lists damage found while reading (a bad primary GPT, a
 	// broken logical-partition chain, partitions past the device's end).
-	Problems []string
+	Problems []string `json:"problems,omitempty"`
 }
 
 // Partition is one entry, numbered as Linux numbers it: MBR primaries
 // 1-4, logical partitions in an extended partition 5 and up, GPT entries by
 // their slot.
 type Partition struct {
-	Number   int
-	Start    int64  // bytes from the start of the device
-	Size     int64  // bytes
-	Type     string // MBR: "0xfd"; GPT: the type GUID
-	TypeName string // "Linux RAID", ... when known
-	Name     string // GPT partition name
-	GUID     string // GPT unique partition GUID
-	Extended bool   // an MBR extended partition (a container of logical ones)
-	Logical  bool   // inside an extended partition
+	Number   int    `json:"number"`
+	Start    int64  `json:"start"`               // bytes from the start of the device
+	Size     int64  `json:"size"`                // bytes
+	Type     string `json:"type"`                // MBR: "0xfd"; GPT: the type GUID
+	TypeName string `json:"type_name,omitempty"` // "Linux RAID", ... when known
+	Name     string `json:"name,omitempty"`      // GPT partition name
+	GUID     string `json:"guid,omitempty"`      // GPT unique partition GUID
+	Extended bool   `json:"extended,omitempty"`  // an MBR extended partition (a container of logical ones)
+	Logical  bool   `json:"logical,omitempty"`   // inside an extended partition
 }
 
 // ErrNoPartitionTable is returned (wrapped) when a device has neither an MBR

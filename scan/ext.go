@@ -1,0 +1,93 @@
+package scan
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"holmes/ext"
+)
+
+// Where an ext superblock keeps the fields scan looks at before (or
+// instead of) asking package ext to decode it.
+const (
+	extMagicAt            = 0x38
+	extMagic              = 0xef53
+	extBlocksCountAt      = 0x04
+	extLogBlockSizeAt     = 0x18
+	extIncompatAt         = 0x60
+	extUUIDAt             = 0x68
+	extVolumeNameAt       = 0x78
+	extIncompatJournalDev = 0x8
+)
+
+// Ext summarises an ext superblock.
+type Ext struct {
+	UUID       string `json:"uuid"`
+	Label      string `json:"label"`
+	Group      int    `json:"group"` // block group of this copy; 0 is the primary
+	BlockSize  int    `json:"block_size"`
+	Blocks     uint64 `json:"blocks"`
+	FSSize     int64  `json:"fs_size"`
+	JournalDev bool   `json:"journal_dev,omitempty"` // an external journal (blkid: jbd), not a filesystem
+	PastEnd    bool   `json:"past_end,omitempty"`    // the filesystem is larger than what follows it on the device
+	ChecksumOK *bool  `json:"checksum_ok,omitempty"` // with metadata_csum
+}
+
+// checkExt decodes an ext superblock candidate at off. Its magic is only
+// 16 bits, so a candidate that fails the geometry checks is noise, not a
+// finding.
+func (s *scanner) checkExt(off int64) error {
+	if s.seen[key("ext", off)] || off+ext.SuperblockSize > s.size {
+		return nil
+	}
+	sb, err := ext.ReadSuperblock(s.d, off)
+	if err != nil {
+		return s.checkJournalDev(off)
+	}
+	start := sb.FSOffset()
+	if start < 0 {
+		return nil // a backup copy that would put its filesystem before the device
+	}
+	e := &Ext{UUID: sb.UUIDString(), Label: sb.VolumeName, Group: int(sb.BlockGroupNr), BlockSize: sb.BlockSize(),
+		Blocks: sb.BlocksCount, FSSize: sb.Size(), PastEnd: start+sb.Size() > s.size}
+	if sb.ChecksumPresent {
+		ok := sb.ChecksumOK
+		e.ChecksumOK = &ok
+	}
+	s.add(&Signature{Kind: "ext", Offset: off, Start: &start, Ext: e})
+	return nil
+}
+
+// checkJournalDev recognises the superblock of an external journal device,
+// which has no inodes and so is not a filesystem package ext will open.
+func (s *scanner) checkJournalDev(off int64) error {
+	b := make([]byte, ext.SuperblockSize)
+	if _, err := s.d.ReadAt(b, off); err != nil {
+		return fmt.Errorf("reading %d: %w", off, err)
+	}
+	le := binary.LittleEndian
+	logBlock := le.Uint32(b[extLogBlockSizeAt:])
+	blocks := uint64(le.Uint32(b[extBlocksCountAt:]))
+	if le.Uint32(b[extIncompatAt:])&extIncompatJournalDev == 0 || logBlock > 6 || blocks == 0 || off < ext.PrimaryOffset {
+		return nil
+	}
+	var uuid [16]byte
+	copy(uuid[:], b[extUUIDAt:])
+	bs := 1024 << logBlock
+	start := off - ext.PrimaryOffset
+	e := &Ext{UUID: fmt.Sprintf("%x-%x-%x-%x-%x", uuid[0:4], uuid[4:6], uuid[6:8], uuid[8:10], uuid[10:16]),
+		Label: cString(b[extVolumeNameAt : extVolumeNameAt+16]), BlockSize: bs, Blocks: blocks,
+		FSSize: int64(blocks) * int64(bs), JournalDev: true}
+	e.PastEnd = start+e.FSSize > s.size
+	s.add(&Signature{Kind: "ext", Offset: off, Start: &start, Ext: e})
+	return nil
+}
+
+func cString(b []byte) string {
+	for i, c := range b {
+		if c == 0 {
+			return string(b[:i])
+		}
+	}
+	return string(b)
+}
