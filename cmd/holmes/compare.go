@@ -120,7 +120,7 @@ func comparePieces(cmd *cobra.Command, devs []blockdev.Device, manifests []*comp
 			{"B", fmt.Sprintf("%s (%d bytes)", rep.B, rep.SizeB)},
 			{"pieces", fmt.Sprintf("%d of %d bytes (%s)", rep.ComparedCount, rep.BlockSize, rep.Algorithm)},
 			{"compared", fmt.Sprintf("%d bytes", rep.Compared)},
-			{"first diff", offsetOrNone(rep.FirstDiff)},
+			{"first differing piece", pieceOrNone(rep.FirstDiff)},
 			{"differing pieces", strconv.Itoa(len(rep.Differing))},
 		}); err != nil {
 			return err
@@ -181,6 +181,13 @@ func printTableAndNotes(w io.Writer, header []string, rows [][]string, notes []s
 		}
 	}
 	return nil
+}
+
+func pieceOrNone(off *int64) string {
+	if off == nil {
+		return "none"
+	}
+	return "starts at " + strconv.FormatInt(*off, 10)
 }
 
 // offsetOrNone shows an offset for people, with cmp's 1-based byte number.
