@@ -80,3 +80,24 @@ func TestParseErrorsCarryLineAndColumn(t *testing.T) {
 		}
 	}
 }
+
+// The example from lvm2's documentation, as libvslvm keeps it: a 2007 file
+// (no format or flags fields) with space indentation.
+func TestParseDocumentationSample(t *testing.T) {
+	text, err := os.ReadFile(fixture.Shared(t, "other/libvslvm/metadata-sample-from-doc.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vg, err := ParseText(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lv := vg.LV("mylv")
+	if vg.Name != "myvg" || len(vg.PVs) != 4 || vg.ExtentSize != 4<<20 || lv == nil || lv.Extents() != 2560 ||
+		lv.Segments[1].Stripes[0] != (Stripe{PV: "pv1", StartExtent: 0, Offset: 384 * 512}) {
+		t.Errorf("vg = %+v, mylv = %+v", vg, lv)
+	}
+	if !strings.Contains(vg.Description, "lvextend -L+5G") || vg.CreationTime != 1170196095 {
+		t.Errorf("header: %q %d", vg.Description, vg.CreationTime)
+	}
+}
