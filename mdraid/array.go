@@ -1,6 +1,7 @@
 package mdraid
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -234,4 +235,62 @@ func (a *Array) readMember(i int, p []byte, off int64) error {
 	}
 	_, err := m.ReadAt(p, off)
 	return err
+}
+
+// ErrNoRedundancy is returned by CheckRedundancy for levels without copies or parity.
+var ErrNoRedundancy = errors.New("level has no redundancy")
+
+// CheckRedundancy reports whether the redundancy agrees with the data for
+// array bytes [off, off+n) (n is cut at the chunk's end): every copy equal
+// on mirrors, P (and Q) equal to what the data gives on raid4/5/6. It reads
+// present members only; a copy on a missing member is not checked.
+func (a *Array) CheckRedundancy(off int64, n int) (bool, error) {
+	if off < 0 || off >= a.Size() {
+		return false, fmt.Errorf("%s: offset %d outside the array (size %d)", a.name, off, a.Size())
+	}
+	places, run := a.layout.locate(off)
+	n = int(min(int64(n), run, a.Size()-off))
+	if p, ok := a.layout.(*parity); ok {
+		return p.check(a, off, n)
+	}
+	if len(places) < 2 {
+		return false, ErrNoRedundancy
+	}
+	var first []byte
+	for _, pl := range places {
+		if a.areas[pl.member] == nil {
+			continue
+		}
+		b := make([]byte, n)
+		if err := a.readMember(pl.member, b, pl.offset); err != nil {
+			return false, fmt.Errorf("%s: member %d at %d: %w", a.name, pl.member, pl.offset, err)
+		}
+		if first == nil {
+			first = b
+		} else if !bytes.Equal(first, b) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// FirstRole is the role whose data area starts with the array's first
+// bytes under geometry g (the layout decides: right-symmetric raid5 puts
+// parity first, for example).
+func FirstRole(g Geometry) int {
+	g, err := g.Normalize()
+	if err != nil {
+		return 0
+	}
+	switch g.Level {
+	case "raid10":
+		return 0
+	case "raid4", "raid5", "raid6":
+		p, err := newParity(Geometry{Level: g.Level, Layout: g.Layout, ChunkBytes: g.ChunkBytes, RaidDisks: g.RaidDisks, DataSize: g.ChunkBytes})
+		if err != nil {
+			return 0
+		}
+		return p.stripe(0).data[0]
+	}
+	return 0
 }

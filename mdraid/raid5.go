@@ -1,6 +1,7 @@
 package mdraid
 
 import (
+	"bytes"
 	"fmt"
 	"sort"
 )
@@ -270,4 +271,45 @@ func (p *parity) rebuild(a *Array, buf []byte, off int64, lost map[int]bool) err
 	default:
 		return fail("too many members lost, parity included")
 	}
+}
+
+// check recomputes P (and Q) for n bytes of the stripe holding array
+// offset off and compares them with what the members hold.
+func (p *parity) check(a *Array, off int64, n int) (bool, error) {
+	chunkNo, inChunk := off/p.chunk, off%p.chunk
+	stripeNo := chunkNo / int64(p.dataDisks)
+	s := p.stripe(stripeNo)
+	devOff := stripeNo*p.chunk + inChunk
+	read := func(i int) ([]byte, error) {
+		b := make([]byte, n)
+		if err := a.readMember(i, b, devOff); err != nil {
+			return nil, fmt.Errorf("%s: member %d at %d: %w", a.name, i, devOff, err)
+		}
+		return b, nil
+	}
+	pWant := make([]byte, n)
+	qWant := make([]byte, n)
+	slots := s.qSlots(p.disks)
+	for _, d := range s.data {
+		b, err := read(d)
+		if err != nil {
+			return false, err
+		}
+		xorInto(pWant, b)
+		if s.qd >= 0 {
+			mulXorInto(qWant, b, gfPow(slots[d]))
+		}
+	}
+	pGot, err := read(s.pd)
+	if err != nil || !bytes.Equal(pGot, pWant) {
+		return false, err
+	}
+	if s.qd < 0 {
+		return true, nil
+	}
+	qGot, err := read(s.qd)
+	if err != nil {
+		return false, err
+	}
+	return bytes.Equal(qGot, qWant), nil
 }
