@@ -31,6 +31,11 @@ type Ext struct {
 	JournalDev bool   `json:"journal_dev,omitempty"` // an external journal (blkid: jbd), not a filesystem
 	PastEnd    bool   `json:"past_end,omitempty"`    // the filesystem is larger than what follows it on the device
 	ChecksumOK *bool  `json:"checksum_ok,omitempty"` // with metadata_csum
+	// Copy marks a superblock lying inside the filesystem it describes
+	// where no backup belongs: jbd2 logs the superblock's block in the
+	// journal, and images of it end up in files. Such a copy says nothing
+	// about where a filesystem starts.
+	Copy bool `json:"copy,omitempty"`
 }
 
 // checkExt decodes an ext superblock candidate at off. Its magic is only
@@ -90,4 +95,38 @@ func cString(b []byte) string {
 		}
 	}
 	return string(b)
+}
+
+// markExtCopies finds superblocks that lie inside a filesystem with the same
+// UUID found at a lower offset, away from its primary and backup positions.
+func (s *scanner) markExtCopies() {
+	for _, sig := range s.report.Signatures {
+		if sig.Ext == nil || sig.Ext.Copy || sig.Start == nil {
+			continue
+		}
+		for _, fs := range s.report.Signatures {
+			if fs == sig || fs.Ext == nil || fs.Ext.Copy || fs.Start == nil || fs.Ext.UUID != sig.Ext.UUID {
+				continue
+			}
+			inside := *fs.Start < *sig.Start && sig.Offset < *fs.Start+fs.Ext.FSSize
+			if inside && !s.isBackupOf(fs, sig.Offset) {
+				sig.Ext.Copy, sig.Ext.PastEnd, sig.Start = true, false, nil
+				break
+			}
+		}
+	}
+}
+
+// isBackupOf says whether off is a superblock position of the filesystem fs.
+func (s *scanner) isBackupOf(fs *Signature, off int64) bool {
+	sb, err := ext.ReadSuperblock(s.d, *fs.Start+ext.PrimaryOffset)
+	if err != nil {
+		return false
+	}
+	for _, b := range sb.BackupOffsets() {
+		if *fs.Start+b == off {
+			return true
+		}
+	}
+	return false
 }

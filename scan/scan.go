@@ -151,7 +151,12 @@ func (s *scanner) run(opts Options) error {
 			}
 		}
 	}
-	return s.followImplied()
+	s.markExtCopies()
+	if err := s.followImplied(); err != nil {
+		return err
+	}
+	s.markExtCopies()
+	return nil
 }
 
 // search checks every sector of [start, end), reading 1 MiB at a time.

@@ -160,7 +160,10 @@ func signatureText(s *scan.Signature) string {
 			kind = "ext external journal"
 		}
 		copyOf := "primary superblock"
-		if e.Group > 0 {
+		switch {
+		case e.Copy:
+			copyOf = "copy inside the filesystem (journal or file)"
+		case e.Group > 0:
 			copyOf = fmt.Sprintf("backup superblock (group %d)", e.Group)
 		}
 		t = fmt.Sprintf("%s %s, %s, %d x %d-byte blocks", kind, e.UUID, copyOf, e.Blocks, e.BlockSize)
