@@ -171,3 +171,36 @@ func TestReadPartitionTableRefusesNonTables(t *testing.T) {
 		d.Close()
 	}
 }
+
+// TestLabDisksAgainstSfdisk reads the md lab's partitioned member disks
+// (MBR, GPT, logical partitions) and compares with what sfdisk -d recorded
+// in the UML guest, where the disks were /dev/ubdX.
+func TestLabDisksAgainstSfdisk(t *testing.T) {
+	dumps, _ := filepath.Glob(filepath.Join(fixture.RepoRoot(t), "testdata/md/*/d*.sfdisk.txt"))
+	if len(dumps) == 0 {
+		t.Skip("no md lab disk with a recorded sfdisk dump")
+	}
+	for _, dump := range dumps {
+		recorded, err := os.ReadFile(dump)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var device string
+		for _, line := range strings.Split(string(recorded), "\n") {
+			if d, ok := strings.CutPrefix(line, "device: "); ok {
+				device = d
+			}
+		}
+		d, err := OpenFile(fixture.Unpack(t, strings.TrimSuffix(dump, ".sfdisk.txt")+".img.xz"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := ReadPartitionTable(d)
+		if err != nil {
+			t.Fatalf("%s: %v", dump, err)
+		}
+		label, backup, want := parseSfdiskDump(t, device, string(recorded))
+		comparePartitions(t, dump, got, label, backup, want)
+		d.Close()
+	}
+}
