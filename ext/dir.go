@@ -96,7 +96,7 @@ func (fs *FS) readInlineDir(in *Inode) ([]DirEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	entries := []DirEntry{{Name: ".", Inode: in.Num, Type: 2}, {Name: "..", Inode: binary.LittleEndian.Uint32(data[0:]), Type: 2}}
+	entries := []DirEntry{{Name: ".", Inode: in.Num}, {Name: "..", Inode: binary.LittleEndian.Uint32(data[0:])}} // synthesized: no dirent type, as debugfs shows
 	if err := fs.parseDirBlock(data[4:60], &entries); err != nil {
 		return entries, fmt.Errorf("ext: inline directory inode %d: %w", in.Num, err)
 	}
