@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"io"
 	"io/fs"
+	"sort"
 	"time"
 
 	"github.com/diskfs/go-diskfs/partition/gpt"
@@ -185,6 +186,7 @@ func readMBR(d Device) (*PartitionTable, error) {
 			t.readLogical(d, int64(p.Start)*512, int64(p.Size)*512)
 		}
 	}
+	sort.SliceStable(t.Partitions, func(i, j int) bool { return t.Partitions[i].Number < t.Partitions[j].Number })
 	return t, nil
 }
 
