@@ -59,7 +59,7 @@ func NewCarver() *Carver { return &Carver{found: map[carveKey]*Carved{}} }
 // Scan reads r (size bytes, reported as name) from start to end in large
 // chunks, looking for text heads; memory stays at one chunk plus the texts.
 func (c *Carver) Scan(r io.ReaderAt, size int64, name string) error {
-	buf := make([]byte, headBack+carveChunk+headFwd)
+	buf := make([]byte, headBack+min(carveChunk, size)+headFwd)
 	// buf[0:headBack] repeats the end of the previous chunk, so heads
 	// straddling chunk boundaries are seen whole.
 	for pos := int64(0); pos < size; pos += carveChunk {

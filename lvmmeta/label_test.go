@@ -8,7 +8,7 @@ import (
 	"holmes/internal/fixture"
 )
 
-func openFixture(t *testing.T, path string) blockdev.Device {
+func openFixture(t testing.TB, path string) blockdev.Device {
 	t.Helper()
 	d, err := blockdev.OpenFile(fixture.Unpack(t, path))
 	if err != nil {

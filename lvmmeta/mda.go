@@ -130,7 +130,11 @@ func ReadHistory(r io.ReaderAt, devSize int64, a Area) (*MDAHeader, []Metadata, 
 	if len(h.Slots) > 0 {
 		if current < 0 {
 			// The header names a text whose head is unrecognisable: report it.
-			m := readRingText(ring, int(h.Slots[0].Offset-mdaHeaderSize), a.Offset)
+			start := h.Slots[0].Offset - mdaHeaderSize
+			if start >= int64(len(ring)) {
+				return nil, nil, fmt.Errorf("lvm mda header at %d: committed text at %d lies past the end of the device", a.Offset, a.Offset+h.Slots[0].Offset)
+			}
+			m := readRingText(ring, int(start), a.Offset)
 			current = len(found)
 			found = append(found, m)
 		}

@@ -2,6 +2,7 @@ package lvmmeta
 
 import (
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -120,9 +121,12 @@ func (vg *VG) PV(name string) *PV {
 	return nil
 }
 
-// maxCount bounds counts read from text (segments, stripes, extents) so
-// corrupted numbers fail cleanly instead of allocating or overflowing.
-const maxCount = 1 << 40
+// maxCount bounds numbers read from text (sizes in sectors, seqno) so
+// corrupted ones fail cleanly; extent counts and sizes are 32-bit in lvm2.
+const (
+	maxCount   = 1 << 40
+	maxExtents = 1<<32 - 1
+)
 
 // ParseText parses metadata text (a backup or archive file, or text from a
 // metadata area) into a VG. Errors carry line and column.
@@ -155,8 +159,8 @@ func BuildVG(root *Section) (*VG, error) {
 		CreationTime: m.count(root, "creation_time", false),
 		Section:      s,
 	}
-	if m.err == nil && vg.ExtentSize == 0 {
-		m.fail(s.Field("extent_size").Pos, "extent_size is 0")
+	if m.err == nil && (vg.ExtentSize == 0 || vg.ExtentSize > maxExtents*sectorSize) {
+		m.fail(s.Field("extent_size").Value.Pos, "extent_size %d sectors is out of range", vg.ExtentSize/sectorSize)
 	}
 	if pvs := s.Section("physical_volumes"); pvs != nil {
 		for _, ps := range pvs.Sections {
@@ -170,6 +174,10 @@ func BuildVG(root *Section) (*VG, error) {
 				PEStart: m.sectors(ps, "pe_start", true),
 				PECount: m.count(ps, "pe_count", true),
 			})
+			// Every byte offset derived from the PV must fit in an int64.
+			if pv := vg.PVs[len(vg.PVs)-1]; m.err == nil && pv.PECount > (math.MaxInt64-pv.PEStart)/vg.ExtentSize {
+				m.fail(ps.Field("pe_count").Value.Pos, "%s: pe_count %d is out of range", ps.Name, pv.PECount)
+			}
 		}
 	} else {
 		m.fail(s.Pos, "volume group %s has no physical_volumes section", s.Name)
@@ -277,6 +285,9 @@ func (m *modeler) lv(vg *VG, s *Section) *LV {
 			m.fail(s.Sections[i].Pos, "%s: segment %d starts at extent %d, expected %d", s.Name, i+1, seg.StartExtent, next)
 		}
 		next = seg.StartExtent + seg.ExtentCount
+	}
+	if m.err == nil && vg.ExtentSize > 0 && next > math.MaxInt64/vg.ExtentSize {
+		m.fail(s.Pos, "%s: %d extents is out of range", s.Name, next)
 	}
 	return lv
 }
