@@ -37,15 +37,27 @@ func xorInto(dst, src []byte) {
 	}
 }
 
+// mulTable is multiplication by c as a lookup table, so a block costs one
+// load per byte instead of two logarithm lookups.
+func mulTable(c byte) *[256]byte {
+	var t [256]byte
+	for x := range t {
+		t[x] = gfMul(byte(x), c)
+	}
+	return &t
+}
+
 // mulXorInto adds c·src to dst.
 func mulXorInto(dst, src []byte, c byte) {
+	t := mulTable(c)
 	for i := range dst {
-		dst[i] ^= gfMul(src[i], c)
+		dst[i] ^= t[src[i]]
 	}
 }
 
 func scale(buf []byte, c byte) {
+	t := mulTable(c)
 	for i := range buf {
-		buf[i] = gfMul(buf[i], c)
+		buf[i] = t[buf[i]]
 	}
 }

@@ -1,0 +1,188 @@
+package mdsolve
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"sort"
+
+	"holmes/blockdev"
+)
+
+// contentFacts are what samples taken at the same offsets on every member
+// say about the level, before any geometry is tried: which members are
+// copies of each other, and whether the members XOR to zero (raid5) or to
+// one of themselves (raid6's Q).
+type contentFacts struct {
+	samples int     // samples with data on some member
+	groups  [][]int // members whose samples are equal (mirror halves); singletons for the rest
+	xorZero float64 // fraction of samples whose XOR over all members is zero
+	xorIsQ  float64 // fraction whose XOR equals one member's block (P+data cancel, Q remains)
+}
+
+const sampleSize = 4096
+
+// sampleMembers reads count blocks at the same offsets (spread over the
+// members' common size past the data offsets) on every member.
+func sampleMembers(devs []blockdev.Device, start int64, count int) (*contentFacts, error) {
+	size := devs[0].Size()
+	for _, d := range devs {
+		size = min(size, d.Size())
+	}
+	end := size - 128<<10 // 0.90 and 1.0 keep superblocks at the end
+	if end-start < sampleSize*int64(count) {
+		return nil, fmt.Errorf("members of %d bytes leave no room to sample past offset %d", size, start)
+	}
+	f := &contentFacts{}
+	n := len(devs)
+	same := make([][]int, n)
+	for i := range same {
+		same[i] = make([]int, n)
+	}
+	blocks := make([][]byte, n)
+	for i := range blocks {
+		blocks[i] = make([]byte, sampleSize)
+	}
+	xor := make([]byte, sampleSize)
+	step := (end - start) / int64(count) / sampleSize * sampleSize
+	zeroCount, qCount := 0, 0
+	for k := 0; k < count; k++ {
+		off := start + int64(k)*step
+		anyData := false
+		for i, d := range devs {
+			if _, err := d.ReadAt(blocks[i], off); err != nil && err != io.EOF {
+				return nil, fmt.Errorf("%s: sample at %d: %w", d.Name(), off, err)
+			}
+			anyData = anyData || !isZero(blocks[i])
+		}
+		if !anyData {
+			continue
+		}
+		f.samples++
+		clear(xor)
+		for i := range blocks {
+			for j := i + 1; j < n; j++ {
+				if bytes.Equal(blocks[i], blocks[j]) {
+					same[i][j]++
+				}
+			}
+			for b := range xor {
+				xor[b] ^= blocks[i][b]
+			}
+		}
+		if isZero(xor) {
+			zeroCount++
+		} else {
+			for i := range blocks {
+				if bytes.Equal(xor, blocks[i]) {
+					qCount++
+					break
+				}
+			}
+		}
+	}
+	if f.samples == 0 {
+		return f, nil
+	}
+	f.xorZero = float64(zeroCount) / float64(f.samples)
+	f.xorIsQ = float64(qCount) / float64(f.samples)
+	// Mirror groups: members equal on (nearly) every sample with data.
+	parent := make([]int, n)
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		if parent[i] != i {
+			parent[i] = find(parent[i])
+		}
+		return parent[i]
+	}
+	for i := 0; i < n; i++ {
+		for j := i + 1; j < n; j++ {
+			if float64(same[i][j]) >= 0.9*float64(f.samples) {
+				parent[find(j)] = find(i)
+			}
+		}
+	}
+	byRoot := map[int][]int{}
+	for i := 0; i < n; i++ {
+		byRoot[find(i)] = append(byRoot[find(i)], i)
+	}
+	for _, g := range byRoot {
+		f.groups = append(f.groups, g)
+	}
+	sort.Slice(f.groups, func(a, b int) bool { return f.groups[a][0] < f.groups[b][0] })
+	return f, nil
+}
+
+func isZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// mirrorWidth is the size shared by every mirror group, or 0 when the
+// members do not split into equal groups of copies.
+func (f *contentFacts) mirrorWidth() int {
+	k := len(f.groups[0])
+	for _, g := range f.groups {
+		if len(g) != k {
+			return 0
+		}
+	}
+	if k < 2 {
+		return 0
+	}
+	return k
+}
+
+// family is a set of level/layout hypotheses the content allows.
+type family struct {
+	level   string
+	layouts []string
+	chunked bool
+	width   int    // members per unit: mirror groups move together
+	why     string // what in the content points here
+}
+
+// families lists the hypotheses worth trying, most specific first.
+func (f *contentFacts) families(n int) []family {
+	if f.samples == 0 {
+		return nil
+	}
+	if len(f.groups) == 1 {
+		return []family{{level: "raid1", width: n, why: fmt.Sprintf("all %d members hold the same data", n)}}
+	}
+	if k := f.mirrorWidth(); k > 0 {
+		return []family{{level: "raid10", layouts: []string{fmt.Sprintf("n%d", k)}, chunked: true, width: k,
+			why: fmt.Sprintf("members form %d groups of %d identical copies", len(f.groups), k)}}
+	}
+	var out []family
+	if f.xorZero >= 0.9 && n >= 3 {
+		out = append(out, family{level: "raid5", chunked: true, width: 1,
+			layouts: []string{"left-symmetric", "left-asymmetric", "right-symmetric", "right-asymmetric", "parity-first", "parity-last"},
+			why:     fmt.Sprintf("the members XOR to zero on %.0f%% of %d samples (single parity)", 100*f.xorZero, f.samples)})
+	}
+	if f.xorIsQ >= 0.9 && n >= 4 {
+		out = append(out, family{level: "raid6", chunked: true, width: 1,
+			layouts: []string{"left-symmetric", "left-asymmetric", "right-symmetric", "right-asymmetric", "parity-first", "parity-last",
+				"left-symmetric-6", "left-asymmetric-6", "right-symmetric-6", "right-asymmetric-6", "parity-first-6"},
+			why: fmt.Sprintf("the XOR of all members equals one member's block on %.0f%% of %d samples (P and Q)", 100*f.xorIsQ, f.samples)})
+	}
+	if len(out) > 0 {
+		return out
+	}
+	why := "no mirror groups and no parity: striped or concatenated"
+	out = append(out, family{level: "raid0", chunked: true, width: 1, why: why},
+		family{level: "linear", width: 1, why: why})
+	far := []string{"f2", "o2"}
+	if n >= 3 {
+		far = append(far, "n2", "f3", "o3")
+	}
+	out = append(out, family{level: "raid10", layouts: far, chunked: true, width: 1, why: why + "; far/offset copies possible"})
+	return out
+}

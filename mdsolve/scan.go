@@ -1,0 +1,138 @@
+package mdsolve
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"sort"
+
+	"holmes/blockdev"
+	"holmes/ext"
+	"holmes/mdraid"
+)
+
+// sighting is a structure found on a member at a byte offset: where it
+// sits in an array is known (a PV label in sector 1, an ext primary
+// superblock at 1024), so each sighting proposes a data offset.
+type sighting struct {
+	member  int
+	offset  int64  // on the member
+	kind    string // "lvm-label", "ext-primary", "mbr"
+	arrayAt int64  // where the structure sits in the array it belongs to
+	extUUID string
+}
+
+// memberScan is what the start of each member shows.
+type memberScan struct {
+	sightings   []sighting
+	superblocks [][]*mdraid.Superblock // per member: md superblocks found (evidence, not truth)
+	extUUIDs    map[string]bool        // every ext filesystem seen anywhere in the windows
+}
+
+// scanMembers reads the first window bytes of every member in 1 MiB reads
+// and notes LVM labels, ext superblocks and MBR signatures at sector
+// alignment, and md superblocks where md keeps them.
+func scanMembers(devs []blockdev.Device, window int64) (*memberScan, error) {
+	s := &memberScan{superblocks: make([][]*mdraid.Superblock, len(devs)), extUUIDs: map[string]bool{}}
+	const block = 1 << 20
+	buf := make([]byte, block+4096) // overlap so a structure across reads is seen whole
+	for m, d := range devs {
+		sbs, err := mdraid.Examine(d, d.Size())
+		if err != nil {
+			return nil, fmt.Errorf("%s: md superblocks: %w", d.Name(), err)
+		}
+		s.superblocks[m] = sbs
+		end := min(window, d.Size())
+		for pos := int64(0); pos < end; pos += block {
+			n, err := d.ReadAt(buf[:min(int64(len(buf)), d.Size()-pos)], pos)
+			if err != nil && err != io.EOF {
+				return nil, fmt.Errorf("%s: reading at %d: %w", d.Name(), pos, err)
+			}
+			s.scanBlock(m, pos, buf[:n], min(int64(n), block))
+		}
+	}
+	return s, nil
+}
+
+var (
+	lvmLabelID   = []byte("LABELONE")
+	lvmLabelType = []byte("LVM2 001")
+)
+
+const extMagic = 0xef53
+
+// scanBlock looks at the sectors starting in b[:limit] (b may run further,
+// so structures starting near the end are read whole).
+func (s *memberScan) scanBlock(m int, base int64, b []byte, limit int64) {
+	for off := int64(0); off < limit; off += 512 {
+		sec := b[off:]
+		if len(sec) < 512 {
+			return
+		}
+		if bytes.HasPrefix(sec, lvmLabelID) && bytes.Equal(sec[24:32], lvmLabelType) {
+			// The label records its own sector number (0-3).
+			if n := int64(binary.LittleEndian.Uint64(sec[8:])); n < 4 {
+				s.sightings = append(s.sightings, sighting{member: m, offset: base + off, kind: "lvm-label", arrayAt: n * 512})
+			}
+		}
+		if off%1024 == 0 && len(sec) >= 1024 && binary.LittleEndian.Uint16(sec[0x38:]) == extMagic {
+			sb, err := ext.ReadSuperblock(bytes.NewReader(sec[:1024]), 0)
+			if err != nil {
+				continue
+			}
+			s.extUUIDs[sb.UUIDString()] = true
+			if sb.BlockGroupNr == 0 {
+				s.sightings = append(s.sightings, sighting{member: m, offset: base + off, kind: "ext-primary", arrayAt: 1024, extUUID: sb.UUIDString()})
+			}
+		}
+	}
+}
+
+// dataOffsets proposes data offsets: for each sighting, the offset that
+// puts it where it belongs at the start of an array, plus the data offsets
+// recorded in md superblocks. Sightings count as votes.
+func (s *memberScan) dataOffsets() []int64 {
+	votes := map[int64]int{}
+	for _, g := range s.sightings {
+		if d := g.offset - g.arrayAt; d >= 0 {
+			votes[d] += sightingWeight[g.kind]
+		}
+	}
+	for _, sbs := range s.superblocks {
+		for _, sb := range sbs {
+			votes[sb.DataOffset] = max(votes[sb.DataOffset], 1)
+		}
+	}
+	return rankedKeys(votes)
+}
+
+// sightingWeight: a PV label is where an array almost always starts; an
+// ext primary superblock may as well be inside a logical volume.
+var sightingWeight = map[string]int{"lvm-label": 10, "ext-primary": 3}
+
+// at returns the sightings on member offset off.
+func (s *memberScan) at(d int64) []sighting {
+	var out []sighting
+	for _, g := range s.sightings {
+		if g.offset-g.arrayAt == d {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// rankedKeys returns the keys by descending votes (ties: smaller first).
+func rankedKeys(votes map[int64]int) []int64 {
+	keys := make([]int64, 0, len(votes))
+	for k := range votes {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if votes[keys[i]] != votes[keys[j]] {
+			return votes[keys[i]] > votes[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	return keys
+}

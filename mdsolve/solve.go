@@ -1,0 +1,509 @@
+// Package mdsolve infers the geometry of an md array whose superblocks are
+// lost or were overwritten: level and layout, chunk size, data offset and
+// member order, from what the data itself shows when assembled correctly.
+// It reads samples, never whole members, and never writes.
+package mdsolve
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"holmes/blockdev"
+	"holmes/mdraid"
+)
+
+// Options tune the search. Zero values mean the defaults.
+type Options struct {
+	// Window is how much of the start of each member is scanned for PV
+	// labels and ext superblocks that reveal the data offset (256 MiB:
+	// past every data offset mdadm has chosen by default).
+	Window int64
+	// Samples is the number of blocks per member read to tell mirrors and
+	// parity apart (64).
+	Samples int
+	// Level, Layout, Chunk and DataOffset restrict the search when known.
+	Level, Layout string
+	ChunkBytes    int64
+	DataOffset    int64 // -1 or 0 with DataOffsetSet false: search
+	DataOffsetSet bool
+}
+
+// Result is the winning geometry with its evidence (CLI.md's solve JSON).
+type Result struct {
+	Level      string   `json:"level"`
+	Layout     string   `json:"layout,omitempty"`
+	ChunkBytes int64    `json:"chunk_bytes,omitempty"`
+	DataOffset int64    `json:"data_offset"`
+	Metadata   string   `json:"metadata"`
+	Order      []string `json:"order"` // member DEVs in role order
+	// Confidence is the winner's lead over the runner-up relative to its
+	// score: 0 (a tie) to 1 (nothing else came close).
+	Confidence  float64      `json:"confidence"`
+	Score       float64      `json:"score"`
+	Evidence    []string     `json:"evidence"`
+	RunnerUp    *Alternative `json:"runner_up"`
+	Superblocks []string     `json:"superblocks"` // what the md superblocks on the members say, against the data
+	Searched    int          `json:"searched"`    // candidate assemblies scored
+	MdadmCreate string       `json:"mdadm_create"`
+	Warning     string       `json:"warning"`
+}
+
+// Alternative is a losing candidate.
+type Alternative struct {
+	Level      string   `json:"level"`
+	Layout     string   `json:"layout,omitempty"`
+	ChunkBytes int64    `json:"chunk_bytes,omitempty"`
+	DataOffset int64    `json:"data_offset"`
+	Order      []string `json:"order"`
+	Score      float64  `json:"score"`
+}
+
+// Geometry is the solved geometry as mdraid takes it.
+func (r *Result) Geometry() mdraid.Geometry {
+	return mdraid.Geometry{Level: r.Level, Layout: r.Layout, ChunkBytes: r.ChunkBytes,
+		RaidDisks: len(r.Order), DataOffset: r.DataOffset}
+}
+
+type solver struct {
+	devs  []blockdev.Device
+	opt   Options
+	scan  *memberScan
+	facts *contentFacts
+}
+
+// candidate is one assembly to score.
+type candidate struct {
+	geo   mdraid.Geometry
+	order []int // device index per role
+	ev    evidence
+}
+
+// chunkSizes are the chunk sizes tried: every power of two mdadm accepts
+// in practice, 4 KiB to 4 MiB.
+func chunkSizes() []int64 {
+	var out []int64
+	for c := int64(4 << 10); c <= 4<<20; c *= 2 {
+		out = append(out, c)
+	}
+	return out
+}
+
+// maxOrders bounds the member orders tried per geometry.
+const maxOrders = 40320
+
+// Solve infers the geometry of the array whose members are devs (in any order).
+func Solve(devs []blockdev.Device, opt Options) (*Result, error) {
+	if len(devs) < 2 {
+		return nil, fmt.Errorf("solve needs at least 2 members, got %d", len(devs))
+	}
+	if opt.Window <= 0 {
+		opt.Window = 256 << 20
+	}
+	if opt.Samples <= 0 {
+		opt.Samples = 64
+	}
+	cached := make([]blockdev.Device, len(devs))
+	for i, d := range devs {
+		cached[i] = newCachedDevice(d)
+	}
+	s := &solver{devs: cached, opt: opt}
+	var err error
+	if s.scan, err = scanMembers(devs, opt.Window); err != nil { // streamed, not cached
+		return nil, err
+	}
+	offsets := s.scan.dataOffsets()
+	if opt.DataOffsetSet {
+		offsets = []int64{opt.DataOffset}
+	}
+	if len(offsets) == 0 {
+		offsets = []int64{0}
+	}
+	if len(offsets) > 4 {
+		offsets = offsets[:4]
+	}
+	if s.facts, err = sampleMembers(devs, min(offsets[0]+(4<<20), devs[0].Size()/4), opt.Samples); err != nil {
+		return nil, err
+	}
+	families := s.facts.families(len(devs))
+	if len(families) == 0 {
+		return nil, fmt.Errorf("every sampled block of every member is zero: nothing to solve from")
+	}
+	families = s.restrict(families)
+	if len(families) == 0 {
+		return nil, fmt.Errorf("the data rules out level %s", opt.Level)
+	}
+
+	var cands []*candidate
+	for _, d := range offsets {
+		for _, f := range families {
+			cs, err := s.candidates(f, d)
+			if err != nil {
+				return nil, err
+			}
+			cands = append(cands, cs...)
+		}
+	}
+	if len(cands) == 0 {
+		return nil, fmt.Errorf("no candidate geometry fits the members")
+	}
+	rank := func(cs []*candidate) {
+		sort.SliceStable(cs, func(i, j int) bool { return cs[i].ev.score > cs[j].ev.score })
+	}
+	for _, c := range cands {
+		s.evaluate(c, stageQuick)
+	}
+	rank(cands)
+	// The costlier checks decide among the leaders only: those close to the
+	// best quick score, then the first few.
+	leaders := 0
+	for leaders < len(cands) && leaders < maxLeaders && cands[leaders].ev.score >= cands[0].ev.score-leaderGap {
+		leaders++
+	}
+	for _, c := range cands[:leaders] {
+		s.evaluate(c, stageFull)
+	}
+	rank(cands[:leaders])
+	top := cands[:min(leaders, 8)]
+	for _, c := range top {
+		s.evaluate(c, stageDeep)
+	}
+	rank(top)
+	return s.result(cands, families), nil
+}
+
+// restrict applies the caller's level/layout hints.
+func (s *solver) restrict(fams []family) []family {
+	var out []family
+	for _, f := range fams {
+		if s.opt.Level != "" {
+			l, err := mdraid.ParseLevel(s.opt.Level)
+			if err != nil || l != f.level {
+				continue
+			}
+		}
+		if s.opt.Layout != "" {
+			f.layouts = []string{s.opt.Layout}
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// Leaders: candidates within leaderGap points of the best quick score, at
+// most maxLeaders of them, get the full checks.
+const (
+	leaderGap  = 4
+	maxLeaders = 512
+)
+
+func (s *solver) evaluate(c *candidate, stage int) {
+	members := make([]blockdev.Device, len(c.order))
+	for r, i := range c.order {
+		members[r] = s.devs[i]
+	}
+	arr, err := mdraid.Open(c.geo, members, "candidate")
+	if err != nil {
+		c.ev = evidence{score: math.Inf(-1), notes: []string{err.Error()}}
+		return
+	}
+	c.ev = s.score(arr, stage)
+}
+
+// candidates lists the assemblies of family f at data offset d: every
+// layout and chunk size not ruled out, and every order of the members (as
+// units: mirror groups move together) that keeps the member holding the
+// array's first bytes in the role the layout gives them.
+func (s *solver) candidates(f family, d int64) ([]*candidate, error) {
+	n := len(s.devs)
+	smallest := s.devs[0].Size()
+	for _, dev := range s.devs {
+		smallest = min(smallest, dev.Size())
+	}
+	if d >= smallest {
+		return nil, nil
+	}
+	layouts := f.layouts
+	if len(layouts) == 0 {
+		layouts = []string{""}
+	}
+	chunks := []int64{0}
+	if f.chunked {
+		chunks = s.plausibleChunks(d)
+	}
+	first := s.firstMember(d) // -1 when nothing marks the array's start
+	var out []*candidate
+	for _, layout := range layouts {
+		for _, chunk := range chunks {
+			g := mdraid.Geometry{Level: f.level, Layout: layout, ChunkBytes: chunk, RaidDisks: n, DataOffset: d, DataSize: smallest - d}
+			g, err := g.Normalize()
+			if err != nil {
+				continue
+			}
+			role0 := mdraid.FirstRole(g)
+			orders, err := s.orders(f.width, first, role0)
+			if err != nil {
+				return nil, err
+			}
+			for _, o := range orders {
+				out = append(out, &candidate{geo: g, order: o})
+			}
+		}
+	}
+	return out, nil
+}
+
+// plausibleChunks drops chunk sizes the member holding the array's start
+// rules out: if numbered text runs on across offset d+c of that member,
+// the array's first chunk is longer than c.
+func (s *solver) plausibleChunks(d int64) []int64 {
+	if s.opt.ChunkBytes > 0 {
+		return []int64{s.opt.ChunkBytes}
+	}
+	m := s.firstMember(d)
+	if m < 0 {
+		return chunkSizes()
+	}
+	buf := make([]byte, 1024)
+	var out []int64
+	for _, c := range chunkSizes() {
+		if _, err := s.devs[m].ReadAt(buf, d+c-512); err == nil {
+			a, okA := sectorNumber(buf[:512])
+			b, okB := sectorNumber(buf[512:])
+			if okA && okB && b == a+1 {
+				continue
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// firstMember is the device whose data at offset d starts the array (a PV
+// label or primary ext superblock in place), or -1.
+func (s *solver) firstMember(d int64) int {
+	for _, g := range s.scan.at(d) {
+		return g.member
+	}
+	return -1
+}
+
+// orders lists role orders: units of width members (mirror groups from the
+// content facts when width > 1) permuted, with the unit holding device
+// first (if >= 0) fixed at the unit of role0.
+func (s *solver) orders(width, first, role0 int) ([][]int, error) {
+	n := len(s.devs)
+	var units [][]int
+	if width > 1 && width < n {
+		units = s.facts.groups
+	} else if width == n {
+		all := make([]int, n)
+		for i := range all {
+			all[i] = i
+		}
+		return [][]int{all}, nil
+	} else {
+		for i := 0; i < n; i++ {
+			units = append(units, []int{i})
+		}
+	}
+	fixedUnit, fixedPos := -1, role0/max(width, 1)
+	for u, members := range units {
+		for _, m := range members {
+			if m == first {
+				fixedUnit = u
+			}
+		}
+	}
+	free := []int{}
+	for u := range units {
+		if u != fixedUnit {
+			free = append(free, u)
+		}
+	}
+	if count := factorial(len(free)); count > maxOrders {
+		return nil, fmt.Errorf("%d members leave %d orders to try; give the order of some with --order", n, count)
+	}
+	var out [][]int
+	permute(free, func(p []int) {
+		unitsInRole := make([]int, 0, len(units))
+		k := 0
+		for pos := 0; pos < len(units); pos++ {
+			if fixedUnit >= 0 && pos == fixedPos {
+				unitsInRole = append(unitsInRole, fixedUnit)
+				continue
+			}
+			unitsInRole = append(unitsInRole, p[k])
+			k++
+		}
+		var order []int
+		for _, u := range unitsInRole {
+			order = append(order, units[u]...)
+		}
+		out = append(out, order)
+	})
+	return out, nil
+}
+
+func factorial(n int) int {
+	f := 1
+	for i := 2; i <= n; i++ {
+		f *= i
+		if f > maxOrders {
+			return f
+		}
+	}
+	return f
+}
+
+// permute calls fn with every permutation of xs (Heap's algorithm).
+func permute(xs []int, fn func([]int)) {
+	a := append([]int(nil), xs...)
+	var gen func(k int)
+	gen = func(k int) {
+		if k <= 1 {
+			fn(append([]int(nil), a...))
+			return
+		}
+		for i := 0; i < k; i++ {
+			gen(k - 1)
+			if k%2 == 0 {
+				a[i], a[k-1] = a[k-1], a[i]
+			} else {
+				a[0], a[k-1] = a[k-1], a[0]
+			}
+		}
+	}
+	gen(len(a))
+}
+
+// result turns the ranked candidates into the report.
+func (s *solver) result(cands []*candidate, fams []family) *Result {
+	best := cands[0]
+	r := &Result{Level: best.geo.Level, Layout: best.geo.Layout, ChunkBytes: best.geo.ChunkBytes,
+		DataOffset: best.geo.DataOffset, Score: best.ev.score, Searched: len(cands),
+		Order: s.names(best.order), Evidence: []string{}, Superblocks: []string{}}
+	for _, f := range fams {
+		if f.level == best.geo.Level {
+			r.Evidence = append(r.Evidence, f.why)
+		}
+	}
+	if at := s.scan.at(best.geo.DataOffset); len(at) > 0 {
+		r.Evidence = append(r.Evidence, fmt.Sprintf("data offset %d: %s found at %d of %s", best.geo.DataOffset, at[0].kind, at[0].offset, s.devs[at[0].member].Name()))
+	}
+	r.Evidence = append(r.Evidence, best.ev.notes...)
+	if runner := s.runnerUp(cands); runner != nil {
+		r.RunnerUp = &Alternative{Level: runner.geo.Level, Layout: runner.geo.Layout, ChunkBytes: runner.geo.ChunkBytes,
+			DataOffset: runner.geo.DataOffset, Order: s.names(runner.order), Score: runner.ev.score}
+		if best.ev.score > 0 {
+			r.Confidence = math.Max(0, math.Min(1, (best.ev.score-runner.ev.score)/best.ev.score))
+		}
+	} else if best.ev.score > 0 {
+		r.Confidence = 1
+	}
+	r.Confidence = math.Round(r.Confidence*1000) / 1000
+	r.Metadata = s.metadata(best)
+	r.Superblocks = s.superblockReport(best)
+	r.MdadmCreate = MdadmCreate("/dev/md0", r.Geometry(), r.Metadata, r.Order)
+	r.Warning = "try it on overlays (copy-on-write snapshots of the members) first: --create writes new superblocks, and a wrong guess written to the real disks can destroy data"
+	return r
+}
+
+// runnerUp is the best candidate that is a genuinely different assembly
+// (mirror halves swapped within a group are the same array).
+func (s *solver) runnerUp(cands []*candidate) *candidate {
+	best := cands[0]
+	for _, c := range cands[1:] {
+		if !math.IsInf(c.ev.score, -1) && !s.sameAssembly(best, c) {
+			return c
+		}
+	}
+	return nil
+}
+
+func (s *solver) sameAssembly(a, b *candidate) bool {
+	if a.geo != b.geo {
+		return false
+	}
+	for i := range a.order {
+		if s.groupOf(a.order[i]) != s.groupOf(b.order[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *solver) groupOf(dev int) int {
+	for g, members := range s.facts.groups {
+		for _, m := range members {
+			if m == dev {
+				return g
+			}
+		}
+	}
+	return -1
+}
+
+func (s *solver) names(order []int) []string {
+	out := make([]string, len(order))
+	for r, i := range order {
+		out[r] = s.devs[i].Name()
+	}
+	return out
+}
+
+// metadata picks the superblock format to re-create with: data at offset 0
+// needs the superblock at the end (1.0, or 0.90 when the members carry one
+// of those); otherwise 1.2 with an explicit data offset, which sits inside
+// the data offset and so leaves the data alone.
+func (s *solver) metadata(best *candidate) string {
+	if best.geo.DataOffset > 0 {
+		return "1.2"
+	}
+	for _, sbs := range s.scan.superblocks {
+		for _, sb := range sbs {
+			if sb.Version == "0.90" {
+				return "0.90"
+			}
+		}
+	}
+	return "1.0"
+}
+
+// superblockReport compares the md superblocks on the members with the solved geometry.
+func (s *solver) superblockReport(best *candidate) []string {
+	roleOf := map[int]int{}
+	for r, i := range best.order {
+		roleOf[i] = r
+	}
+	var out []string
+	for i, sbs := range s.scan.superblocks {
+		for _, sb := range sbs {
+			var diffs []string
+			if sb.Level != best.geo.Level {
+				diffs = append(diffs, "level "+sb.Level)
+			}
+			if best.geo.Level != "raid1" && sb.ChunkBytes != best.geo.ChunkBytes {
+				diffs = append(diffs, fmt.Sprintf("chunk %d", sb.ChunkBytes))
+			}
+			if best.geo.Layout != "" && sb.Layout != best.geo.Layout {
+				diffs = append(diffs, "layout "+sb.Layout)
+			}
+			if sb.DataOffset != best.geo.DataOffset {
+				diffs = append(diffs, fmt.Sprintf("data offset %d", sb.DataOffset))
+			}
+			if sb.Role >= 0 && sb.Role != roleOf[i] && s.groupOf(best.order[sb.Role%len(best.order)]) != s.groupOf(i) {
+				diffs = append(diffs, fmt.Sprintf("role %d", sb.Role))
+			}
+			what := fmt.Sprintf("%s: %s superblock at %d (array %s, events %d, updated %s)", s.devs[i].Name(), sb.Version, sb.Offset,
+				sb.ArrayUUID, sb.Events, sb.UTime.Format("2006-01-02T15:04:05Z"))
+			if len(diffs) == 0 {
+				out = append(out, what+" agrees with the data")
+			} else {
+				out = append(out, what+" contradicts the data: it says "+strings.Join(diffs, ", ")+" (stale or written by another array)")
+			}
+		}
+	}
+	return out
+}
