@@ -16,7 +16,7 @@ func TestDumpRanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const p6 = 34816 * 512 // logical partition 6: 8 MiB
+	const p6 = 12288 * 512 // logical partition 6: 2 MiB
 	for _, c := range []struct {
 		args  []string
 		start int64
@@ -24,7 +24,7 @@ func TestDumpRanges(t *testing.T) {
 	}{
 		{[]string{path}, 0, int64(len(whole))},
 		{[]string{path, "--offset", "1M", "--length", "4096"}, 1 << 20, 4096},
-		{[]string{path + ":p6"}, p6, 16384 * 512},
+		{[]string{path + ":p6"}, p6, 4096 * 512},
 		{[]string{path + ":p6", "--offset", "1s", "--length", "2s"}, p6 + 512, 1024},
 		{[]string{path + "@1M+1K", "--offset", "512"}, 1<<20 + 512, 512},
 	} {
@@ -45,8 +45,8 @@ func TestDumpErrors(t *testing.T) {
 		args []string
 		code int
 	}{
-		{[]string{path, "--offset", "65M"}, 1},
-		{[]string{path, "--offset", "63M", "--length", "2M"}, 1},
+		{[]string{path, "--offset", "17M"}, 1},
+		{[]string{path, "--offset", "15M", "--length", "2M"}, 1},
 		{[]string{path + ":p9"}, 1},
 		{[]string{dir}, 1},
 		{[]string{filepath.Join(dir, "missing")}, 1},

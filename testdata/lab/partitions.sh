@@ -18,25 +18,25 @@ mkdir -p "$out"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-truncate -s 64M "$tmp/mbr-logical.img"
+truncate -s 16M "$tmp/mbr-logical.img"
 sfdisk -q "$tmp/mbr-logical.img" <<'TABLE'
 label: dos
 label-id: 0x484f4c4d
-start=2048, size=20480, type=fd
-start=22528, size=61440, type=5
-start=24576, size=8192, type=83
-start=34816, size=16384, type=8e
-start=53248, size=28672, type=fd
-start=83968, size=20480, type=83
+start=2048, size=4096, type=fd
+start=6144, size=20480, type=5
+start=8192, size=2048, type=83
+start=12288, size=4096, type=8e
+start=18432, size=6144, type=fd
+start=26624, size=4096, type=83
 TABLE
 
-truncate -s 64M "$tmp/gpt.img"
+truncate -s 16M "$tmp/gpt.img"
 sfdisk -q "$tmp/gpt.img" <<'TABLE'
 label: gpt
 label-id: 484F4C4D-4553-4750-5400-000000000001
-start=2048, size=20480, type=A19D880F-05FC-4D3B-A006-743F0F84911E, uuid=484F4C4D-4553-4750-5400-000000000011, name="raid member"
-start=22528, size=8192, type=E6D6D379-F507-44C2-A23C-238F2A3DF928, uuid=484F4C4D-4553-4750-5400-000000000012, name="lvm"
-start=32768, size=16384, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=484F4C4D-4553-4750-5400-000000000013, name="root"
+start=2048, size=8192, type=A19D880F-05FC-4D3B-A006-743F0F84911E, uuid=484F4C4D-4553-4750-5400-000000000011, name="raid member"
+start=10240, size=4096, type=E6D6D379-F507-44C2-A23C-238F2A3DF928, uuid=484F4C4D-4553-4750-5400-000000000012, name="lvm"
+start=14336, size=8192, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=484F4C4D-4553-4750-5400-000000000013, name="root"
 TABLE
 
 cp "$tmp/gpt.img" "$tmp/gpt-bad-primary.img"
