@@ -116,3 +116,34 @@ func TestCarvedFileAcceptedByVgcfgrestore(t *testing.T) {
 		t.Errorf("vgcfgrestore --list: %v\n%s", err, out)
 	}
 }
+
+// Heads and texts that straddle the carver's read chunks are found whole.
+func TestCarveAcrossChunks(t *testing.T) {
+	text, err := os.ReadFile(fixture.Repo(t, "testdata/lvm/record/backup-guests.vg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := strings.Index(string(text), "guests {")
+	key := strings.Index(string(text), "seqno = ")
+	for _, at := range []int{
+		carveChunk - head - 3,                // VG name before the boundary, key after
+		carveChunk - key - 2,                 // the key itself split
+		carveChunk - head + 40,               // head wholly after, text before
+		2*carveChunk - len(text) + head + 10, // text runs off the end of the device
+	} {
+		img := make([]byte, 2*carveChunk)
+		copy(img[at:], text)
+		c := NewCarver()
+		if err := c.Scan(bytesReader(img), int64(len(img)), "img"); err != nil {
+			t.Fatal(err)
+		}
+		res := c.Results()
+		if len(res) != 1 || res[0].Seqno != 45 || res[0].FoundAt[0].Offset != int64(at+head) {
+			t.Errorf("text at %d: %+v", at, res)
+			continue
+		}
+		if end := at + len(text); end <= len(img) != res[0].Complete {
+			t.Errorf("text at %d: complete = %v", at, res[0].Complete)
+		}
+	}
+}

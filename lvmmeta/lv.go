@@ -42,11 +42,11 @@ func OpenLV(vg *VG, lv string, pvs map[string]blockdev.Device) (blockdev.Device,
 			return nil, fmt.Errorf("lvm: %s segment %d is of type %s; only linear and striped segments can be read", d.name, i+1, seg.Type)
 		}
 		n := int64(len(seg.Stripes))
-		ms := mappedSegment{start: seg.StartExtent * vg.ExtentSize, length: seg.ExtentCount * vg.ExtentSize, chunk: seg.StripeSize}
+		ms := mappedSegment{start: seg.Offset, length: seg.Length, chunk: seg.StripeSize}
 		if n == 1 {
 			ms.chunk = ms.length // linear: one chunk covers the segment
 		}
-		perStripe := seg.ExtentCount / n * vg.ExtentSize
+		perStripe := seg.Length / n
 		for _, st := range seg.Stripes {
 			pv := vg.PV(st.PV)
 			dev := pvs[st.PV]

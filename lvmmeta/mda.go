@@ -176,20 +176,33 @@ func readRingText(ring []byte, start int, areaOffset int64) Metadata {
 
 // PVScan is what a device holds as an LVM PV.
 type PVScan struct {
-	Device   string      `json:"device"`
-	Label    *Label      `json:"label"`
-	Headers  []MDAHeader `json:"mda_headers"`
-	Metadata []Metadata  `json:"metadata"`
+	Device string `json:"device"`
+	Label  *Label `json:"label"` // null when the label is gone but a metadata area was found
+	// LabelError says why Label is null.
+	LabelError string      `json:"label_error,omitempty"`
+	Headers    []MDAHeader `json:"mda_headers"`
+	Metadata   []Metadata  `json:"metadata"`
 }
 
-// Scan reads the label of a PV and the history in each of its metadata areas.
+// defaultMDAOffset is where pvcreate puts the first metadata area; probed
+// when the label has been wiped, as installers and wipefs do.
+const defaultMDAOffset = 4096
+
+// Scan reads the label of a PV and the history in each of its metadata
+// areas. Without a label, a metadata area at lvm2's default place is still
+// read; with neither, Scan fails.
 func Scan(r io.ReaderAt, size int64, name string) (*PVScan, error) {
+	s := &PVScan{Device: name, Headers: []MDAHeader{}, Metadata: []Metadata{}}
 	l, err := ReadLabel(r, size)
-	if err != nil {
+	areas := []Area{{Offset: defaultMDAOffset}}
+	if err == nil {
+		s.Label, areas = l, l.MetadataAreas
+	} else if _, merr := ReadMDAHeader(r, areas[0]); merr != nil || size <= defaultMDAOffset {
 		return nil, fmt.Errorf("%s: %w", name, err)
+	} else {
+		s.LabelError = err.Error()
 	}
-	s := &PVScan{Device: name, Label: l, Headers: []MDAHeader{}, Metadata: []Metadata{}}
-	for _, a := range l.MetadataAreas {
+	for _, a := range areas {
 		h, texts, err := ReadHistory(r, size, a)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)

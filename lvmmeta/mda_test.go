@@ -111,3 +111,25 @@ func TestScanUtilLinuxEmptyArea(t *testing.T) {
 		t.Errorf("scan = %+v", s)
 	}
 }
+
+// An installer's wipefs or a stray write takes the label; the metadata
+// area at lvm2's default offset still gives the history.
+func TestScanWithoutLabel(t *testing.T) {
+	c := labPVs(t)["pv1"]
+	img := make([]byte, 1<<20)
+	if _, err := c.ReadAt(img, 0); err != nil {
+		t.Fatal(err)
+	}
+	clear(img[512:1024])
+	s, err := Scan(bytesReader(img), int64(len(img)), "wiped")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Label != nil || !strings.Contains(s.LabelError, "no LABELONE") || len(s.Metadata) < 20 {
+		t.Errorf("scan = label %v, %q, %d texts", s.Label, s.LabelError, len(s.Metadata))
+	}
+	clear(img[4096:4608])
+	if _, err := Scan(bytesReader(img), int64(len(img)), "wiped"); err == nil || !strings.Contains(err.Error(), "wiped: lvm label: no LABELONE") {
+		t.Errorf("no label, no mda: err = %v", err)
+	}
+}

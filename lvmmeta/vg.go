@@ -64,6 +64,8 @@ func (lv *LV) Extents() int64 {
 type Segment struct {
 	StartExtent int64  `json:"start_extent"`
 	ExtentCount int64  `json:"extent_count"`
+	Offset      int64  `json:"offset"`                // bytes from the start of the LV
+	Length      int64  `json:"length"`                // bytes
 	Type        string `json:"type"`                  // "striped" (linear when one stripe), "raid1", "thin", ...
 	StripeSize  int64  `json:"stripe_size,omitempty"` // bytes
 	// Stripes are the PV areas of a striped segment.
@@ -288,6 +290,11 @@ func (m *modeler) lv(vg *VG, s *Section) *LV {
 	}
 	if m.err == nil && vg.ExtentSize > 0 && next > math.MaxInt64/vg.ExtentSize {
 		m.fail(s.Pos, "%s: %d extents is out of range", s.Name, next)
+	}
+	if m.err == nil {
+		for _, seg := range lv.Segments {
+			seg.Offset, seg.Length = seg.StartExtent*vg.ExtentSize, seg.ExtentCount*vg.ExtentSize
+		}
 	}
 	return lv
 }

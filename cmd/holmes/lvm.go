@@ -79,14 +79,16 @@ func runLVMScan(cmd *cobra.Command, args []string) error {
 }
 
 func printPVScan(w io.Writer, s *lvmmeta.PVScan) error {
-	l := s.Label
-	pairs := [][2]string{
-		{"Device", s.Device},
-		{"Label sector", strconv.FormatInt(l.Sector, 10)},
-		{"PV UUID", l.PVUUID},
-		{"Device size", strconv.FormatInt(l.DeviceSize, 10)},
-		{"Data areas", areas(l.DataAreas)},
-		{"Metadata areas", areas(l.MetadataAreas)},
+	pairs := [][2]string{{"Device", s.Device}}
+	if l := s.Label; l != nil {
+		pairs = append(pairs,
+			[2]string{"Label sector", strconv.FormatInt(l.Sector, 10)},
+			[2]string{"PV UUID", l.PVUUID},
+			[2]string{"Device size", strconv.FormatInt(l.DeviceSize, 10)},
+			[2]string{"Data areas", areas(l.DataAreas)},
+			[2]string{"Metadata areas", areas(l.MetadataAreas)})
+	} else {
+		pairs = append(pairs, [2]string{"Label", "none (" + s.LabelError + "); metadata area found at lvm2's default offset"})
 	}
 	for _, h := range s.Headers {
 		slot := "none"
@@ -140,19 +142,20 @@ func runLVMShow(cmd *cobra.Command, args []string) error {
 	return emit(cmd, vg, func(w io.Writer) error { return printVG(w, vg) })
 }
 
-// loadVG reads a VG from a metadata text file, or from the current text of
-// a PV's first metadata area when the argument is a PV.
+// loadVG reads a VG from a metadata text file, or from the committed text
+// of a PV's metadata area when the argument is a PV (labelled, or with its
+// label wiped but its metadata area in place).
 func loadVG(spec string) (*lvmmeta.VG, error) {
 	d, err := openDevice(spec)
 	if err != nil {
 		return nil, err
 	}
 	defer d.Close()
-	if _, lerr := lvmmeta.ReadLabel(d, d.Size()); lerr == nil {
-		s, err := lvmmeta.Scan(d, d.Size(), d.Name())
-		if err != nil {
-			return nil, err
-		}
+	s, serr := lvmmeta.Scan(d, d.Size(), d.Name())
+	if _, lerr := lvmmeta.ReadLabel(d, d.Size()); lerr == nil && serr != nil {
+		return nil, serr // a PV whose metadata area is damaged: say so
+	}
+	if serr == nil {
 		for _, m := range s.Metadata {
 			if m.Current {
 				if !m.Complete {
@@ -161,7 +164,7 @@ func loadVG(spec string) (*lvmmeta.VG, error) {
 				return lvmmeta.ParseText(m.Text)
 			}
 		}
-		return nil, fmt.Errorf("%s: PV %s has no committed metadata text", spec, s.Label.PVUUID)
+		return nil, fmt.Errorf("%s: the metadata area holds no committed text", spec)
 	}
 	text, err := readText(d)
 	if err != nil {
@@ -202,7 +205,7 @@ func printVG(w io.Writer, vg *lvmmeta.VG) error {
 		}
 		for i, s := range lv.Segments {
 			rows = append(rows, []string{name, strconv.Itoa(i + 1), s.Type,
-				strconv.FormatInt(s.StartExtent*vg.ExtentSize, 10), strconv.FormatInt(s.ExtentCount*vg.ExtentSize, 10),
+				strconv.FormatInt(s.Offset, 10), strconv.FormatInt(s.Length, 10),
 				segmentWhere(s)})
 		}
 	}

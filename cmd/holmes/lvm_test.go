@@ -117,10 +117,24 @@ func TestLVMCarvePlanAndCase(t *testing.T) {
 		}
 	}
 
-	// The carved text as the case file's VG: guests/root reads as the
-	// kernel's /dev/guests/root did.
-	cf := filepath.Join(dir, "case.json")
-	os.WriteFile(cf, []byte(`{"volume_groups": [{"metadata": "guests_45.vg", "pvs": {"pv0": "`+a+`@1M", "pv1": "`+c+`"}}]}`), 0o644)
+	// The carved text as the case file's VG, its PVs given as byte ranges
+	// of the member disks or as the case's md arrays (degraded raid1s):
+	// guests/root and guests/stripe read as the kernel's /dev/guests/* did.
+	for _, pvs := range []string{
+		`"pvs": {"pv0": "` + a + `@1M", "pv1": "` + c + `"}`,
+		`"pvs": {"pv0": "md0", "pv1": "md1"}`,
+	} {
+		cf := filepath.Join(dir, "case.json")
+		os.WriteFile(cf, []byte(`{"arrays": [
+			{"name": "md0", "level": "raid1", "data_offset": 1048576, "members": ["`+a+`", null]},
+			{"name": "md1", "level": "raid1", "data_offset": 0, "data_size": 25100288, "members": ["`+c+`", null]}],
+			"volume_groups": [{"metadata": "guests_45.vg", `+pvs+`}]}`), 0o644)
+		checkCaseLVs(t, cf)
+	}
+}
+
+func checkCaseLVs(t *testing.T, cf string) {
+	t.Helper()
 	caseFile = cf
 	defer func() { caseFile = "" }()
 	sums, _ := os.ReadFile(fixture.Repo(t, "testdata/lvm/record/lv-sha256.txt"))
@@ -133,7 +147,7 @@ func TestLVMCarvePlanAndCase(t *testing.T) {
 		io.Copy(h, io.NewSectionReader(d, 0, d.Size()))
 		d.Close()
 		if sum := hex.EncodeToString(h.Sum(nil)); !strings.Contains(string(sums), sum+"  "+lv+"\n") {
-			t.Errorf("guests/%s through the case file: sha256 %s not the kernel's", lv, sum)
+			t.Errorf("guests/%s through %s: sha256 %s is not the kernel's", lv, cf, sum)
 		}
 	}
 	if _, err := openDevice("guests/thin"); err == nil || !strings.Contains(err.Error(), "type thin") {
