@@ -88,8 +88,8 @@ func explain(cands []Candidate, best int) string {
 	case p == nil:
 		why += ": no valid primary superblock at byte 1024"
 	case p.UUID != b.UUID:
-		why += fmt.Sprintf(": the primary belongs to another filesystem (UUID %s, made %s, %d copies) written over this one (UUID %s, made %s, %d copies)",
-			p.UUID, orUnknown(p.MkfsTime), p.Copies, b.UUID, orUnknown(b.MkfsTime), b.Copies)
+		why += fmt.Sprintf(": the primary belongs to another filesystem (UUID %s, made %s, %s) written over this one (UUID %s, made %s, %s)",
+			p.UUID, orUnknown(p.MkfsTime), copies(p.Copies), b.UUID, orUnknown(b.MkfsTime), copies(b.Copies))
 	default:
 		why += ": the primary " + p.Problem
 	}
@@ -193,4 +193,11 @@ func fmtTime(t time.Time) string {
 		return ""
 	}
 	return t.Format(time.RFC3339)
+}
+
+func copies(n int) string {
+	if n == 1 {
+		return "1 copy"
+	}
+	return fmt.Sprintf("%d copies", n)
 }

@@ -44,6 +44,10 @@ func (fs *FS) ReadDir(in *Inode) ([]DirEntry, error) {
 		if err != nil && err != io.EOF {
 			return entries, err
 		}
+		if allZero(block[:n]) {
+			problems = append(problems, fmt.Sprintf("block %d is all zeros", off/fs.bs))
+			continue
+		}
 		if e := fs.parseDirBlock(block[:n], &entries); e != nil {
 			problems = append(problems, fmt.Sprintf("block %d: %v", off/fs.bs, e))
 		}
@@ -160,4 +164,13 @@ func (fs *FS) Lookup(path string) (*Inode, error) {
 		}
 	}
 	return cur, nil
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
