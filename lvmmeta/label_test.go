@@ -1,6 +1,10 @@
 package lvmmeta
 
 import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -60,4 +64,71 @@ func TestReadLabelDamaged(t *testing.T) {
 	if _, err := ReadLabel(bytesReader(make([]byte, 4096)), 4096); err == nil {
 		t.Error("zeros: no error")
 	}
+}
+
+// pvckHeaders reads "key value" lines of pvck --dump headers.
+func pvckHeaders(text string) map[string]string {
+	kv := map[string]string{}
+	for _, l := range strings.Split(text, "\n") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(l), " "); ok {
+			kv[k], _, _ = strings.Cut(v, " #")
+		}
+	}
+	return kv
+}
+
+// compareHeaders checks the label and mda header against pvck's dump.
+func compareHeaders(t *testing.T, pvck string, d blockdev.Device) {
+	t.Helper()
+	kv := pvckHeaders(pvck)
+	l, err := ReadLabel(d, d.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := ReadMDAHeader(d, l.MetadataAreas[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, got := range map[string]any{
+		"label_header.sector":               l.Sector,
+		"pv_header.pv_uuid":                 strings.ReplaceAll(l.PVUUID, "-", ""),
+		"pv_header.device_size":             l.DeviceSize,
+		"pv_header.disk_locn[0].offset":     l.DataAreas[0].Offset,
+		"pv_header.disk_locn[2].offset":     l.MetadataAreas[0].Offset,
+		"pv_header.disk_locn[2].size":       l.MetadataAreas[0].Size,
+		"mda_header_1.start":                h.Start,
+		"mda_header_1.size":                 h.Size,
+		"mda_header_1.raw_locn[0].offset":   h.Slots[0].Offset,
+		"mda_header_1.raw_locn[0].size":     h.Slots[0].Size,
+		"mda_header_1.raw_locn[0].checksum": fmt.Sprintf("%#x", h.Slots[0].Checksum),
+	} {
+		if want := kv[key]; fmt.Sprint(got) != want {
+			t.Errorf("%s: holmes %v, pvck %q", key, got, want)
+		}
+	}
+}
+
+func TestLabelMatchesPvckHeaders(t *testing.T) {
+	for name, dev := range labPVs(t) {
+		md := map[string]string{"pv0": "md0", "pv1": "md1"}[name]
+		rec, err := os.ReadFile(fixture.Repo(t, "testdata/lvm/record/"+md+".pvck-headers.after.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		compareHeaders(t, string(rec), dev)
+	}
+	pvck, err := exec.LookPath("pvck")
+	if err != nil {
+		t.Skip("pvck not installed: compared with the record only")
+	}
+	c := labPVs(t)["pv1"]
+	conf := t.TempDir()
+	os.WriteFile(filepath.Join(conf, "lvm.conf"), nil, 0o644)
+	cmd := exec.Command(pvck, "--dump", "headers", c.Name())
+	cmd.Env = append(os.Environ(), "LVM_SYSTEM_DIR="+conf, "LVM_SUPPRESS_FD_WARNINGS=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Skipf("pvck does not run here: %v: %s", err, out)
+	}
+	compareHeaders(t, string(out), c)
 }
