@@ -43,7 +43,9 @@ type rebuilder interface {
 	rebuild(a *Array, p []byte, off int64, lost map[int]bool) error
 }
 
-// Open assembles members (role order, nil = missing) with geometry g. Each
+// Open assembles members (role order, nil = missing) with geometry g. More
+// members may be missing than the level survives: what lies on the present
+// ones still reads, and reads that need a lost member fail saying so. Each
 // member's data area starts at g.DataOffset; it is g.DataSize long, or runs to
 // the end of the member when DataSize is 0.
 func Open(g Geometry, members []blockdev.Device, name string) (*Array, error) {
@@ -107,9 +109,6 @@ func openAreas(g Geometry, areas []blockdev.Device, name string) (*Array, error)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	if missing > g.Redundancy() && g.Level != "raid10" {
-		return nil, fmt.Errorf("%s: %d of %d members missing; %s survives only %d", name, missing, g.RaidDisks, g.Level, g.Redundancy())
 	}
 	return a, nil
 }
