@@ -285,6 +285,7 @@ func TestMdExamineUtilLinux(t *testing.T) {
 type labEntry struct {
 	Name    string    `json:"name"`
 	Kind    string    `json:"kind"`
+	Disks   []string  `json:"disks"`
 	Members []*string `json:"members"`
 	Examine []*string `json:"examine"`
 }
@@ -311,28 +312,57 @@ func labDev(t *testing.T, member string) string {
 }
 
 func TestMdExamineLab(t *testing.T) {
-	n := 0
+	covered := map[string]bool{}
+	check := func(what, examine, dev string) {
+		t.Helper()
+		recorded, err := os.ReadFile(fixture.Repo(t, filepath.Join("testdata/md", examine)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		covered[examine] = true
+		if strings.Contains(string(recorded), "No md superblock detected") {
+			if _, stderr, code := holmes(t, "md", "examine", dev); code != 1 || !strings.Contains(stderr, "no md superblock") {
+				t.Errorf("%s: mdadm found no superblock; holmes exit %d, stderr %q", what, code, stderr)
+			}
+			return
+		}
+		got := examineOne(t, dev)
+		// The lab's UML kernel ran mdadm in UTC.
+		compareExamine(t, what, parseMdadmExamine(t, string(recorded)), got, time.UTC)
+		liveMdadm(t, what, dev, got)
+	}
 	for _, e := range loadLabManifest(t) {
-		for i, member := range e.Members {
+		// examine lists the members' outputs in role order, or (pairs
+		// fixtures) the disks'.
+		devs := e.Members
+		if len(e.Examine) != len(devs) && len(e.Examine) == len(e.Disks) {
+			devs = make([]*string, len(e.Disks))
+			for i := range e.Disks {
+				devs[i] = &e.Disks[i]
+			}
+		}
+		for i, member := range devs {
 			if member == nil || i >= len(e.Examine) || e.Examine[i] == nil {
 				continue
 			}
-			what := e.Name + "/" + *member
-			recorded, err := os.ReadFile(fixture.Repo(t, filepath.Join("testdata/md", *e.Examine[i])))
-			if err != nil {
-				t.Fatal(err)
-			}
-			dev := labDev(t, *member)
-			got := examineOne(t, dev)
-			// The lab's UML kernel ran mdadm in UTC.
-			compareExamine(t, what, parseMdadmExamine(t, string(recorded)), got, time.UTC)
-			liveMdadm(t, what, dev, got)
-			n++
+			check(e.Name+"/"+*member, *e.Examine[i], labDev(t, *member))
 		}
 	}
-	if n == 0 {
+	// Recorded outputs of whole disks the manifest does not list as
+	// members (spares, stale disks) are checked too.
+	outputs, _ := filepath.Glob(filepath.Join(fixture.RepoRoot(t), "testdata/md/*/*.examine.txt"))
+	for _, out := range outputs {
+		rel, _ := filepath.Rel(filepath.Join(fixture.RepoRoot(t), "testdata/md"), out)
+		image := strings.TrimSuffix(out, ".examine.txt") + ".img.xz"
+		if _, err := os.Stat(image); err != nil || covered[rel] {
+			continue
+		}
+		check(rel, rel, fixture.Unpack(t, image))
+	}
+	if len(covered) == 0 {
 		t.Fatal("no md lab fixture with recorded mdadm --examine output")
 	}
+	t.Logf("%d recorded mdadm --examine outputs compared", len(covered))
 }
 
 func TestMdExamineBadInputs(t *testing.T) {
