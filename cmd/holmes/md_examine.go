@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -62,6 +63,7 @@ func runMdExamine(cmd *cobra.Command, args []string) error {
 }
 
 func printExamine(w io.Writer, report []examinedDevice) error {
+	var rows [][]string
 	for i, e := range report {
 		if i > 0 {
 			fmt.Fprintln(w)
@@ -72,9 +74,22 @@ func printExamine(w io.Writer, report []examinedDevice) error {
 			if err := render.KeyValues(w, superblockPairs(sb)); err != nil {
 				return err
 			}
+			checksum := "ok"
+			if !sb.ChecksumOK {
+				checksum = "BAD"
+			}
+			rows = append(rows, []string{e.Device, sb.Version, strconv.FormatInt(sb.Offset, 10), sb.ArrayUUID,
+				strings.TrimSpace(sb.Level + " " + sb.Layout), mdraid.RoleName(sb.Role), strconv.FormatUint(sb.Events, 10),
+				sb.UTime.UTC().Format(time.RFC3339), sb.ArrayState, checksum})
 		}
 	}
-	return nil
+	// Several superblocks: one line each, so that events, roles and
+	// update times can be compared at a glance (which member is stale).
+	if len(rows) < 2 {
+		return nil
+	}
+	fmt.Fprintln(w)
+	return render.Table(w, []string{"device", "version", "offset", "array uuid", "level", "role", "events", "updated", "state", "checksum"}, rows)
 }
 
 // superblockPairs lists a superblock's facts for people, in mdadm's order

@@ -397,3 +397,35 @@ func TestMdExamineBadInputs(t *testing.T) {
 		}
 	}
 }
+
+// TestMdExamineHumanSummary: several members end with one line each, and a
+// bad checksum is visible in both the details and the summary.
+func TestMdExamineHumanSummary(t *testing.T) {
+	var devs []string
+	for _, m := range []string{"r1-v090/d0.img.xz", "r1-v090/d1.img.xz"} {
+		devs = append(devs, labDev(t, m))
+	}
+	out, stderr, code := holmes(t, append([]string{"md", "examine"}, devs...)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"Checksum : ", "- correct", "│ events", devs[0], devs[1]} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	dir := t.TempDir()
+	img, err := os.ReadFile(fixture.Unpack(t, fixture.Shared(t, "util-linux/tests/ts/blkid/images-fs/mdraid-1.img.xz")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img[4096+40] ^= 0xff // inside the set name, covered by the checksum
+	bad := filepath.Join(dir, "bad-checksum.img")
+	if err := os.WriteFile(bad, img, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code = holmes(t, "md", "examine", bad, devs[0])
+	if code != 0 || !strings.Contains(out, "- BAD, expected") || !strings.Contains(out, "│ BAD") {
+		t.Errorf("bad checksum not shown (exit %d):\n%s", code, out)
+	}
+}
