@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 )
 
@@ -58,7 +59,16 @@ func NewCarver() *Carver { return &Carver{found: map[carveKey]*Carved{}} }
 
 // Scan reads r (size bytes, reported as name) from start to end in large
 // chunks, looking for text heads; memory stays at one chunk plus the texts.
+// When r is a PV, the texts its metadata areas hold are taken first: that
+// way a text wrapping round the end of its circular buffer is whole.
 func (c *Carver) Scan(r io.ReaderAt, size int64, name string) error {
+	if pv, err := Scan(r, size, name); err == nil {
+		for _, m := range pv.Metadata {
+			if end, ok := sectionEnd(m.Text); ok && m.Wrapped {
+				c.add(name, m.Offset, textHead{vg: m.VG, id: m.VGUUID, seqno: m.Seqno}, m.Text[:end])
+			}
+		}
+	}
 	buf := make([]byte, headBack+min(carveChunk, size)+headFwd)
 	// buf[0:headBack] repeats the end of the previous chunk, so heads
 	// straddling chunk boundaries are seen whole.
@@ -103,22 +113,33 @@ func (c *Carver) take(r io.ReaderAt, size int64, name string, off int64, h textH
 	if err != nil {
 		return fmt.Errorf("%s: text at %d: %w", name, off, err)
 	}
+	c.add(name, off, h, section)
+	return nil
+}
+
+// add records a VG section found at off, keeping the first complete text
+// of each VG uuid and seqno and every place it was found.
+func (c *Carver) add(name string, off int64, h textHead, section []byte) {
 	k := carveKey{h.id, h.seqno}
 	cv := c.found[k]
 	if cv == nil {
 		cv = &Carved{VG: h.vg, VGUUID: h.id, Seqno: h.seqno, PVUUIDs: []string{}, LVs: []string{}}
 		c.found[k] = cv
 	}
-	cv.FoundAt = append(cv.FoundAt, Location{Device: name, Offset: off})
+	// A wrapped text is met twice: whole from its metadata area, cut
+	// short in the raw bytes.
+	if loc := (Location{Device: name, Offset: off}); !slices.Contains(cv.FoundAt, loc) {
+		cv.FoundAt = append(cv.FoundAt, loc)
+	}
 	if cv.Complete {
-		return nil
+		return
 	}
 	vg, err := ParseText(restoreText(section, Location{name, off}))
 	if err != nil {
 		if cv.Section == nil {
 			cv.Section, cv.Error = section, err.Error()
 		}
-		return nil
+		return
 	}
 	cv.Section, cv.Error, cv.Complete = section, "", true
 	for _, pv := range vg.PVs {
@@ -127,7 +148,6 @@ func (c *Carver) take(r io.ReaderAt, size int64, name string, off int64, h textH
 	for _, lv := range vg.LVs {
 		cv.LVs = append(cv.LVs, lv.Name)
 	}
-	return nil
 }
 
 // readSection reads from off to the brace closing the VG section, reading

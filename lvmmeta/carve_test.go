@@ -147,3 +147,18 @@ func TestCarveAcrossChunks(t *testing.T) {
 		}
 	}
 }
+
+// The committed text of wrap.img wraps round its buffer: raw bytes alone
+// hold only its first part, the metadata area gives it whole.
+func TestCarveWrappedText(t *testing.T) {
+	res := carve(t, "testdata/lvm/wrap.img.xz")
+	if len(res) == 0 || res[0].Seqno != 34 || !res[0].Complete || len(res[0].FoundAt) != 1 || res[0].FoundAt[0].Offset != 64512 {
+		t.Fatalf("first result = %+v", res[0])
+	}
+	backup, _ := os.ReadFile(fixture.Repo(t, "testdata/lvm/record/wrap-backup.vg"))
+	want, err := ParseText(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameVG(t, res[0].RestoreFile(), want)
+}

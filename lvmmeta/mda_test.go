@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -131,5 +132,44 @@ func TestScanWithoutLabel(t *testing.T) {
 	clear(img[4096:4608])
 	if _, err := Scan(bytesReader(img), int64(len(img)), "wiped"); err == nil || !strings.Contains(err.Error(), "wiped: lvm label: no LABELONE") {
 		t.Errorf("no label, no mda: err = %v", err)
+	}
+}
+
+// wrap.img: the committed text (seqno 34) runs past the end of the
+// buffer and continues at its start, over seqno 1.
+func TestScanWrappedText(t *testing.T) {
+	d := openFixture(t, fixture.Repo(t, "testdata/lvm/wrap.img.xz"))
+	s, err := Scan(d, d.Size(), "wrap.img")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := os.ReadFile(fixture.Repo(t, "testdata/lvm/record/wrap.pvck-metadata_all.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	comparePvck(t, string(rec), s.Metadata)
+	var cur *Metadata
+	for i := range s.Metadata {
+		if s.Metadata[i].Current {
+			cur = &s.Metadata[i]
+		}
+	}
+	if cur == nil || cur.Seqno != 34 || !cur.Wrapped || !cur.Complete || cur.ChecksumOK == nil || !*cur.ChecksumOK {
+		t.Fatalf("current = %+v", cur)
+	}
+	backup, err := os.ReadFile(fixture.Repo(t, "testdata/lvm/record/wrap-backup.vg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ParseText(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseText(cur.Text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Seqno != want.Seqno || !reflect.DeepEqual(got.LVs, want.LVs) || !reflect.DeepEqual(got.PVs, want.PVs) {
+		t.Errorf("wrapped text differs from vgcfgbackup's file")
 	}
 }
