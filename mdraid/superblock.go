@@ -162,7 +162,8 @@ func examineAt(r io.ReaderAt, size, off int64, version string) (*Superblock, err
 	}
 	le := binary.LittleEndian.Uint32(buf)
 	be := binary.BigEndian.Uint32(buf)
-	want1 := version == "" || version != "0.90"
+	// At a standard position only that position's version counts.
+	want1 := version != "0.90"
 	want0 := version == "" || version == "0.90"
 	var sb *Superblock
 	switch {
