@@ -175,3 +175,39 @@ func TestLVMErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestLVMShow(t *testing.T) {
+	out, errs, code := holmes(t, "lvm", "show", "--json", fixture.Repo(t, "testdata/lvm/record/backup-guests.vg"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var vg struct {
+		Name, ID string
+		LVs      []struct {
+			Name     string
+			Segments []struct {
+				Type           string
+				Offset, Length int64
+				Stripes        []struct {
+					PV     string
+					Offset int64
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &vg); err != nil {
+		t.Fatal(err)
+	}
+	// root's second segment: LV bytes 4-6 MiB on pv1 extent 2 (lvs record:
+	// /dev/md1(2)), pe_start 128 KiB.
+	root := vg.LVs[0]
+	if root.Name != "root" || len(root.Segments) != 2 || root.Segments[1].Offset != 4<<20 || root.Segments[1].Length != 2<<20 ||
+		root.Segments[1].Stripes[0].PV != "pv1" || root.Segments[1].Stripes[0].Offset != 128<<10+2<<20 {
+		t.Errorf("root = %+v", root)
+	}
+	// A PV shows its committed text: the installer's empty VG.
+	out, errs, code = holmes(t, "lvm", "show", lvmLab(t, "disk-c"))
+	if code != 0 || !strings.Contains(out, "5QBFsL-jXmA-c7qh-nX0B-nCFz-3Tvp-grc607") {
+		t.Errorf("show disk-c: exit %d: %s%s", code, out, errs)
+	}
+}
