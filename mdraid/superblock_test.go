@@ -2,7 +2,6 @@ package mdraid
 
 import (
 	"bytes"
-	"encoding/binary"
 	"math/rand"
 	"os"
 	"strings"
@@ -27,41 +26,6 @@ func examineBytes(t *testing.T, img []byte) []*Superblock {
 		t.Fatal(err)
 	}
 	return sbs
-}
-
-// TestBigEndian090 reads a 0.90 superblock as a big-endian host (PowerPC,
-// SPARC) would have written it. No tool here writes one: the real
-// little-endian superblock from util-linux is converted in memory exactly
-// as mdadm's super0_swap_endian does (every 32-bit word byte-swapped, the
-// halves of the 64-bit event counters exchanged).
-func TestBigEndian090(t *testing.T) {
-	img := utilLinuxImage(t, "mdraid.img.xz")
-	want := examineBytes(t, img)
-	if len(want) != 1 || want[0].ByteOrder != "little-endian" {
-		t.Fatalf("little-endian original: %+v", want)
-	}
-	swapped := bytes.Clone(img)
-	sb := swapped[want[0].Offset : want[0].Offset+sb0Bytes]
-	for i := 0; i < sb0Bytes; i += 4 {
-		binary.BigEndian.PutUint32(sb[i:], binary.LittleEndian.Uint32(sb[i:]))
-	}
-	for _, w := range []int{sb0Events, sb0Events + 8, sb0ReshapePos} {
-		lo, hi := bytes.Clone(sb[w:w+4]), bytes.Clone(sb[w+4:w+8])
-		copy(sb[w:], hi)
-		copy(sb[w+4:], lo)
-	}
-	got := examineBytes(t, swapped)
-	if len(got) != 1 {
-		t.Fatalf("%d superblocks in the byte-swapped image", len(got))
-	}
-	g, w := *got[0], *want[0]
-	if g.ByteOrder != "big-endian" || !g.ChecksumOK {
-		t.Errorf("byte order %s, checksum ok %v", g.ByteOrder, g.ChecksumOK)
-	}
-	g.ByteOrder = w.ByteOrder
-	if gj, wj := mustJSON(t, &g), mustJSON(t, &w); gj != wj {
-		t.Errorf("byte-swapped superblock decodes differently:\n%s\nwant\n%s", gj, wj)
-	}
 }
 
 func mustJSON(t *testing.T, sb *Superblock) string {
