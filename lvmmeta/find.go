@@ -76,18 +76,25 @@ func headAround(b []byte, i int) (textHead, bool) {
 	return textHead{start: start, vg: string(name), id: string(id), seqno: n}, true
 }
 
-// prevLine returns the start of the line before the one starting at i,
-// which must be preceded by a newline.
+// maxIDLine bounds the search for the id line's start, so junk without
+// newlines costs nothing.
+const maxIDLine = 128
+
+// prevLine returns the start of the line before the one starting at i
+// (after its indentation), which must be preceded by a newline.
 func prevLine(b []byte, i int) (int, bool) {
-	// The seqno and id lines may be indented: back up over the indent.
 	for i > 0 && (b[i-1] == ' ' || b[i-1] == '\t') {
 		i--
 	}
 	if i == 0 || b[i-1] != '\n' {
 		return 0, false
 	}
-	j := bytes.LastIndexByte(b[:i-1], '\n')
-	return j + 1, true
+	lo := max(0, i-1-maxIDLine)
+	j := bytes.LastIndexByte(b[lo:i-1], '\n')
+	if j < 0 {
+		return 0, false
+	}
+	return lo + j + 1, true
 }
 
 func lineEnd(b []byte, i int) int {
