@@ -2,6 +2,7 @@ package blockdev
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -202,5 +203,33 @@ func TestLabDisksAgainstSfdisk(t *testing.T) {
 		label, backup, want := parseSfdiskDump(t, device, string(recorded))
 		comparePartitions(t, dump, got, label, backup, want)
 		d.Close()
+	}
+}
+
+// TestEBRLoop: a logical-partition chain that points back at itself is
+// read once and reported, where sfdisk repeats it up to its limit.
+func TestEBRLoop(t *testing.T) {
+	d, err := OpenFile(fixture.Unpack(t, fixture.Repo(t, "testdata/blockdev/mbr-ebr-loop.img.xz")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	got, err := ReadPartitionTable(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var numbers []int
+	for _, p := range got.Partitions {
+		numbers = append(numbers, p.Number)
+	}
+	if fmt.Sprint(numbers) != "[1 2 3 5 6 7]" || len(got.Problems) != 1 || !strings.Contains(got.Problems[0], "loops") {
+		t.Errorf("partitions %v, problems %q; want 1 2 3 5 6 7 and the loop reported", numbers, got.Problems)
+	}
+	recorded, err := os.ReadFile(fixture.Repo(t, "testdata/blockdev/mbr-ebr-loop.sfdisk.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, sfdisk := parseSfdiskDump(t, "mbr-ebr-loop.img", string(recorded)); len(sfdisk) <= len(numbers) {
+		t.Errorf("sfdisk's recorded dump has %d partitions; the fixture no longer loops", len(sfdisk))
 	}
 }

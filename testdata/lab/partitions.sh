@@ -10,6 +10,10 @@
 #                the backup at the end of the disk must be used
 #   gpt-bad-entries   the gpt image with its primary entry array scribbled
 #                on (dd): the header CRC holds, the entries CRC does not
+#   mbr-ebr-loop the mbr-logical image with the last EBR's link pointed back
+#                at the first EBR (dd): sfdisk -d lists p5-p7 over and over
+#                up to its limit of 60; holmes must list them once and say
+#                the chain loops
 #
 # Usage: sh testdata/lab/partitions.sh   (from the repository root)
 set -eu
@@ -45,7 +49,13 @@ cp "$tmp/gpt.img" "$tmp/gpt-bad-entries.img"
 printf 'scribbled over by an installer' |
 	dd of="$tmp/gpt-bad-entries.img" bs=1 seek=$((2 * 512 + 56)) conv=notrunc status=none
 
-for img in mbr-logical gpt gpt-bad-primary gpt-bad-entries; do
+cp "$tmp/mbr-logical.img" "$tmp/mbr-ebr-loop.img"
+# The last EBR (of p7) is at sector 16384; its second entry (at +462) gets
+# type 0x05, start 0 relative to the extended partition, 2048 sectors.
+printf '\000\000\000\000\005\000\000\000\000\000\000\000\000\010\000\000' |
+	dd of="$tmp/mbr-ebr-loop.img" bs=1 seek=$((16384 * 512 + 462)) conv=notrunc status=none
+
+for img in mbr-logical gpt gpt-bad-primary gpt-bad-entries mbr-ebr-loop; do
 	# sfdisk -d names partitions after the image path: record them as IMG.
 	(cd "$tmp" && sfdisk -d "$img.img" 2>&1) > "$out/$img.sfdisk.txt" || true
 	xz -9 -c "$tmp/$img.img" > "$out/$img.img.xz"
