@@ -171,7 +171,8 @@ func readSection(r io.ReaderAt, size, off int64) ([]byte, error) {
 // its closing brace, with done; or, cut short, where the text stops.
 func sectionEnd(b []byte) (int, bool) {
 	depth := 0
-	inString, inComment := false, false
+	var quote byte // the open string's quote, or 0
+	inComment := false
 	for i := 0; i < len(b); i++ {
 		c := b[i]
 		switch {
@@ -179,14 +180,14 @@ func sectionEnd(b []byte) (int, bool) {
 			return i, false
 		case inComment:
 			inComment = c != '\n'
-		case inString:
-			if c == '\\' {
+		case quote != 0:
+			if c == '\\' && quote == '"' {
 				i++
-			} else if c == '"' {
-				inString = false
+			} else if c == quote {
+				quote = 0
 			}
-		case c == '"':
-			inString = true
+		case c == '"' || c == '\'':
+			quote = c
 		case c == '#':
 			inComment = true
 		case c == '{':

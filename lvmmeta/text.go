@@ -13,8 +13,8 @@ import (
 //	value   = string | number | "[" [ scalar { "," scalar } [","] ] "]"
 //	comment = "#" ... end of line
 //
-// Strings are double-quoted with backslash escapes. Text stored in a
-// metadata area ends at a NUL byte.
+// Strings are double-quoted with backslash escapes, or single-quoted
+// without escapes. Text stored in a metadata area ends at a NUL byte.
 
 // Pos is a position in a text, 1-based.
 type Pos struct {
@@ -206,8 +206,8 @@ func (p *parser) items(sec *Section, depth int) error {
 func (p *parser) value(listOK bool) (Value, error) {
 	at := p.pos()
 	switch c := p.peek(); {
-	case c == '"':
-		s, err := p.quoted()
+	case c == '"' || c == '\'':
+		s, err := p.quoted(c)
 		return Value{Kind: KindString, Str: s, Pos: at}, err
 	case c == '[' && listOK:
 		p.advance()
@@ -253,20 +253,21 @@ func (p *parser) value(listOK bool) (Value, error) {
 	}
 }
 
-// quoted reads a double-quoted string; backslash escapes the next byte.
-func (p *parser) quoted() (string, error) {
+// quoted reads a string closed by quote; in a double-quoted string a
+// backslash escapes the next byte.
+func (p *parser) quoted(quote byte) (string, error) {
 	at := p.pos()
 	p.advance()
 	var b strings.Builder
 	for {
 		c := p.peek()
-		switch c {
-		case 0:
+		switch {
+		case c == 0:
 			return "", p.errorf(at, "string is not closed")
-		case '"':
+		case c == quote:
 			p.advance()
 			return b.String(), nil
-		case '\\':
+		case c == '\\' && quote == '"':
 			p.advance()
 			if p.peek() == 0 {
 				return "", p.errorf(at, "string is not closed")

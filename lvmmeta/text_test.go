@@ -49,14 +49,14 @@ func TestParseBackupFile(t *testing.T) {
 }
 
 func TestParseEscapesAndComments(t *testing.T) {
-	root, err := Parse([]byte("# c\na = \"x\\\"y\\\\z\" # tail\nb = [1, -2, 1.5, \"s\",]\nc { d = [] }\x00garbage {{{"))
+	root, err := Parse([]byte("# c\na = \"x\\\"y\\\\z\" # tail\nb = [1, -2, 1.5, 's\\',]\nc { d = [] }\x00garbage {{{"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := root.Field("a").Value.Str; got != `x"y\z` {
 		t.Errorf("a = %q", got)
 	}
-	if l := root.Field("b").Value.List; len(l) != 4 || l[1].Int != -2 || l[2].Float != 1.5 || l[3].Str != "s" {
+	if l := root.Field("b").Value.List; len(l) != 4 || l[1].Int != -2 || l[2].Float != 1.5 || l[3].Str != `s\` {
 		t.Errorf("b = %+v", l)
 	}
 	if c := root.Section("c"); c == nil || len(c.Field("d").Value.List) != 0 {
