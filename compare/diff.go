@@ -12,15 +12,22 @@ const BlockSize = 4096
 
 const (
 	lowBits7 = 0x7f7f7f7f7f7f7f7f
+	lowBit   = 0x0101010101010101
+	evenByte = 0x00ff00ff00ff00ff
 )
 
-// nonZeroBytes counts the bytes of x that are not zero, without a loop:
-// for each byte, adding 0x7f to its low seven bits carries into the top bit
-// exactly when those bits are not all zero; or-ing the byte's own top bit
-// covers the rest.
-func nonZeroBytes(x uint64) int {
-	t := (x&lowBits7 + lowBits7) | x
-	return bits.OnesCount64(t &^ lowBits7)
+// nonZeroLanes sets byte i of the result to 1 if byte i of x is not zero,
+// else 0, without branches: adding 0x7f to a byte's low seven bits carries
+// into its top bit exactly when they are not all zero (no carry crosses into
+// the next byte), and or-ing the byte itself covers its own top bit.
+func nonZeroLanes(x uint64) uint64 {
+	return (((x&lowBits7 + lowBits7) | x) >> 7) & lowBit
+}
+
+// sumLanes adds the eight bytes of acc (each at most 255) together.
+func sumLanes(acc uint64) int {
+	pairs := acc&evenByte + (acc>>8)&evenByte // four 16-bit lanes
+	return int((pairs * 0x0001000100010001) >> 48)
 }
 
 // blockDiff is what differs between two equally long byte slices.
@@ -29,53 +36,48 @@ type blockDiff struct {
 	count int // number of differing bytes
 }
 
-// diffBytes compares a and b (same length) 8 bytes at a time and only looks
-// inside words that differ, so its cost does not depend on how many bytes
-// differ. Equal inputs take the assembly fast path of bytes.Equal.
+// diffBytes compares a and b (same length). Equal inputs take the assembly
+// fast path of bytes.Equal. Otherwise the differing bytes are counted 8 at a
+// time without a branch per word, in 256-byte spans whose per-byte tallies
+// cannot overflow, so the cost does not depend on how many bytes differ.
 func diffBytes(a, b []byte) blockDiff {
 	if bytes.Equal(a, b) {
 		return blockDiff{first: -1}
 	}
-	d := blockDiff{first: -1}
 	b = b[:len(a)]
-	// Four words per step: the common case inside a differing block is
-	// a run of differing words, and unrolling lets them overlap in the CPU.
-	n := len(a) &^ 31
-	for i := 0; i < n; i += 32 {
-		pa, pb := a[i:i+32:i+32], b[i:i+32:i+32]
-		x0 := binary.LittleEndian.Uint64(pa[0:]) ^ binary.LittleEndian.Uint64(pb[0:])
-		x1 := binary.LittleEndian.Uint64(pa[8:]) ^ binary.LittleEndian.Uint64(pb[8:])
-		x2 := binary.LittleEndian.Uint64(pa[16:]) ^ binary.LittleEndian.Uint64(pb[16:])
-		x3 := binary.LittleEndian.Uint64(pa[24:]) ^ binary.LittleEndian.Uint64(pb[24:])
-		if x0|x1|x2|x3 == 0 {
-			continue
+	d := blockDiff{first: firstDiff(a, b)}
+	n := len(a) &^ 255
+	for i := 0; i < n; i += 256 {
+		pa, pb := a[i:i+256:i+256], b[i:i+256:i+256]
+		var acc uint64
+		for j := 0; j < 256; j += 32 {
+			acc += nonZeroLanes(binary.LittleEndian.Uint64(pa[j:]) ^ binary.LittleEndian.Uint64(pb[j:]))
+			acc += nonZeroLanes(binary.LittleEndian.Uint64(pa[j+8:]) ^ binary.LittleEndian.Uint64(pb[j+8:]))
+			acc += nonZeroLanes(binary.LittleEndian.Uint64(pa[j+16:]) ^ binary.LittleEndian.Uint64(pb[j+16:]))
+			acc += nonZeroLanes(binary.LittleEndian.Uint64(pa[j+24:]) ^ binary.LittleEndian.Uint64(pb[j+24:]))
 		}
-		if d.first < 0 {
-			d.first = i + firstNonZeroByte(x0, x1, x2, x3)
-		}
-		d.count += nonZeroBytes(x0) + nonZeroBytes(x1) + nonZeroBytes(x2) + nonZeroBytes(x3)
+		d.count += sumLanes(acc)
 	}
 	for i := n; i < len(a); i++ {
 		if a[i] != b[i] {
-			if d.first < 0 {
-				d.first = i
-			}
 			d.count++
 		}
 	}
 	return d
 }
 
-// firstNonZeroByte returns the index of the first non-zero byte of the
-// little-endian words x0..x3 taken as 32 consecutive bytes; one is not zero.
-func firstNonZeroByte(x0, x1, x2, x3 uint64) int {
-	switch {
-	case x0 != 0:
-		return bits.TrailingZeros64(x0) / 8
-	case x1 != 0:
-		return 8 + bits.TrailingZeros64(x1)/8
-	case x2 != 0:
-		return 16 + bits.TrailingZeros64(x2)/8
+// firstDiff returns the index of the first byte where a and b differ, or -1.
+func firstDiff(a, b []byte) int {
+	i := 0
+	for ; i+8 <= len(a); i += 8 {
+		if x := binary.LittleEndian.Uint64(a[i:]) ^ binary.LittleEndian.Uint64(b[i:]); x != 0 {
+			return i + bits.TrailingZeros64(x)/8
+		}
 	}
-	return 24 + bits.TrailingZeros64(x3)/8
+	for ; i < len(a); i++ {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return -1
 }
