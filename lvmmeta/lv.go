@@ -3,6 +3,7 @@ package lvmmeta
 import (
 	"fmt"
 	"io"
+	"sort"
 
 	"holmes/blockdev"
 )
@@ -99,10 +100,8 @@ func (d *lvDevice) ReadAt(p []byte, off int64) (int, error) {
 // locate maps an LV byte offset to a PV device, the offset there, and how
 // many bytes continue contiguously.
 func (d *lvDevice) locate(pos int64) (blockdev.Device, int64, int64) {
-	i := 0
-	for i < len(d.segs)-1 && pos >= d.segs[i].start+d.segs[i].length {
-		i++
-	}
+	// The segment holding pos: the first that ends after it.
+	i := sort.Search(len(d.segs), func(i int) bool { return d.segs[i].start+d.segs[i].length > pos })
 	s := d.segs[i]
 	rel := pos - s.start
 	chunk := rel / s.chunk

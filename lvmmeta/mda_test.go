@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -171,5 +172,34 @@ func TestScanWrappedText(t *testing.T) {
 	}
 	if got.Seqno != want.Seqno || !reflect.DeepEqual(got.LVs, want.LVs) || !reflect.DeepEqual(got.PVs, want.PVs) {
 		t.Errorf("wrapped text differs from vgcfgbackup's file")
+	}
+}
+
+func TestScanDamagedHeader(t *testing.T) {
+	c := labPVs(t)["pv1"]
+	img := make([]byte, 1<<20)
+	if _, err := c.ReadAt(img, 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		at   int
+		want string
+	}{
+		{4096 + 40, "md1: lvm mda header at 4096: bad checksum"}, // a slot's offset
+		{4096 + 8, `md1: lvm mda header at 4096: bad magic`},     // the magic
+	} {
+		bad := slices.Clone(img)
+		bad[tc.at] ^= 0x40
+		if _, err := Scan(bytesReader(bad), int64(len(bad)), "md1"); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("byte %d flipped: err = %v", tc.at, err)
+		}
+	}
+	// A flipped bit in the label's metadata area list: the CRC refuses the
+	// label, the area at the default offset is read all the same.
+	bad := slices.Clone(img)
+	bad[512+32+32+8+2*16+3] ^= 0x40
+	s, err := Scan(bytesReader(bad), int64(len(bad)), "md1")
+	if err != nil || s.Label != nil || !strings.Contains(s.LabelError, "sector 1 (offset 512): bad checksum") || len(s.Metadata) < 20 {
+		t.Errorf("label CRC: %v %+v", err, s)
 	}
 }
