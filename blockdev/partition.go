@@ -68,19 +68,26 @@ func ReadPartitionTable(d Device) (*PartitionTable, error) {
 	}
 	hasMBR := sector0[510] == 0x55 && sector0[511] == 0xaa
 	protective := hasMBR && hasProtectiveEntry(sector0)
-	if ss := gptSectorSize(d); ss > 0 || protective {
-		if ss == 0 {
-			ss = 512 // protective MBR but no primary header: look for the backup
+	ss := gptSectorSize(d)
+	switch {
+	case protective:
+		// Like Linux: a GPT is only believed behind a protective (or
+		// hybrid) MBR entry; with the primary gone, the backup is read.
+		return readGPT(d, max(ss, 512))
+	case hasMBR:
+		t, err := readMBR(d)
+		if err == nil && ss > 0 {
+			t.problem("a GPT header at %d is ignored: the MBR has no protective entry (a disk re-partitioned with an MBR tool?)", ss)
 		}
+		return t, err
+	case ss > 0:
 		t, err := readGPT(d, ss)
-		if err == nil || protective {
-			return t, err
+		if err == nil {
+			t.problem("GPT without a protective MBR (sector 0 has no boot signature)")
 		}
+		return t, err
 	}
-	if !hasMBR {
-		return nil, fmt.Errorf("%s: %w", d.Name(), ErrNoPartitionTable)
-	}
-	return readMBR(d)
+	return nil, fmt.Errorf("%s: %w", d.Name(), ErrNoPartitionTable)
 }
 
 // OpenPartition returns partition n (1-based, Linux numbering) of the MBR or

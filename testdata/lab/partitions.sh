@@ -10,6 +10,8 @@
 #                the backup at the end of the disk must be used
 #   gpt-bad-entries   the gpt image with its primary entry array scribbled
 #                on (dd): the header CRC holds, the entries CRC does not
+#   mbr-over-gpt the gpt image re-labelled dos by sfdisk --wipe never: the
+#                old GPT headers stay, Linux and sfdisk read the MBR
 #   mbr-ebr-loop the mbr-logical image with the last EBR's link pointed back
 #                at the first EBR (dd): sfdisk -d lists p5-p7 over and over
 #                up to its limit of 60; holmes must list them once and say
@@ -55,7 +57,15 @@ cp "$tmp/mbr-logical.img" "$tmp/mbr-ebr-loop.img"
 printf '\000\000\000\000\005\000\000\000\000\000\000\000\000\010\000\000' |
 	dd of="$tmp/mbr-ebr-loop.img" bs=1 seek=$((16384 * 512 + 462)) conv=notrunc status=none
 
-for img in mbr-logical gpt gpt-bad-primary gpt-bad-entries mbr-ebr-loop; do
+cp "$tmp/gpt.img" "$tmp/mbr-over-gpt.img"
+sfdisk -q --wipe never "$tmp/mbr-over-gpt.img" <<'TABLE'
+label: dos
+label-id: 0x484f4c4e
+start=2048, size=8192, type=fd
+start=10240, size=12288, type=83
+TABLE
+
+for img in mbr-logical gpt gpt-bad-primary gpt-bad-entries mbr-over-gpt mbr-ebr-loop; do
 	# sfdisk -d names partitions after the image path: record them as IMG.
 	(cd "$tmp" && sfdisk -d "$img.img" 2>&1) > "$out/$img.sfdisk.txt" || true
 	xz -9 -c "$tmp/$img.img" > "$out/$img.img.xz"
