@@ -277,7 +277,7 @@ func confirm(a, b blockdev.Device, e score, scores []score, opt PairOptions) (Pa
 	if rep.FirstDiff == nil {
 		p.Reasons = append(p.Reasons, fmt.Sprintf("full compare: all %d bytes of the data areas identical", rep.Compared))
 	} else {
-		p.Reasons = append(p.Reasons, fmt.Sprintf("full compare: %d bytes differ in %d 4 KiB blocks (%.2f%% of the data), first at %d (%.1f%% into the data)",
+		p.Reasons = append(p.Reasons, fmt.Sprintf("full compare: %d bytes differ in %d blocks of 4 KiB (%.2f%% of the data), first at %d (%.1f%% into the data)",
 			rep.DiffBytes, rep.DiffBlocks, 100*diffShare, *rep.FirstDiff, 100*float64(*rep.FirstDiff-rep.StartA)/float64(max(rep.Compared, 1))),
 			"the halves are out of sync: one received writes the other did not (or a resync was under way); decide which half to trust before assembling from one")
 	}
