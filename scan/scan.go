@@ -168,7 +168,10 @@ func (s *scanner) search(start, end int64, why string) error {
 }
 
 func (s *scanner) checkRange(start, end int64) error {
-	buf := make([]byte, 1<<20)
+	if end-start < sector {
+		return nil
+	}
+	buf := make([]byte, min(1<<20, end-start))
 	for pos := start; pos+sector <= end; pos += int64(len(buf)) {
 		n := min(int64(len(buf)), end-pos)
 		b := buf[:n]
