@@ -237,3 +237,24 @@ func TestEBRLoop(t *testing.T) {
 		t.Errorf("sfdisk's recorded dump has %d partitions; the fixture no longer loops", len(sfdisk))
 	}
 }
+
+// TestPartitionTableOnAnyDevice: the table is read through the Device
+// interface, not a path, so it works on an assembled array or an LV; here a
+// range of a range of the image file.
+func TestPartitionTableOnAnyDevice(t *testing.T) {
+	f, err := OpenFile(fixture.Unpack(t, fixture.Repo(t, "testdata/blockdev/gpt-bad-primary.img.xz")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	outer, _ := Slice(f, 0, f.Size(), "outer")
+	inner, _ := Slice(outer, 0, outer.Size(), "inner")
+	got, err := ReadPartitionTable(inner)
+	if err != nil || got.Kind != "gpt" || !got.BackupUsed || len(got.Partitions) != 3 {
+		t.Fatalf("through slices: %+v, %v", got, err)
+	}
+	p, err := OpenPartition(inner, 3)
+	if err != nil || p.Size() != 8192*512 || p.Name() != "inner:p3" {
+		t.Errorf("partition 3 through slices: %v, %v", p, err)
+	}
+}
