@@ -49,6 +49,10 @@ func TestCarveRawPV(t *testing.T) {
 		t.Errorf("seqno 45 found at %v", at)
 	}
 	sameVG(t, res[0].RestoreFile(), labBackup(t))
+	// On disk, the header follows the section: the time is there.
+	if res[0].CreationTime != 1795318584 || res[0].Description != "Write from lvchange --addtag rev30 guests/home." {
+		t.Errorf("seqno 45 header = %q %d", res[0].Description, res[0].CreationTime)
+	}
 	var newest *Carved
 	for _, r := range res {
 		if r.VGUUID != oldVG {
@@ -79,6 +83,13 @@ func TestCarveExtImages(t *testing.T) {
 			t.Fatalf("%s: first result = %+v", img, res)
 		}
 		sameVG(t, res[0].RestoreFile(), labBackup(t))
+		// The backup file's own header says what it is.
+		if res[0].Description != "Created *after* executing 'lvchange --addtag rev30 guests/home'" || res[0].CreationTime != 1795318584 {
+			t.Errorf("%s: header = %q %d", img, res[0].Description, res[0].CreationTime)
+		}
+		if d := res[len(res)-1].Description; !strings.HasPrefix(d, "Created *before* executing 'lvcreate -y -L 4m -n root") {
+			t.Errorf("%s: oldest archive says %q", img, d)
+		}
 		// Every archive file is a version before a change: seqno 0..44.
 		if n := strings.Count(string(archives), ".vg"); len(res) != n+1 {
 			t.Errorf("%s: %d versions carved, %d archive files + 1 backup", img, len(res), n)

@@ -258,9 +258,9 @@ func runLVMCarve(cmd *cobra.Command, args []string) error {
 			if !r.Complete {
 				state = "incomplete: " + r.Error
 			}
-			rows = append(rows, []string{r.VG, strconv.FormatInt(r.Seqno, 10), r.VGUUID, strconv.Itoa(len(r.LVs)), state, strings.Join(at, " "), r.File})
+			rows = append(rows, []string{r.VG, strconv.FormatInt(r.Seqno, 10), r.VGUUID, strconv.Itoa(len(r.LVs)), state, strings.Join(at, " "), r.File, r.Description})
 		}
-		return render.Table(w, []string{"VG", "SEQNO", "VG UUID", "LVS", "STATE", "FOUND AT", "FILE"}, rows)
+		return render.Table(w, []string{"VG", "SEQNO", "VG UUID", "LVS", "STATE", "FOUND AT", "FILE", "DESCRIPTION"}, rows)
 	})
 }
 
