@@ -144,6 +144,7 @@ func (fs *FS) indirectMap(in *Inode) (*BlockMap, error) {
 	le := binary.LittleEndian
 	limit := fs.maxLogical(in)
 	perBlock := uint64(fs.bs / 4)
+	seen := map[uint64]bool{} // garbage pointers must not make the walk revisit blocks
 	add := func(logical, phys uint64) error {
 		if phys >= fs.SB.BlocksCount || phys < uint64(fs.SB.FirstDataBlock) {
 			return fmt.Errorf("ext: inode %d: block pointer %d at logical block %d outside the filesystem", in.Num, phys, logical)
@@ -163,6 +164,10 @@ func (fs *FS) indirectMap(in *Inode) (*BlockMap, error) {
 		if level == 0 {
 			return add(base, blk)
 		}
+		if seen[blk] {
+			return fmt.Errorf("ext: inode %d: indirect block %d used twice", in.Num, blk)
+		}
+		seen[blk] = true
 		b, err := fs.readBlocks(blk, 1)
 		if err != nil {
 			return fmt.Errorf("ext: inode %d indirect block: %w", in.Num, err)

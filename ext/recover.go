@@ -102,19 +102,23 @@ func (fs *FS) eachInode(fn func(*Inode)) error {
 		if err != nil {
 			return fmt.Errorf("ext: scanning inodes: %w", err)
 		}
-		buf := make([]byte, count*isz)
-		if err := fs.readAt(buf, off); err != nil {
-			return fmt.Errorf("ext: inode table of group %d: %w", g, err)
-		}
-		for i := range count {
-			n := first + uint32(i)
-			if n > sb.InodesCount {
-				break
+		// Read the table in bounded chunks: a group may hold 512 MiB of inodes.
+		perChunk := max(1, int64(4<<20)/isz)
+		buf := make([]byte, min(count, perChunk)*isz)
+		for start := int64(0); start < count; start += perChunk {
+			k := min(perChunk, count-start)
+			if err := fs.readAt(buf[:k*isz], off+start*isz); err != nil {
+				return fmt.Errorf("ext: inode table of group %d: %w", g, err)
 			}
-			raw := buf[i*isz : (i+1)*isz : (i+1)*isz]
-			in := fs.decodeInode(n, raw)
-			if in.InUse() {
-				fn(in)
+			for i := range k {
+				n := first + uint32(start+i)
+				if n > sb.InodesCount {
+					break
+				}
+				if in := fs.decodeInode(n, buf[i*isz:(i+1)*isz]); in.InUse() {
+					in.raw = append([]byte(nil), in.raw...) // buf is reused
+					fn(in)
+				}
 			}
 		}
 	}

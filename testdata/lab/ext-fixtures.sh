@@ -3,8 +3,10 @@
 # populates each image from a directory; e2fsck -D builds the htree indexes)
 # and records what debugfs says about them: ls -l of every directory, stat
 # of every inode, sha256 of every file as debugfs dumps it.
-# Usage: bash testdata/lab/ext-fixtures.sh   (from the repository root)
+# Usage: bash testdata/lab/ext-fixtures.sh [NAME...]   (default: all)
 set -euo pipefail
+only=" $* "
+selected() { [ "$only" = "  " ] || [[ "$only" == *" $1 "* ]]; }
 out=$(cd "$(dirname "$0")/../ext" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -95,6 +97,7 @@ record() {
 make() {
 	local name=$1 size=$2
 	shift 2
+	selected "$name" || return 0
 	local src=$work/src-$name img=$work/$name.img
 	populate "$src"
 	truncate -s "$size" "$img"
@@ -110,6 +113,9 @@ make ext3-4k 96M -t ext3 -b 4096 -g 8192
 make ext4 96M -t ext4 -b 4096 -g 8192
 make ext4-no64-nocsum 96M -t ext4 -b 1024 -O ^64bit,^metadata_csum
 make ext4-inline 96M -t ext4 -b 1024 -O inline_data
+make ext4-metabg 96M -t ext4 -b 1024 -O meta_bg,^resize_inode
+make ext4-sparse2 96M -t ext4 -b 1024 -O sparse_super2,^resize_inode
+selected ext3-damaged || exit 0
 
 # The incident: an ext3 root with /etc/lvm/backup/guests, then the first
 # 64 KiB overwritten by an installer's newer mkfs (ext4, its own UUID) and
