@@ -22,32 +22,39 @@ type contentFacts struct {
 
 const sampleSize = 4096
 
-// sampleMembers reads count blocks at the same offsets (spread over the
-// members' common size past the data offsets) on every member.
-func sampleMembers(devs []blockdev.Device, start int64, count int) (*contentFacts, error) {
+// sampleMembers reads blocks at the same offsets on every member: up to
+// count of the offsets where the scan saw data (past start), spread evenly,
+// or evenly spaced offsets past start when the scan saw none there.
+func sampleMembers(devs []blockdev.Device, start int64, dataBlocks []int64, count int) (*contentFacts, error) {
 	size := devs[0].Size()
 	for _, d := range devs {
 		size = min(size, d.Size())
 	}
 	end := size - 128<<10 // 0.90 and 1.0 keep superblocks at the end
-	if end-start < sampleSize*int64(count) {
-		return nil, fmt.Errorf("members of %d bytes leave no room to sample past offset %d", size, start)
+	offsets := pickOffsets(dataBlocks, start, end, count)
+	if len(offsets) == 0 {
+		if end-start < sampleSize*int64(count) {
+			return nil, fmt.Errorf("members of %d bytes leave no room to sample past offset %d", size, start)
+		}
+		step := (end - start) / int64(count) / sampleSize * sampleSize
+		for k := range int64(count) {
+			offsets = append(offsets, start+k*step)
+		}
 	}
 	f := &contentFacts{}
 	n := len(devs)
-	same := make([][]int, n)
+	same := make([][]int, n) // samples where i and j hold the same data
+	seen := make([][]int, n) // samples where i or j holds data
 	for i := range same {
-		same[i] = make([]int, n)
+		same[i], seen[i] = make([]int, n), make([]int, n)
 	}
 	blocks := make([][]byte, n)
 	for i := range blocks {
 		blocks[i] = make([]byte, sampleSize)
 	}
 	xor := make([]byte, sampleSize)
-	step := (end - start) / int64(count) / sampleSize * sampleSize
 	zeroCount, qCount := 0, 0
-	for k := 0; k < count; k++ {
-		off := start + int64(k)*step
+	for _, off := range offsets {
 		anyData := false
 		for i, d := range devs {
 			if _, err := d.ReadAt(blocks[i], off); err != nil && err != io.EOF {
@@ -62,6 +69,10 @@ func sampleMembers(devs []blockdev.Device, start int64, count int) (*contentFact
 		clear(xor)
 		for i := range blocks {
 			for j := i + 1; j < n; j++ {
+				if isZero(blocks[i]) && isZero(blocks[j]) {
+					continue // empty on both says nothing about copies
+				}
+				seen[i][j]++
 				if bytes.Equal(blocks[i], blocks[j]) {
 					same[i][j]++
 				}
@@ -100,7 +111,7 @@ func sampleMembers(devs []blockdev.Device, start int64, count int) (*contentFact
 	}
 	for i := 0; i < n; i++ {
 		for j := i + 1; j < n; j++ {
-			if float64(same[i][j]) >= 0.9*float64(f.samples) {
+			if seen[i][j] >= 2 && float64(same[i][j]) >= 0.9*float64(seen[i][j]) {
 				parent[find(j)] = find(i)
 			}
 		}
@@ -184,5 +195,24 @@ func (f *contentFacts) families(n int) []family {
 		far = append(far, "n2", "f3", "o3")
 	}
 	out = append(out, family{level: "raid10", layouts: far, chunked: true, width: 1, why: why + "; far/offset copies possible"})
+	return out
+}
+
+// pickOffsets chooses up to count of the offsets in [start, end), evenly
+// spread over the list.
+func pickOffsets(all []int64, start, end int64, count int) []int64 {
+	var in []int64
+	for _, o := range all {
+		if o >= start && o+sampleSize <= end {
+			in = append(in, o)
+		}
+	}
+	if len(in) <= count {
+		return in
+	}
+	out := make([]int64, count)
+	for k := range out {
+		out[k] = in[k*len(in)/count]
+	}
 	return out
 }

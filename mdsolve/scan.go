@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 
 	"holmes/blockdev"
@@ -28,7 +29,14 @@ type memberScan struct {
 	sightings   []sighting
 	superblocks [][]*mdraid.Superblock // per member: md superblocks found (evidence, not truth)
 	extUUIDs    map[string]bool        // every ext filesystem seen anywhere in the windows
+	// dataBlocks are offsets of 4 KiB blocks holding data on some member
+	// (every stride-th one seen), where sampling tells mirrors and parity
+	// apart even on mostly empty arrays.
+	dataBlocks []int64
 }
+
+// maxDataBlocks bounds the data block offsets kept from the scan.
+const maxDataBlocks = 4096
 
 // scanMembers reads the first window bytes of every member in 1 MiB reads
 // and notes LVM labels, ext superblocks and MBR signatures at sector
@@ -50,9 +58,31 @@ func scanMembers(devs []blockdev.Device, window int64) (*memberScan, error) {
 				return nil, fmt.Errorf("%s: reading at %d: %w", d.Name(), pos, err)
 			}
 			s.scanBlock(m, pos, buf[:n], min(int64(n), block))
+			s.noteData(pos, buf[:min(int64(n), block)])
 		}
 	}
+	sort.Slice(s.dataBlocks, func(i, j int) bool { return s.dataBlocks[i] < s.dataBlocks[j] })
+	s.dataBlocks = slices.Compact(s.dataBlocks)
 	return s, nil
+}
+
+// noteData remembers where 4 KiB blocks hold data, thinning the list
+// (every other entry dropped) whenever it fills up.
+func (s *memberScan) noteData(base int64, b []byte) {
+	for off := 0; off+sampleSize <= len(b); off += sampleSize {
+		if isZero(b[off : off+sampleSize]) {
+			continue
+		}
+		if len(s.dataBlocks) >= maxDataBlocks {
+			sort.Slice(s.dataBlocks, func(i, j int) bool { return s.dataBlocks[i] < s.dataBlocks[j] })
+			s.dataBlocks = slices.Compact(s.dataBlocks)
+			for i := range len(s.dataBlocks) / 2 {
+				s.dataBlocks[i] = s.dataBlocks[2*i]
+			}
+			s.dataBlocks = s.dataBlocks[:len(s.dataBlocks)/2]
+		}
+		s.dataBlocks = append(s.dataBlocks, base+int64(off))
+	}
 }
 
 var (

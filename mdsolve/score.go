@@ -215,7 +215,10 @@ func (s *solver) continuityEvidence(arr *mdraid.Array, e *evidence) {
 		}
 	}
 	if good+bad > 0 {
-		e.add(float64(good-bad), "numbered text runs on across %d of %d sampled boundaries", good, good+bad)
+		// A fraction, not a count: how much text there is says nothing
+		// about the layout; a handful of boundaries says less than dozens.
+		weight := 20 * min(1, float64(good+bad)/8)
+		e.add(weight*float64(good-bad)/float64(good+bad), "numbered text runs on across %d of %d sampled boundaries", good, good+bad)
 	}
 }
 

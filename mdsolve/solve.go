@@ -21,7 +21,7 @@ type Options struct {
 	// past every data offset mdadm has chosen by default).
 	Window int64
 	// Samples is the number of blocks per member read to tell mirrors and
-	// parity apart (64).
+	// parity apart (256).
 	Samples int
 	// Level, Layout, Chunk and DataOffset restrict the search when known.
 	Level, Layout string
@@ -58,6 +58,7 @@ type Alternative struct {
 	DataOffset int64    `json:"data_offset"`
 	Order      []string `json:"order"`
 	Score      float64  `json:"score"`
+	Evidence   []string `json:"evidence"`
 }
 
 // Geometry is the solved geometry as mdraid takes it.
@@ -78,6 +79,9 @@ type candidate struct {
 	geo   mdraid.Geometry
 	order []int // device index per role
 	ev    evidence
+	// sbVotes counts members whose md superblock agrees with this
+	// candidate: only a tie-breaker, as superblocks may be an installer's.
+	sbVotes int
 }
 
 // chunkSizes are the chunk sizes tried: every power of two mdadm accepts
@@ -102,7 +106,7 @@ func Solve(devs []blockdev.Device, opt Options) (*Result, error) {
 		opt.Window = 256 << 20
 	}
 	if opt.Samples <= 0 {
-		opt.Samples = 64
+		opt.Samples = 256
 	}
 	cached := make([]blockdev.Device, len(devs))
 	for i, d := range devs {
@@ -123,7 +127,7 @@ func Solve(devs []blockdev.Device, opt Options) (*Result, error) {
 	if len(offsets) > 4 {
 		offsets = offsets[:4]
 	}
-	if s.facts, err = sampleMembers(devs, min(offsets[0]+(4<<20), devs[0].Size()/4), opt.Samples); err != nil {
+	if s.facts, err = sampleMembers(devs, min(offsets[0]+(4<<20), devs[0].Size()/4), s.scan.dataBlocks, opt.Samples); err != nil {
 		return nil, err
 	}
 	families := s.facts.families(len(devs))
@@ -149,7 +153,12 @@ func Solve(devs []blockdev.Device, opt Options) (*Result, error) {
 		return nil, fmt.Errorf("no candidate geometry fits the members")
 	}
 	rank := func(cs []*candidate) {
-		sort.SliceStable(cs, func(i, j int) bool { return cs[i].ev.score > cs[j].ev.score })
+		sort.SliceStable(cs, func(i, j int) bool {
+			if cs[i].ev.score != cs[j].ev.score {
+				return cs[i].ev.score > cs[j].ev.score
+			}
+			return cs[i].sbVotes > cs[j].sbVotes
+		})
 	}
 	for _, c := range cands {
 		s.evaluate(c, stageQuick)
@@ -247,7 +256,7 @@ func (s *solver) candidates(f family, d int64) ([]*candidate, error) {
 				return nil, err
 			}
 			for _, o := range orders {
-				out = append(out, &candidate{geo: g, order: o})
+				out = append(out, &candidate{geo: g, order: o, sbVotes: s.superblockVotes(g, o)})
 			}
 		}
 	}
@@ -395,7 +404,7 @@ func (s *solver) result(cands []*candidate, fams []family) *Result {
 	r.Evidence = append(r.Evidence, best.ev.notes...)
 	if runner := s.runnerUp(cands); runner != nil {
 		r.RunnerUp = &Alternative{Level: runner.geo.Level, Layout: runner.geo.Layout, ChunkBytes: runner.geo.ChunkBytes,
-			DataOffset: runner.geo.DataOffset, Order: s.names(runner.order), Score: runner.ev.score}
+			DataOffset: runner.geo.DataOffset, Order: s.names(runner.order), Score: runner.ev.score, Evidence: runner.ev.notes}
 		if best.ev.score > 0 {
 			r.Confidence = math.Max(0, math.Min(1, (best.ev.score-runner.ev.score)/best.ev.score))
 		}
@@ -506,4 +515,19 @@ func (s *solver) superblockReport(best *candidate) []string {
 		}
 	}
 	return out
+}
+
+// superblockVotes counts the members whose md superblock names the role,
+// chunk and data offset of the candidate.
+func (s *solver) superblockVotes(g mdraid.Geometry, order []int) int {
+	votes := 0
+	for r, i := range order {
+		for _, sb := range s.scan.superblocks[i] {
+			if sb.Role == r && sb.DataOffset == g.DataOffset && (g.ChunkBytes == 0 || sb.ChunkBytes == g.ChunkBytes) {
+				votes++
+				break
+			}
+		}
+	}
+	return votes
 }
