@@ -48,6 +48,9 @@ func (fs *FS) ReadDir(in *Inode) ([]DirEntry, error) {
 			problems = append(problems, fmt.Sprintf("block %d is all zeros", off/fs.bs))
 			continue
 		}
+		if !fs.dirBlockChecksumOK(in, block[:n]) {
+			problems = append(problems, fmt.Sprintf("block %d: bad checksum", off/fs.bs))
+		}
 		if e := fs.parseDirBlock(block[:n], &entries); e != nil {
 			problems = append(problems, fmt.Sprintf("block %d: %v", off/fs.bs, e))
 		}
@@ -56,6 +59,22 @@ func (fs *FS) ReadDir(in *Inode) ([]DirEntry, error) {
 		return entries, fmt.Errorf("ext: directory inode %d: %s", in.Num, strings.Join(problems, "; "))
 	}
 	return entries, nil
+}
+
+// dirBlockChecksumOK checks the metadata_csum tail of a leaf directory
+// block: a fake 12-byte entry (inode 0, rec_len 12, type 0xDE) holding the
+// crc32c of the block before it. Blocks without the tail (htree index
+// blocks keep theirs elsewhere) are not judged.
+func (fs *FS) dirBlockChecksumOK(in *Inode, b []byte) bool {
+	if !fs.SB.HasMetadataCsum() || len(b) < 12 {
+		return true
+	}
+	t := b[len(b)-12:]
+	le := binary.LittleEndian
+	if le.Uint32(t) != 0 || le.Uint16(t[4:]) != 12 || t[6] != 0 || t[7] != 0xDE {
+		return true
+	}
+	return crc32c(fs.inodeSeed(in.Num, in.Generation), b[:len(b)-12]) == le.Uint32(t[8:])
 }
 
 // parseDirBlock appends the live entries of one linear directory block.

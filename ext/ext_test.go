@@ -498,3 +498,50 @@ func TestCorruptionNeverPanics(t *testing.T) {
 		}
 	}
 }
+
+// Checksums are verified and reported, never required: a damaged tail is
+// named, and the data is still read.
+func TestDirectoryAndExtentChecksumsReported(t *testing.T) {
+	img := loadImage(t, "ext4")
+	fs, err := Open(img, int64(len(img)), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	etc, _ := fs.Lookup("/etc")
+	m, _ := fs.Map(etc)
+	dirBlock := int64(m.Runs[0].Physical) * fs.bs
+	img[dirBlock+fs.bs-1] ^= 0xFF // last byte of the checksum tail
+	entries, err := fs.ReadDir(etc)
+	if err == nil || !strings.Contains(err.Error(), "block 0: bad checksum") || len(entries) < 4 {
+		t.Fatalf("dir checksum: %d entries, %v", len(entries), err)
+	}
+	frag, _ := fs.Lookup("/data/frag.bin")
+	m, _ = fs.Map(frag)
+	if len(m.ChecksumErrors) != 0 {
+		t.Fatalf("clean extent blocks reported bad: %v", m.ChecksumErrors)
+	}
+	leaf := int64(m.Meta[len(m.Meta)-1]) * fs.bs
+	maxEntries := int64(img[leaf+4]) | int64(img[leaf+5])<<8
+	img[leaf+12+12*maxEntries] ^= 0xFF
+	m, err = fs.Map(frag)
+	if err != nil || len(m.ChecksumErrors) != 1 {
+		t.Fatalf("extent checksum: %v %v", m.ChecksumErrors, err)
+	}
+	if got := fileSHA(t, fs, "/data/frag.bin"); got != "b2b63119c33e831fd82424059e1295d86ff0cf47ef4171188b8dcbfc7367966c" {
+		t.Fatalf("frag.bin still readable, but sha256 %s", got)
+	}
+}
+
+func TestSparseSuper2Backups(t *testing.T) {
+	fs, _ := openImage(t, "ext4-sparse2")
+	got := fs.SB.BackupOffsets()
+	want := []int64{int64(fs.SB.groupStart(fs.SB.BackupBGs[0])) * 1024, int64(fs.SB.groupStart(fs.SB.BackupBGs[1])) * 1024}
+	if fmt.Sprint(got) != fmt.Sprint(want) || fs.SB.BackupBGs[0] != 1 {
+		t.Fatalf("sparse_super2 backups %v (groups %v), want %v", got, fs.SB.BackupBGs, want)
+	}
+	for _, off := range got {
+		if sb, err := ReadSuperblock(fs.r, off); err != nil || sb.UUID != fs.SB.UUID {
+			t.Fatalf("backup at %d: %v", off, err)
+		}
+	}
+}

@@ -216,12 +216,18 @@ func (fs *FS) decodeInode(n uint32, b []byte) *Inode {
 	return in
 }
 
-func (fs *FS) inodeChecksum(n, gen uint32, b []byte, hasHi bool) uint32 {
+// inodeSeed is where the checksums of an inode and of the blocks it owns
+// (directory and extent blocks) start: the filesystem seed, then the inode
+// number and generation.
+func (fs *FS) inodeSeed(n, gen uint32) uint32 {
 	var num [8]byte
 	binary.LittleEndian.PutUint32(num[0:], n)
 	binary.LittleEndian.PutUint32(num[4:], gen)
-	c := crc32c(fs.SB.csumSeed(), num[:4])
-	c = crc32c(c, num[4:])
+	return crc32c(fs.SB.csumSeed(), num[:])
+}
+
+func (fs *FS) inodeChecksum(n, gen uint32, b []byte, hasHi bool) uint32 {
+	c := fs.inodeSeed(n, gen)
 	zero := []byte{0, 0}
 	c = crc32c(c, b[:0x7C])
 	c = crc32c(c, zero)

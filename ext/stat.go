@@ -35,6 +35,8 @@ type Stat struct {
 	Runs        []Run    `json:"runs,omitempty"`
 	MapBlocks   []uint64 `json:"map_blocks,omitempty"` // indirect or extent tree blocks
 	MapError    string   `json:"map_error,omitempty"`
+	// ChecksumProblems lists extent blocks whose metadata_csum fails.
+	ChecksumProblems []string `json:"checksum_problems,omitempty"`
 }
 
 // StatInode collects what stat shows about in.
@@ -64,7 +66,7 @@ func (fs *FS) StatInode(in *Inode) *Stat {
 	case m.Inline != nil:
 		st.InlineBytes = len(m.Inline)
 	default:
-		st.Runs, st.MapBlocks = m.Runs, m.Meta
+		st.Runs, st.MapBlocks, st.ChecksumProblems = m.Runs, m.Meta, m.ChecksumErrors
 		if m.Depth >= 0 {
 			d := m.Depth
 			st.ExtentDepth = &d
@@ -154,6 +156,9 @@ func (fs *FS) writeBlockList(b *strings.Builder, in *Inode) {
 	if m.Inline != nil {
 		fmt.Fprintf(b, "Size of inline data: %d\n", len(m.Inline))
 		return
+	}
+	for _, e := range m.ChecksumErrors {
+		fmt.Fprintf(b, "(holmes: %s)\n", e)
 	}
 	if in.Flags&flagExtents != 0 {
 		b.WriteString("EXTENTS:\n")
