@@ -38,21 +38,30 @@ type memberScan struct {
 // maxDataBlocks bounds the data block offsets kept from the scan.
 const maxDataBlocks = 4096
 
-// scanMembers reads the first window bytes of every member in 1 MiB reads
-// and notes LVM labels, ext superblocks and MBR signatures at sector
-// alignment, and md superblocks where md keeps them.
+// scanMembers reads the start of every member in 1 MiB reads, the members
+// in turn, and notes LVM labels, ext superblocks and blocks holding data;
+// md superblocks are read where md keeps them. The scan ends at window
+// bytes, or earlier: once something marks an array's start at data offset
+// D and scanMargin bytes past D have been read on every member with enough
+// data seen there to sample, more of the members would add nothing.
 func scanMembers(devs []blockdev.Device, window int64) (*memberScan, error) {
 	s := &memberScan{superblocks: make([][]*mdraid.Superblock, len(devs)), extUUIDs: map[string]bool{}}
 	const block = 1 << 20
 	buf := make([]byte, block+4096) // overlap so a structure across reads is seen whole
+	var end int64
 	for m, d := range devs {
 		sbs, err := mdraid.Examine(d, d.Size())
 		if err != nil {
 			return nil, fmt.Errorf("%s: md superblocks: %w", d.Name(), err)
 		}
 		s.superblocks[m] = sbs
-		end := min(window, d.Size())
-		for pos := int64(0); pos < end; pos += block {
+		end = max(end, min(window, d.Size()))
+	}
+	for pos := int64(0); pos < end; pos += block {
+		for m, d := range devs {
+			if pos >= d.Size() {
+				continue
+			}
 			n, err := d.ReadAt(buf[:min(int64(len(buf)), d.Size()-pos)], pos)
 			if err != nil && err != io.EOF {
 				return nil, fmt.Errorf("%s: reading at %d: %w", d.Name(), pos, err)
@@ -60,29 +69,37 @@ func scanMembers(devs []blockdev.Device, window int64) (*memberScan, error) {
 			s.scanBlock(m, pos, buf[:n], min(int64(n), block))
 			s.noteData(pos, buf[:min(int64(n), block)])
 		}
+		if s.seenEnough(pos + block) {
+			break
+		}
 	}
 	sort.Slice(s.dataBlocks, func(i, j int) bool { return s.dataBlocks[i] < s.dataBlocks[j] })
 	s.dataBlocks = slices.Compact(s.dataBlocks)
 	return s, nil
 }
 
-// noteData remembers where 4 KiB blocks hold data, thinning the list
-// (every other entry dropped) whenever it fills up.
-func (s *memberScan) noteData(base int64, b []byte) {
-	for off := 0; off+sampleSize <= len(b); off += sampleSize {
-		if isZero(b[off : off+sampleSize]) {
-			continue
+// scanMargin is how far past the first data offset the scan reads at least.
+const scanMargin = 32 << 20
+
+// seenEnough says whether the members' first scanned bytes already show
+// an array's start and enough data past it to sample.
+func (s *memberScan) seenEnough(scanned int64) bool {
+	first := int64(-1)
+	for _, g := range s.sightings {
+		if d := g.offset - g.arrayAt; d >= 0 && (first < 0 || d < first) {
+			first = d
 		}
-		if len(s.dataBlocks) >= maxDataBlocks {
-			sort.Slice(s.dataBlocks, func(i, j int) bool { return s.dataBlocks[i] < s.dataBlocks[j] })
-			s.dataBlocks = slices.Compact(s.dataBlocks)
-			for i := range len(s.dataBlocks) / 2 {
-				s.dataBlocks[i] = s.dataBlocks[2*i]
-			}
-			s.dataBlocks = s.dataBlocks[:len(s.dataBlocks)/2]
-		}
-		s.dataBlocks = append(s.dataBlocks, base+int64(off))
 	}
+	if first < 0 || scanned < first+scanMargin {
+		return false
+	}
+	past := 0
+	for _, o := range s.dataBlocks {
+		if o >= first+sampleStartGap {
+			past++
+		}
+	}
+	return past >= 64
 }
 
 var (
@@ -165,4 +182,23 @@ func rankedKeys(votes map[int64]int) []int64 {
 		return keys[i] < keys[j]
 	})
 	return keys
+}
+
+// noteData remembers where 4 KiB blocks hold data, thinning the list
+// (every other entry dropped) whenever it fills up.
+func (s *memberScan) noteData(base int64, b []byte) {
+	for off := 0; off+sampleSize <= len(b); off += sampleSize {
+		if isZero(b[off : off+sampleSize]) {
+			continue
+		}
+		if len(s.dataBlocks) >= maxDataBlocks {
+			sort.Slice(s.dataBlocks, func(i, j int) bool { return s.dataBlocks[i] < s.dataBlocks[j] })
+			s.dataBlocks = slices.Compact(s.dataBlocks)
+			for i := range len(s.dataBlocks) / 2 {
+				s.dataBlocks[i] = s.dataBlocks[2*i]
+			}
+			s.dataBlocks = s.dataBlocks[:len(s.dataBlocks)/2]
+		}
+		s.dataBlocks = append(s.dataBlocks, base+int64(off))
+	}
 }

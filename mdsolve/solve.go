@@ -16,9 +16,10 @@ import (
 
 // Options tune the search. Zero values mean the defaults.
 type Options struct {
-	// Window is how much of the start of each member is scanned for PV
-	// labels and ext superblocks that reveal the data offset (256 MiB:
-	// past every data offset mdadm has chosen by default).
+	// Window bounds how much of the start of each member is scanned for
+	// PV labels and ext superblocks that reveal the data offset (256 MiB:
+	// past every data offset mdadm has chosen by default). The scan stops
+	// earlier once the array's start and enough data past it are seen.
 	Window int64
 	// Samples is the number of blocks per member read to tell mirrors and
 	// parity apart (256).
@@ -94,6 +95,10 @@ func chunkSizes() []int64 {
 	return out
 }
 
+// sampleStartGap keeps content samples clear of the area just past the data
+// offset (PV label and LVM metadata, written once, identical nowhere else).
+const sampleStartGap = 4 << 20
+
 // maxOrders bounds the member orders tried per geometry.
 const maxOrders = 40320
 
@@ -127,7 +132,7 @@ func Solve(devs []blockdev.Device, opt Options) (*Result, error) {
 	if len(offsets) > 4 {
 		offsets = offsets[:4]
 	}
-	if s.facts, err = sampleMembers(devs, min(offsets[0]+(4<<20), devs[0].Size()/4), s.scan.dataBlocks, opt.Samples); err != nil {
+	if s.facts, err = sampleMembers(devs, min(offsets[0]+sampleStartGap, devs[0].Size()/4), s.scan.dataBlocks, opt.Samples); err != nil {
 		return nil, err
 	}
 	families := s.facts.families(len(devs))
