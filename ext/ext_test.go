@@ -545,3 +545,25 @@ func TestSparseSuper2Backups(t *testing.T) {
 		}
 	}
 }
+
+func TestZeroedPrimaryFallsBackToBackup(t *testing.T) {
+	img := loadImage(t, "ext3-1k")
+	clear(img[:64<<10])
+	fs, err := Open(img, int64(len(img)), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fs.Choice.Group != 1 || !strings.Contains(fs.Choice.Why, "no valid primary superblock") {
+		t.Fatalf("chose group %d: %s", fs.Choice.Group, fs.Choice.Why)
+	}
+	if got := fileSHA(t, fs, "/etc/lvm/backup/guests"); !strings.Contains(readRecord(t, "ext3-1k.sha256"), got+"  /etc/lvm/backup/guests") {
+		t.Fatalf("guests via the backup: %s", got)
+	}
+	if _, err := Open(img, int64(len(img)), Options{Superblock: SuperblockPrimary}); err == nil || err.Error() != "ext: superblock at 1024: no ext magic (found 0x0000)" {
+		t.Fatalf("primary: %v", err)
+	}
+	clear(img) // nothing left anywhere
+	if _, err := Open(img, int64(len(img)), Options{}); err == nil || !strings.Contains(err.Error(), "no superblock") {
+		t.Fatalf("empty device: %v", err)
+	}
+}

@@ -10,13 +10,13 @@ import (
 
 // Superblock choices for Options.Superblock besides a block number.
 const (
-	SuperblockAuto    int64 = -1 // check the primary, fall back to a backup (the default)
-	SuperblockPrimary int64 = 0  // the primary at byte 1024, whatever it says
+	SuperblockAuto    int64 = 0  // check the primary, fall back to a backup (the default)
+	SuperblockPrimary int64 = -1 // the primary at byte 1024, whatever it says
 )
 
 // Options control how Open reads a filesystem.
 type Options struct {
-	// Superblock is SuperblockAuto, SuperblockPrimary, or the block number
+	// Superblock is SuperblockAuto (the zero value), SuperblockPrimary, or the block number
 	// of a backup superblock as e2fsck -b takes it (the block size is the
 	// one that makes the copy's own group number agree with its place).
 	Superblock int64
@@ -309,6 +309,9 @@ func (fs *FS) Problems() []string {
 	}
 	if fs.SB.ChecksumPresent && !fs.SB.ChecksumOK {
 		p = append(p, fmt.Sprintf("superblock at %d: bad checksum", fs.SB.Offset))
+	}
+	if fs.SB.FeatureIncompat&incompatRecover != 0 {
+		p = append(p, "the journal needs recovery: its latest changes are not applied here (holmes reads, never replays)")
 	}
 	if fs.GroupChecksumErrors > 0 {
 		p = append(p, fmt.Sprintf("%d of %d group descriptors have bad checksums", fs.GroupChecksumErrors, len(fs.groups)))
