@@ -56,8 +56,8 @@ func BenchmarkVersusCmp(b *testing.B) {
 	}
 
 	// Identical images: a full scan on both sides.
-	cmpSame, _ := bestOf(b, 3, "cmp", a, same)
-	oursSame, rss := bestOf(b, 3, holmes, "compare", "--raw", "--json", a, same)
+	cmpSame, _, _ := bestOf(b, 3, "cmp", a, same)
+	oursSame, rss, _ := bestOf(b, 3, holmes, "compare", "--raw", "--json", a, same)
 	report("cmp (identical)", "x-cmp", cmpSame, oursSame, rss, 2)
 
 	// Images differing in 3% of their bytes and in 25%, spread over every block.
@@ -66,16 +66,11 @@ func BenchmarkVersusCmp(b *testing.B) {
 		{"cmp -l | wc -l (25% differ)", "x-cmp-l-wc-25%", many},
 	} {
 		pipeline := fmt.Sprintf("cmp -l %s %s | wc -l", a, c.path)
-		theirs, _ := bestOf(b, 1, "sh", "-c", pipeline)
-		ours, rss := bestOf(b, 3, holmes, "compare", "--raw", "--json", a, c.path)
+		theirs, _, out := bestOf(b, 1, "sh", "-c", pipeline)
+		ours, rss, js := bestOf(b, 3, holmes, "compare", "--raw", "--json", a, c.path)
 		report(c.label, c.metric, theirs, ours, rss, 40)
 		// The counts must agree, or the speed means nothing.
-		out, _ := exec.Command("sh", "-c", pipeline).Output()
 		want, _ := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
-		js, err := exec.Command(holmes, "compare", "--raw", "--json", a, c.path).Output()
-		if err != nil {
-			b.Fatal(err)
-		}
 		var got struct {
 			DiffBytes int64 `json:"diff_bytes"`
 		}
@@ -88,12 +83,13 @@ func BenchmarkVersusCmp(b *testing.B) {
 }
 
 // bestOf runs a command n times and returns its shortest wall time and the
-// largest resident set it reached. Exit status 1 (cmp: "differ") is normal.
-func bestOf(b *testing.B, n int, name string, args ...string) (time.Duration, int64) {
-	best, rss := time.Duration(1<<62), int64(0)
+// largest resident set it reached, and the last run's stdout. Exit status 1 (cmp: "differ") is normal.
+func bestOf(b *testing.B, n int, name string, args ...string) (best time.Duration, rss int64, stdout []byte) {
+	best = time.Duration(1 << 62)
 	for range n {
 		cmd := exec.Command(name, args...)
-		cmd.Stdout = io.Discard
+		var out bytes.Buffer
+		cmd.Stdout = &out
 		start := time.Now()
 		err := cmd.Run()
 		took := time.Since(start)
@@ -104,8 +100,9 @@ func bestOf(b *testing.B, n int, name string, args ...string) (time.Duration, in
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			rss = max(rss, int64(ru.Maxrss)*1024)
 		}
+		stdout = out.Bytes()
 	}
-	return best, rss
+	return best, rss, stdout
 }
 
 // writeBenchImages writes random data to a, an identical copy, a copy with
