@@ -247,9 +247,10 @@ func (s *solver) redundancyEvidence(arr *mdraid.Array, e *evidence) {
 		return
 	}
 	good, bad := 0, 0
-	step := arr.Size() / 16 / 512 * 512
+	const samples = 64
+	step := arr.Size() / samples / 512 * 512
 	buf := make([]byte, 512)
-	for i := int64(1); i < 16 && step > 0; i++ {
+	for i := int64(1); i < samples && step > 0; i++ {
 		off := i*step + 1024
 		if _, err := arr.ReadAt(buf, off); err != nil || isZero(buf) {
 			continue
@@ -265,6 +266,7 @@ func (s *solver) redundancyEvidence(arr *mdraid.Array, e *evidence) {
 		}
 	}
 	if good+bad > 0 {
-		e.add(16*float64(good-bad)/float64(good+bad), "copies/parity agree with the data at %d of %d sampled offsets", good, good+bad)
+		weight := 16 * min(1, float64(good+bad)/8)
+		e.add(weight*float64(good-bad)/float64(good+bad), "copies/parity agree with the data at %d of %d sampled offsets", good, good+bad)
 	}
 }

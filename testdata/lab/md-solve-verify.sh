@@ -39,16 +39,13 @@ for name in "${names[@]}"; do
 		$guest_line --run 2>&1 || { echo "mdadm --create failed: \$?"; exit 1; }
 		vgscan --mknodes >/dev/null 2>&1 || true
 		vgchange -ay 2>&1 | sed 's/^/lvm: /' || true
-		found=0
-		for dev in /dev/mapper/*-* /dev/md0; do
-			[ -b "\$dev" ] || continue
-			blkid -p -o value -s TYPE "\$dev" 2>/dev/null | grep -q '^ext' || continue
-			found=1
-			echo "== e2fsck -fn \$(basename \$dev)"
+		vols=\$(lvs --noheadings -o vg_name,lv_name 2>/dev/null | awk '{print "/dev/" \$1 "/" \$2}')
+		[ -n "\$vols" ] || vols=/dev/md0
+		for dev in \$vols; do
+			echo "== e2fsck -fn \$dev"
 			e2fsck -fn "\$dev" 2>&1 && rc=0 || rc=\$?
 			echo "exit \$rc"
 		done
-		[ \$found = 1 ] || echo "no ext filesystem found"
 		vgchange -an >/dev/null 2>&1 || true
 		mdadm --stop /dev/md0 >/dev/null 2>&1
 	GUEST
