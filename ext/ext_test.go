@@ -19,7 +19,7 @@ import (
 
 // cleanImages are the mke2fs-made lab images with their debugfs records
 // (testdata/lab/ext-fixtures.sh).
-var cleanImages = []string{"ext2-1k", "ext3-1k", "ext3-4k", "ext4", "ext4-no64-nocsum", "ext4-inline", "ext4-metabg", "ext4-sparse2"}
+var cleanImages = []string{"ext2-1k", "ext3-1k", "ext3-4k", "ext4", "ext4-no64-nocsum", "ext4-inline", "ext4-metabg", "ext4-sparse2", "ext4-uninit-bg"}
 
 func openImage(t testing.TB, name string) (*FS, string) {
 	t.Helper()
@@ -565,5 +565,12 @@ func TestZeroedPrimaryFallsBackToBackup(t *testing.T) {
 	clear(img) // nothing left anywhere
 	if _, err := Open(img, int64(len(img)), Options{}); err == nil || !strings.Contains(err.Error(), "no superblock") {
 		t.Fatalf("empty device: %v", err)
+	}
+}
+
+func TestUninitBGChecksums(t *testing.T) {
+	fs, _ := openImage(t, "ext4-uninit-bg") // crc16 group descriptor checksums
+	if fs.SB.FeatureROCompat&roCompatGdtCsum == 0 || fs.GroupChecksumErrors != 0 {
+		t.Fatalf("uninit_bg: features %v, %d group checksum errors", fs.SB.Features(), fs.GroupChecksumErrors)
 	}
 }

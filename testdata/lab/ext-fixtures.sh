@@ -115,6 +115,7 @@ make ext4-no64-nocsum 96M -t ext4 -b 1024 -O ^64bit,^metadata_csum
 make ext4-inline 96M -t ext4 -b 1024 -O inline_data
 make ext4-metabg 96M -t ext4 -b 1024 -O meta_bg,^resize_inode
 make ext4-sparse2 96M -t ext4 -b 1024 -O sparse_super2,^resize_inode
+make ext4-uninit-bg 96M -t ext4 -b 4096 -g 8192 -O ^metadata_csum,uninit_bg
 selected ext3-damaged || exit 0
 
 # The incident: an ext3 root with /etc/lvm/backup/guests, then the first
