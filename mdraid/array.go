@@ -124,17 +124,15 @@ func (a *Array) smallestArea() int64 {
 	return min
 }
 
-// areaSizes gives each member's data size; a missing member is taken to be
-// as large as the geometry's DataSize (its own size is unknown).
+// areaSizes gives each member's data size (raid0 and linear use each
+// member whole); a missing member is taken to be as large as the
+// geometry's DataSize, its own size being unknown.
 func (a *Array) areaSizes() []int64 {
 	sizes := make([]int64, len(a.areas))
 	for i, m := range a.areas {
-		if m != nil && a.geo.Level != "raid0" && a.geo.Level != "linear" {
-			sizes[i] = a.geo.DataSize
-		} else if m != nil {
+		sizes[i] = a.geo.DataSize
+		if m != nil {
 			sizes[i] = m.Size()
-		} else {
-			sizes[i] = a.geo.DataSize
 		}
 	}
 	return sizes

@@ -279,12 +279,3 @@ func (g Geometry) Redundancy() int {
 	}
 	return 0
 }
-
-// LevelNumber is mdadm's numeric --level (linear is -1).
-func (g Geometry) LevelNumber() int {
-	if g.Level == "linear" {
-		return -1
-	}
-	n, _ := strconv.Atoi(strings.TrimPrefix(g.Level, "raid"))
-	return n
-}

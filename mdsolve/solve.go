@@ -27,8 +27,8 @@ type Options struct {
 	// Level, Layout, Chunk and DataOffset restrict the search when known.
 	Level, Layout string
 	ChunkBytes    int64
-	DataOffset    int64 // -1 or 0 with DataOffsetSet false: search
-	DataOffsetSet bool
+	DataOffset    int64
+	DataOffsetSet bool // DataOffset was given (0 is a valid data offset)
 }
 
 // Result is the winning geometry with its evidence (CLI.md's solve JSON).

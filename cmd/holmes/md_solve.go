@@ -91,14 +91,20 @@ func runMdSolve(cmd *cobra.Command, args []string) error {
 }
 
 func printSolve(w io.Writer, r *mdsolve.Result) error {
-	pairs := [][2]string{
-		{"Level", r.Level}, {"Layout", r.Layout}, {"Chunk", bytesText(r.ChunkBytes)},
+	pairs := [][2]string{{"Level", r.Level}}
+	if r.Layout != "" {
+		pairs = append(pairs, [2]string{"Layout", r.Layout})
+	}
+	if r.ChunkBytes > 0 {
+		pairs = append(pairs, [2]string{"Chunk", bytesText(r.ChunkBytes)})
+	}
+	pairs = append(pairs, [][2]string{
 		{"Data offset", bytesText(r.DataOffset)}, {"Metadata", r.Metadata},
 		{"Order", strings.Join(r.Order, " ")},
 		{"Score", strconv.FormatFloat(r.Score, 'f', 1, 64)},
 		{"Confidence", strconv.FormatFloat(r.Confidence, 'f', 3, 64)},
 		{"Candidates scored", strconv.Itoa(r.Searched)},
-	}
+	}...)
 	if r.RunnerUp != nil {
 		ru := r.RunnerUp
 		pairs = append(pairs, [2]string{"Runner-up", fmt.Sprintf("%s %s chunk %d offset %d order %s (score %.1f)",
