@@ -574,3 +574,30 @@ func TestUninitBGChecksums(t *testing.T) {
 		t.Fatalf("uninit_bg: features %v, %d group checksum errors", fs.SB.Features(), fs.GroupChecksumErrors)
 	}
 }
+
+func TestUnreferencedFilesListed(t *testing.T) {
+	img := loadImage(t, "ext4")
+	fs, err := Open(img, int64(len(img)), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, _ := fs.Lookup("/home/user")
+	notes, _ := fs.Lookup("/home/user/notes.txt")
+	m, _ := fs.Map(user)
+	clear(img[int64(m.Runs[0].Physical)*fs.bs:][:fs.bs]) // the directory's only block
+	ns, err := fs.ScanInodes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, in := range ns.Unreferenced {
+		got = append(got, fmt.Sprintf("%s:%d", ns.Path(in.Num), in.Size))
+	}
+	want := fmt.Sprintf("#%d:468894", notes.Num)
+	if len(got) != 3 || !strings.Contains(strings.Join(got, " "), want) {
+		t.Fatalf("unreferenced %v, want 3 files including %s", got, want)
+	}
+	if len(ns.Problems) != 1 || !strings.Contains(ns.Problems[0], "all zeros") {
+		t.Fatalf("problems %v", ns.Problems)
+	}
+}
