@@ -1,0 +1,69 @@
+package casefile
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func str(s string) *string { return &s }
+
+// SetArray keeps what people wrote, replaces the array of the same name,
+// and stores member paths relative to the case file.
+func TestSetArrayKeepsTheRestAndRelativizes(t *testing.T) {
+	dir := t.TempDir()
+	disks := filepath.Join(dir, "disks")
+	if err := os.Mkdir(disks, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	disk := filepath.Join(disks, "d0.img")
+	if err := os.WriteFile(disk, make([]byte, 4096), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "case.json")
+	initial := `{"arrays": [{"name": "md1", "level": "raid1", "data_offset": 0, "members": ["old.img"]}],
+ "volume_groups": [{"metadata": "guests_12.vg", "pvs": {"pv0": "md1"}}]}`
+	if err := os.WriteFile(path, []byte(initial), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a := Array{Name: "md1", Level: "raid10", Layout: "n2", ChunkBytes: 65536, DataOffset: 1 << 20,
+		Members: []*string{str(disk + ":p2"), nil}}
+	if err := SetArray(path, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := SetArray(path, Array{Name: "md2", Level: "raid1", Members: []*string{str("vg/lv")}}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Arrays) != 2 || len(c.VolumeGroups) != 1 || c.VolumeGroups[0].PVs["pv0"] != "md1" {
+		t.Fatalf("case after two SetArray calls: %+v", c)
+	}
+	md1 := c.Arrays[0]
+	if md1.Level != "raid10" || *md1.Members[0] != "disks/d0.img:p2" || md1.Members[1] != nil {
+		t.Errorf("md1 recorded as %+v (member 0 %q)", md1, *md1.Members[0])
+	}
+	if *c.Arrays[1].Members[0] != "vg/lv" {
+		t.Errorf("a name that is not a path changed: %q", *c.Arrays[1].Members[0])
+	}
+}
+
+// An array that contains itself is refused, not followed forever.
+func TestOpenArrayRefusesCycles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "case.json")
+	text := `{"arrays": [{"name": "md1", "level": "raid1", "data_offset": 0, "members": ["md2"]},
+ {"name": "md2", "level": "raid1", "data_offset": 0, "members": ["md1"]}]}`
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Resolve("md1"); err == nil || !strings.Contains(err.Error(), "contains itself") {
+		t.Errorf("cyclic arrays: error %v", err)
+	}
+}
