@@ -120,3 +120,16 @@ func TestManifestGarbage(t *testing.T) {
 		t.Fatal("manifest claiming 2^51 pieces accepted")
 	}
 }
+
+// hugeDev claims a size it never has to deliver: checks that come before
+// any read.
+type hugeDev struct{ memDev }
+
+func (hugeDev) Size() int64 { return 10 << 40 }
+
+func TestHashBoundsPieces(t *testing.T) {
+	_, err := Hash(hugeDev{newMemDev("10T.img", nil)}, 1<<20, nil)
+	if err == nil || !strings.Contains(err.Error(), "use a block size of at least 10485760") {
+		t.Fatalf("err = %v", err)
+	}
+}

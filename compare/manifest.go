@@ -37,8 +37,10 @@ const (
 	Algorithm = "blake3"
 	// DefaultPieceSize is the piece size when none is given.
 	DefaultPieceSize = 64 << 20
-	// MinPieceSize bounds the number of pieces (and the manifest's size).
+	// MinPieceSize and MaxPieces bound the number of pieces, so that a
+	// manifest (about 90 bytes a piece, in memory and on disk) stays small.
 	MinPieceSize = 4096
+	MaxPieces    = 1 << 20
 )
 
 // Manifest is a piecewise hash of a device.
@@ -62,6 +64,10 @@ type Piece struct {
 func Hash(d blockdev.Device, blockSize int64, progress func(done, total int64)) (*Manifest, error) {
 	if blockSize < MinPieceSize {
 		return nil, fmt.Errorf("hash: block size %d is below the minimum %d", blockSize, MinPieceSize)
+	}
+	if n := (d.Size() + blockSize - 1) / blockSize; n > MaxPieces {
+		return nil, fmt.Errorf("hash: %s (%d bytes) in pieces of %d bytes makes %d pieces, more than %d: use a block size of at least %d",
+			d.Name(), d.Size(), blockSize, n, MaxPieces, (d.Size()+MaxPieces-1)/MaxPieces)
 	}
 	m := &Manifest{Device: d.Name(), Size: d.Size(), BlockSize: blockSize, Algorithm: Algorithm, Pieces: []Piece{}}
 	h := blake3.New()
@@ -166,7 +172,10 @@ func ReadManifest(r io.Reader, name string) (*Manifest, error) {
 	if want := (m.Size + m.BlockSize - 1) / m.BlockSize; count != want {
 		return nil, bad("%d pieces, but size %d in blocks of %d makes %d", count, m.Size, m.BlockSize, want)
 	}
-	m.Pieces = make([]Piece, 0, min(count, 1<<16)) // count is not trusted for memory
+	if count > MaxPieces {
+		return nil, bad("%d pieces, more than the %d holmes writes", count, MaxPieces)
+	}
+	m.Pieces = make([]Piece, 0, count)
 	for off := int64(0); off < m.Size; off += m.BlockSize {
 		l, ok := next()
 		if !ok {

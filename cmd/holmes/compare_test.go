@@ -147,6 +147,21 @@ func TestMdPairsCLI(t *testing.T) {
 	}
 }
 
+// TestMdPairsRawCLI: with --raw the superblocks count too, so the pair
+// whose data areas are identical differs in its md metadata.
+func TestMdPairsRawCLI(t *testing.T) {
+	var got struct {
+		Pairs []struct {
+			DiffBytes int64 `json:"diff_bytes"`
+			FirstDiff int64 `json:"first_diff"`
+		}
+	}
+	runJSON(t, &got, "md", "pairs", "--raw", pairsDisk(t, 2), pairsDisk(t, 4), pairsDisk(t, 9))
+	if len(got.Pairs) != 1 || got.Pairs[0].DiffBytes == 0 || got.Pairs[0].FirstDiff >= 1<<20 {
+		t.Fatalf("md pairs --raw: %+v", got)
+	}
+}
+
 func diskID(path string) string {
 	return strings.TrimSuffix(strings.TrimPrefix(filepath.Base(path), "d"), ".img")
 }

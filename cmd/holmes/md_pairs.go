@@ -19,7 +19,7 @@ var mdPairsCmd = &cobra.Command{
 they hold, not from their superblocks (which may have been re-created in
 another order). It samples the same 4 KiB blocks of every device's md data
 area (aligned on each member's data offset; the whole device when there is
-no superblock), pairs devices whose samples agree, then confirms each pair
+no superblock, or with --raw), pairs devices whose samples agree, then confirms each pair
 with one full comparison: first difference, differing bytes, and a
 confidence with its reasons. Devices in no pair are listed as unpaired.`,
 	Args: cobra.MinimumNArgs(2),
@@ -29,11 +29,13 @@ confidence with its reasons. Devices in no pair are listed as unpaired.`,
 var mdPairsFlags struct {
 	samples int
 	minSame float64
+	raw     bool
 }
 
 func init() {
 	f := mdPairsCmd.Flags()
 	f.IntVar(&mdPairsFlags.samples, "samples", compare.DefaultSamples, "4 KiB blocks sampled per device")
+	f.BoolVar(&mdPairsFlags.raw, "raw", false, "ignore md superblocks: sample and compare whole devices")
 	f.Float64Var(&mdPairsFlags.minSame, "min-same", compare.DefaultMinSame, "fraction of sampled blocks two devices must share to be paired")
 	mdCmd.AddCommand(mdPairsCmd)
 }
@@ -47,9 +49,13 @@ func runMdPairs(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	defer closeAll(devs)
+	locate := compare.MD
+	if mdPairsFlags.raw {
+		locate = nil
+	}
 	progress := newProgress(cmd, "confirming pairs:")
 	rep, err := compare.Pairs(devs, compare.PairOptions{
-		Locate: compare.MD, Samples: mdPairsFlags.samples, MinSame: mdPairsFlags.minSame,
+		Locate: locate, Samples: mdPairsFlags.samples, MinSame: mdPairsFlags.minSame,
 		Options: compare.Options{Progress: progress.update},
 	})
 	progress.done()
