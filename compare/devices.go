@@ -98,10 +98,10 @@ func Devices(a, b blockdev.Device, req Request) (*Report, error) {
 	}
 	rep.exclude(0, areaA.start, why[0])
 	start, end := areaA.start, areaA.start+n
-	rep.exclude(start, max(start, min(end, req.Offset)), "before --offset")
+	rep.exclude(start, max(start, min(end, req.Offset)), "before the requested offset")
 	start = max(start, min(end, req.Offset))
 	if req.Limit >= 0 && req.Limit < end-start {
-		rep.exclude(start+req.Limit, end, "after --limit")
+		rep.exclude(start+req.Limit, end, "after the requested limit")
 		end = start + req.Limit
 	}
 	rep.exclude(areaA.start+n, areaA.start+areaA.size, fmt.Sprintf("beyond the %d bytes %s has to compare", n, b.Name()))
