@@ -227,41 +227,12 @@ func (fs *FS) indirectMap(in *Inode) (*BlockMap, error) {
 // i_block followed by the system.data extended attribute in the inode body.
 func (fs *FS) inlineData(in *Inode) ([]byte, error) {
 	data := append([]byte(nil), in.block[:]...)
-	if v, ok := inodeXattr(in, 7, "data"); ok {
-		data = append(data, v...)
+	for _, x := range inodeXattrs(in) {
+		if x.Name == "system.data" {
+			data = append(data, x.Value...)
+		}
 	}
 	return data, nil
-}
-
-// inodeXattr finds an extended attribute stored in the inode body after
-// the large-inode fields. index is the name prefix index (7 = system.).
-func inodeXattr(in *Inode, index byte, name string) ([]byte, bool) {
-	le := binary.LittleEndian
-	start := 128 + int(in.ExtraIsize)
-	b := in.raw
-	if len(b) < start+4 || le.Uint32(b[start:]) != 0xEA020000 {
-		return nil, false
-	}
-	region := b[start+4:]
-	for off := 0; off+16 <= len(region); {
-		e := region[off:]
-		nameLen := int(e[0])
-		if nameLen == 0 && e[1] == 0 && le.Uint32(e[0:]) == 0 {
-			break
-		}
-		if off+16+nameLen > len(region) {
-			break
-		}
-		if e[1] == index && string(e[16:16+nameLen]) == name {
-			voff, vsize := int(le.Uint16(e[2:])), int(le.Uint32(e[8:]))
-			if voff+vsize > len(region) {
-				return nil, false
-			}
-			return region[voff : voff+vsize], true
-		}
-		off += (16 + nameLen + 3) &^ 3
-	}
-	return nil, false
 }
 
 // Reader returns an io.ReaderAt over the content of in (holes and

@@ -152,7 +152,7 @@ func dataRegions(t *testing.T, fs *FS, p string) string {
 }
 
 // statFields are the debugfs stat lines holmes must reproduce exactly.
-var statFields = regexp.MustCompile(`^(Inode: |Generation: |User: |File ACL: |Links: |Fragment: | ?ctime: | ?atime: | ?mtime: |crtime: |Size of extra inode fields: |Inode checksum: |Fast link dest: )`)
+var statFields = regexp.MustCompile(`^(Inode: |Generation: |User: |File ACL: |Links: |Fragment: | ?ctime: | ?atime: | ?mtime: |crtime: |Size of extra inode fields: |Inode checksum: |Fast link dest: |Extended attributes:|  [a-z]+\.)`)
 
 // blockPair matches one "(LOGICAL[-END][u]):PHYS[-END]" item of a debugfs
 // block or extent list; labels like (IND) and (ETB0) are map blocks.

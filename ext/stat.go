@@ -37,6 +37,7 @@ type Stat struct {
 	MapError    string   `json:"map_error,omitempty"`
 	// ChecksumProblems lists extent blocks whose metadata_csum fails.
 	ChecksumProblems []string `json:"checksum_problems,omitempty"`
+	Xattrs           []Xattr  `json:"xattrs,omitempty"`
 }
 
 // StatInode collects what stat shows about in.
@@ -54,6 +55,7 @@ func (fs *FS) StatInode(in *Inode) *Stat {
 		ok := in.ChecksumOK
 		st.ChecksumOK = &ok
 	}
+	st.Xattrs, _ = fs.Xattrs(in)
 	if in.IsSymlink() {
 		if t, err := fs.ReadLink(in); err == nil {
 			st.LinkTarget = t
@@ -127,6 +129,15 @@ func (fs *FS) WriteDebugfsStat(w io.Writer, in *Inode) error {
 	if large {
 		fmt.Fprintf(&b, "Size of extra inode fields: %d\n", in.ExtraIsize)
 	}
+	if xs, err := fs.Xattrs(in); len(xs) > 0 || err != nil {
+		b.WriteString("Extended attributes:\n")
+		for _, x := range xs {
+			writeXattr(&b, x)
+		}
+		if err != nil {
+			fmt.Fprintf(&b, "(holmes: %v)\n", err)
+		}
+	}
 	if in.ChecksumPresent {
 		fmt.Fprintf(&b, "Inode checksum: 0x%08x\n", in.Checksum)
 		if !in.ChecksumOK {
@@ -189,4 +200,32 @@ func (fs *FS) writeBlockList(b *strings.Builder, in *Inode) {
 		fmt.Fprintf(b, "TOTAL: %d\n", total)
 	}
 	b.WriteString("\n")
+}
+
+// writeXattr prints an attribute as debugfs stat does: name and size, and
+// a short value (never system.data, which is file content).
+func writeXattr(b *strings.Builder, x Xattr) {
+	fmt.Fprintf(b, "  %s (%d)", x.Name, len(x.Value))
+	if len(x.Value) > 0 && len(x.Value) < 40 && x.Name != "system.data" {
+		b.WriteString(" = " + quoteXattr(x.Value))
+	}
+	b.WriteString("\n")
+}
+
+// quoteXattr shows printable values as a quoted string, others as hex.
+func quoteXattr(v []byte) string {
+	printable := true
+	for i, c := range v {
+		if (c < 0x20 || c > 0x7e) && !(c == 0 && i == len(v)-1) {
+			printable = false
+		}
+	}
+	if printable {
+		return fmt.Sprintf("%q", strings.TrimSuffix(string(v), "\x00"))
+	}
+	var h strings.Builder
+	for _, c := range v {
+		fmt.Fprintf(&h, "%02x ", c)
+	}
+	return h.String()
 }
