@@ -601,3 +601,14 @@ func TestUnreferencedFilesListed(t *testing.T) {
 		t.Fatalf("problems %v", ns.Problems)
 	}
 }
+
+func TestXattrsMatchDebugfs(t *testing.T) {
+	fs, _ := openImage(t, "ext4-xattr")
+	stats := recordedStats(readRecord(t, "ext4-xattr.stat.txt"))
+	if !strings.Contains(stats["/f"], "  user.big (300)") {
+		t.Fatalf("fixture lacks the attribute block: %q", stats["/f"])
+	}
+	for path, text := range stats {
+		compareStat(t, fs, path, text)
+	}
+}

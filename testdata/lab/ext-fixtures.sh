@@ -116,6 +116,24 @@ make ext4-inline 96M -t ext4 -b 1024 -O inline_data
 make ext4-metabg 96M -t ext4 -b 1024 -O meta_bg,^resize_inode
 make ext4-sparse2 96M -t ext4 -b 1024 -O sparse_super2,^resize_inode
 make ext4-uninit-bg 96M -t ext4 -b 4096 -g 8192 -O ^metadata_csum,uninit_bg
+
+# Extended attributes: short ones in the inode body, a long one in the
+# attribute block (user.* needs no privileges).
+if selected ext4-xattr; then
+	src=$work/src-xattr
+	mkdir -p "$src"
+	echo hi >"$src/f"
+	python3 -c 'import os, sys
+os.setxattr(sys.argv[1], "user.note", b"hello")
+os.setxattr(sys.argv[1], "user.bin", bytes([1, 2, 255]))
+os.setxattr(sys.argv[1], "user.big", b"x" * 300)' "$src/f"
+	find "$src" -exec touch -h -t $stamp {} +
+	truncate -s 8M "$work/ext4-xattr.img"
+	mke2fs -q -F -E root_owner=0:0 -d "$src" -t ext4 "$work/ext4-xattr.img"
+	record "$work/ext4-xattr.img" "$src"
+	xz -T1 -9 -c "$work/ext4-xattr.img" >"$out/ext4-xattr.img.xz"
+fi
+
 selected ext3-damaged || exit 0
 
 # The incident: an ext3 root with /etc/lvm/backup/guests, then the first
