@@ -15,6 +15,9 @@ type DirEntry struct {
 	Type  uint8  `json:"-"` // dirent file type (0 when the filetype feature is off)
 }
 
+// maxProblems bounds how many damaged blocks one error message names.
+const maxProblems = 8
+
 // maxDirBytes bounds how much of a directory is read: large_dir allows
 // 3-level htrees, far below this.
 const maxDirBytes = 1 << 31
@@ -54,6 +57,9 @@ func (fs *FS) ReadDir(in *Inode) ([]DirEntry, error) {
 		if e := fs.parseDirBlock(block[:n], &entries); e != nil {
 			problems = append(problems, fmt.Sprintf("block %d: %v", off/fs.bs, e))
 		}
+	}
+	if len(problems) > maxProblems {
+		problems = append(problems[:maxProblems], fmt.Sprintf("and %d more", len(problems)-maxProblems))
 	}
 	if len(problems) > 0 {
 		return entries, fmt.Errorf("ext: directory inode %d: %s", in.Num, strings.Join(problems, "; "))

@@ -90,11 +90,8 @@ type groupDesc struct {
 	checksumOK                           bool
 }
 
-const (
-	bgInodeUninit = 0x1
-	bgBlockUninit = 0x2
-	bgInodeZeroed = 0x4
-)
+// bgInodeUninit marks a group whose inode table was never used.
+const bgInodeUninit = 0x1
 
 // Open reads the filesystem on r (size bytes long) with the superblock
 // opts asks for.

@@ -13,9 +13,7 @@ const RootIno = 2
 // Inode flags this reader acts on.
 const (
 	flagIndex      = 0x1000
-	flagHugeFile   = 0x40000
 	flagExtents    = 0x80000
-	flagEAInode    = 0x200000
 	flagInlineData = 0x10000000
 )
 
