@@ -152,11 +152,16 @@ func (fs *FS) lookup(dir *Inode, name string) (uint32, error) {
 }
 
 // Lookup resolves a path to an inode. Paths are absolute ("/etc/fstab"),
-// or start at an inode number as find prints them ("#12/lvm/backup").
+// start at an inode number as find prints them ("#12/lvm/backup"), or are
+// an inode alone as debugfs writes it ("<12>").
 // Symbolic links are not followed.
 func (fs *FS) Lookup(path string) (*Inode, error) {
 	ino := uint32(RootIno)
 	rest := path
+	if strings.HasPrefix(path, "<") && strings.HasSuffix(path, ">") {
+		path = "#" + path[1:len(path)-1] // debugfs's spelling of an inode
+		rest = path
+	}
 	if strings.HasPrefix(path, "#") {
 		head, tail, _ := strings.Cut(path[1:], "/")
 		n, err := strconv.ParseUint(head, 10, 32)

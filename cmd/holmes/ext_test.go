@@ -114,6 +114,10 @@ func TestExtDamagedFindAndInfo(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `"path": "#12"`) {
 		t.Fatalf("orphans: exit %d: %s", code, out)
 	}
+	out, _, code = holmes(t, "ext", "ls", img, "<14>", "--superblock", "16384")
+	if code != 0 || !strings.Contains(out, " backup\n") {
+		t.Fatalf("ls <14> with the backup named by block: exit %d: %q", code, out)
+	}
 	_, errOut, code = holmes(t, "ext", "ls", img, "/etc", "--superblock", "primary")
 	if code != 1 || strings.Count(errOut, "\n") != 1 {
 		t.Fatalf("primary is the newer mkfs: want one-line error, got exit %d %q", code, errOut)
