@@ -128,7 +128,7 @@ func (fs *FS) walkExtents(in *Inode, node []byte, levels int, m *BlockMap, seen 
 			return 0, fmt.Errorf("extent index block %d referenced twice (a cycle)", child)
 		}
 		seen[child] = true
-		blk, err := fs.readBlocks(child, 1)
+		blk, err := fs.readBlock(child)
 		if err != nil {
 			return 0, fmt.Errorf("extent index: %w", err)
 		}
@@ -187,7 +187,7 @@ func (fs *FS) indirectMap(in *Inode) (*BlockMap, error) {
 			return fmt.Errorf("ext: inode %d: indirect block %d used twice", in.Num, blk)
 		}
 		seen[blk] = true
-		b, err := fs.readBlocks(blk, 1)
+		b, err := fs.readBlock(blk)
 		if err != nil {
 			return fmt.Errorf("ext: inode %d indirect block: %w", in.Num, err)
 		}

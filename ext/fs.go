@@ -2,7 +2,6 @@ package ext
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -155,19 +154,16 @@ func openWith(r io.ReaderAt, size int64, sb *Superblock) (*FS, error) {
 	return fs, nil
 }
 
-// Size is the number of bytes readable from the device the FS was opened on.
-func (fs *FS) DeviceSize() int64 { return fs.size }
-
 // BlockSize is the filesystem block size in bytes.
 func (fs *FS) BlockSize() int64 { return fs.bs }
 
-// readBlocks reads count blocks starting at block n, checking the range
-// against both the filesystem and the device.
-func (fs *FS) readBlocks(n, count uint64) ([]byte, error) {
-	if n >= fs.SB.BlocksCount || count > fs.SB.BlocksCount-n {
-		return nil, fmt.Errorf("block %d+%d beyond the filesystem's %d blocks", n, count, fs.SB.BlocksCount)
+// readBlock reads block n, checking it against both the filesystem and
+// the device.
+func (fs *FS) readBlock(n uint64) ([]byte, error) {
+	if n >= fs.SB.BlocksCount {
+		return nil, fmt.Errorf("block %d beyond the filesystem's %d blocks", n, fs.SB.BlocksCount)
 	}
-	buf := make([]byte, int64(count)*fs.bs)
+	buf := make([]byte, fs.bs)
 	if err := fs.readAt(buf, int64(n)*fs.bs); err != nil {
 		return nil, err
 	}
@@ -178,15 +174,19 @@ func (fs *FS) readAt(p []byte, off int64) error {
 	if off < 0 || off > fs.size || int64(len(p)) > fs.size-off {
 		return fmt.Errorf("bytes %d+%d beyond the end of the device (%d bytes)", off, len(p), fs.size)
 	}
-	if _, err := fs.r.ReadAt(p, off); err != nil && !(errors.Is(err, io.EOF) && len(p) == 0) {
-		return fmt.Errorf("read at %d: %w", off, err)
+	n, err := fs.r.ReadAt(p, off)
+	if n == len(p) {
+		return nil // io.ReaderAt may report io.EOF with a full read at the end
 	}
-	return nil
+	if err == nil {
+		err = io.ErrUnexpectedEOF
+	}
+	return fmt.Errorf("read at %d: %w", off, err)
 }
 
-// descLocation returns the block holding descriptor block i of the table
-// (i counts descriptor-table blocks), preferring the copy next to the
-// superblock in use.
+// descBlocks returns where block i of the group descriptor table may be
+// read, best copy first: next to the superblock in use, or with meta_bg in
+// the first, second or last group of meta group i.
 func (fs *FS) descBlocks(i uint64) []uint64 {
 	sb := fs.SB
 	perBlock := uint64(fs.bs) / uint64(sb.GroupDescSize())
@@ -227,7 +227,7 @@ func (fs *FS) readGroups() error {
 		var block []byte
 		var err error
 		for _, b := range fs.descBlocks(i) {
-			if block, err = fs.readBlocks(b, 1); err == nil {
+			if block, err = fs.readBlock(b); err == nil {
 				break
 			}
 		}

@@ -26,7 +26,7 @@ func (fs *FS) Xattrs(in *Inode) ([]Xattr, error) {
 	if in.FileACL == 0 {
 		return xs, nil
 	}
-	blk, err := fs.readBlocks(in.FileACL, 1)
+	blk, err := fs.readBlock(in.FileACL)
 	if err != nil {
 		return xs, fmt.Errorf("ext: inode %d attribute block: %w", in.Num, err)
 	}
