@@ -126,12 +126,13 @@ func PlanFromSuperblocks(devs []blockdev.Device, arrayUUID string) (*Plan, error
 			continue
 		}
 		switch {
+		case c.Role == nil:
+			// md does not bump a spare's events on every clean/dirty flip.
+			c.Status = "spare"
 		case c.sb.Events < lead.Events:
 			c.Status = "stale"
 			c.Why = fmt.Sprintf("events %d < %d on the freshest superblock (utime %s vs %s)", c.sb.Events, lead.Events,
 				c.sb.UTime.Format(time.RFC3339), lead.UTime.Format(time.RFC3339))
-		case c.Role == nil:
-			c.Status = "spare"
 		case *c.Role >= g.RaidDisks:
 			c.Status, c.Why = "bad", fmt.Sprintf("role %d but the array has %d raid disks", *c.Role, g.RaidDisks)
 		case p.Roles[*c.Role] >= 0:

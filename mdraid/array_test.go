@@ -147,3 +147,30 @@ func TestLabArraysReadAsTheKernel(t *testing.T) {
 		})
 	}
 }
+
+// A spare's superblock belongs to the array but holds no role: it is
+// reported as such and left out, and the array still reads as the kernel's.
+func TestPlanReportsSpares(t *testing.T) {
+	devs, e := labMembers(t, "r5-spare-v12")
+	spare := openLabMember(t, "r5-spare-v12/d3.img.xz")
+	all := append([]blockdev.Device{spare}, devs...)
+	plan, err := PlanFromSuperblocks(all, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := plan.Candidates[0]; c.Status != "spare" || c.Role != nil {
+		t.Errorf("spare reported as %+v", c)
+	}
+	for r, i := range plan.Roles {
+		if i != r+1 {
+			t.Errorf("role %d filled by device %d, want %d", r, i, r+1)
+		}
+	}
+	arr, err := plan.Open(all, e.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sha(t, arr); got != e.ArraySHA256 {
+		t.Errorf("sha256 %s, the kernel read %s", got, e.ArraySHA256)
+	}
+}
