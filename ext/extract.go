@@ -37,19 +37,28 @@ func (fs *FS) Extract(src, destDir string) (*ExtractResult, error) {
 		return nil, fmt.Errorf("extract: %w", err)
 	}
 	defer root.Close()
-	name := path.Base(strings.TrimRight(src, "/"))
-	if name == "/" || name == "." || name == "" {
-		name = "root"
-	}
-	if strings.HasPrefix(name, "#") && !strings.Contains(strings.TrimRight(src, "/"), "/") {
-		name = "inode" + name[1:] // "#12" alone names a directory whose name is lost
-	}
 	res := &ExtractResult{}
 	visited := map[uint32]bool{}
-	if err := fs.extractInode(root, name, src, in, res, visited); err != nil {
+	if err := fs.extractInode(root, extractName(src), src, in, res, visited); err != nil {
 		return res, err
 	}
 	return res, nil
+}
+
+// extractName is the name src gets under the destination: its base name,
+// "root" for the root, "inodeN" for a bare inode ("#N" or "<N>").
+func extractName(src string) string {
+	trimmed := strings.TrimRight(src, "/")
+	name := path.Base(trimmed)
+	switch {
+	case trimmed == "" || name == "." || name == "/":
+		return "root"
+	case strings.HasPrefix(trimmed, "#") && !strings.Contains(trimmed, "/"):
+		return "inode" + trimmed[1:]
+	case strings.HasPrefix(trimmed, "<") && strings.HasSuffix(trimmed, ">"):
+		return "inode" + trimmed[1:len(trimmed)-1]
+	}
+	return name
 }
 
 func (fs *FS) extractInode(root *os.Root, dst, src string, in *Inode, res *ExtractResult, visited map[uint32]bool) error {

@@ -141,8 +141,8 @@ type Superblock struct {
 // point.
 func ReadSuperblock(r io.ReaderAt, off int64) (*Superblock, error) {
 	sb := &Superblock{Offset: off}
-	if _, err := r.ReadAt(sb.raw[:], off); err != nil {
-		if errors.Is(err, io.EOF) {
+	if n, err := r.ReadAt(sb.raw[:], off); n < SuperblockSize {
+		if err == nil || errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("ext: superblock at %d: device too short", off)
 		}
 		return nil, fmt.Errorf("ext: superblock at %d: %w", off, err)
