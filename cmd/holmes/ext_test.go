@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"os"
@@ -69,7 +70,13 @@ func TestExtLsMatchesDebugfs(t *testing.T) {
 			t.Fatalf("%s: %d listings recorded", name, len(listings))
 		}
 		for dir, want := range listings {
-			out, errOut, code := holmes(t, "ext", "ls", img, dir)
+			var out, errOut string
+			var code int
+			if dir == "/" {
+				out, errOut, code = holmes(t, "ext", "ls", img, dir) // proves ls leaves the image alone
+			} else {
+				out, errOut, code = runQuiet("ext", "ls", img, dir) // the same command path, without hashing 96 MiB twice per directory
+			}
 			if code != 0 {
 				t.Fatalf("%s ls %s: exit %d: %s", name, dir, code, errOut)
 			}
@@ -78,6 +85,15 @@ func TestExtLsMatchesDebugfs(t *testing.T) {
 			}
 		}
 	}
+}
+
+// runQuiet runs a command line in-process like holmes() but without
+// hashing the inputs; only for repeats of a command holmes() already ran.
+func runQuiet(args ...string) (stdout, stderr string, code int) {
+	resetFlags()
+	var out, errb bytes.Buffer
+	code = run(args, &out, &errb)
+	return out.String(), errb.String(), code
 }
 
 func first(l []string) []string { return l[:min(len(l), 4)] }
