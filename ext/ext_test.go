@@ -403,6 +403,17 @@ func TestSharedUtilLinuxImages(t *testing.T) {
 		if entries, err := fs.ReadDir(root); err != nil || len(entries) < 3 {
 			t.Fatalf("%s: root %v %v", name, entries, err)
 		}
+		if _, err := exec.LookPath("debugfs"); err == nil { // 128-byte inodes, 2005's mke2fs
+			for _, path := range []string{"/", "/lost+found"} {
+				cmd := exec.Command("debugfs", "-R", "stat "+path, p)
+				cmd.Env = append(os.Environ(), "TZ=UTC", "PAGER=cat")
+				out, err := cmd.Output()
+				if err != nil {
+					t.Fatalf("debugfs: %v", err)
+				}
+				compareStat(t, fs, path, string(out))
+			}
+		}
 		truncated := strings.Contains(strings.Join(fs.Problems(), ";"), "truncated")
 		if truncated != (name == "ext4") {
 			t.Errorf("%s: truncation reported %v: %v", name, truncated, fs.Problems())
