@@ -124,16 +124,16 @@ func Pairs(devs []blockdev.Device, opt PairOptions) (*PairsReport, error) {
 	}
 	scores := scoreAll(samples)
 	paired := make([]bool, len(devs))
+	var candidates []score
 	for _, e := range scores {
 		if paired[e.i] || paired[e.j] || e.agree < minAgree || e.fraction() < opt.MinSame {
 			continue
 		}
 		paired[e.i], paired[e.j] = true, true
-		p, err := confirm(devs[e.i], devs[e.j], e, scores, opt)
-		if err != nil {
-			return nil, err
-		}
-		rep.Pairs = append(rep.Pairs, p)
+		candidates = append(candidates, e)
+	}
+	if rep.Pairs, err = confirmAll(devs, candidates, scores, opt); err != nil {
+		return nil, err
 	}
 	for i, d := range devs {
 		if paired[i] {
@@ -249,6 +249,49 @@ func compareFloat(x, y float64) int {
 		return 1
 	}
 	return 0
+}
+
+// maxConfirming bounds the pairs compared at once (each holds about 4 MiB
+// of buffers). Pairs share no device, so on disks they run side by side at
+// full speed instead of one after another.
+const maxConfirming = 8
+
+// confirmAll confirms the candidate pairs concurrently, adding up their
+// progress into one report.
+func confirmAll(devs []blockdev.Device, candidates, scores []score, opt PairOptions) ([]Pair, error) {
+	pairs := make([]Pair, len(candidates))
+	errs := make([]error, len(candidates))
+	var mu sync.Mutex
+	done, total := make([]int64, len(candidates)), make([]int64, len(candidates))
+	sem := make(chan struct{}, maxConfirming)
+	var wg sync.WaitGroup
+	for k, e := range candidates {
+		popt := opt
+		if opt.Options.Progress != nil {
+			popt.Options.Progress = func(d, t int64) {
+				mu.Lock()
+				defer mu.Unlock()
+				done[k], total[k] = d, t
+				var sd, st int64
+				for i := range done {
+					sd, st = sd+done[i], st+total[i]
+				}
+				opt.Options.Progress(sd, st)
+			}
+		}
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			pairs[k], errs[k] = confirm(devs[e.i], devs[e.j], e, scores, popt)
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return pairs, nil
 }
 
 // confirm compares a pair in full and weighs the evidence.
