@@ -133,3 +133,25 @@ func TestHashBoundsPieces(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestPairsProgress: concurrent confirmations add up to one progress that
+// ends complete.
+func TestPairsProgress(t *testing.T) {
+	var devs []blockdev.Device
+	for _, n := range []string{"0", "1", "2", "3", "4", "5"} {
+		d, _ := labDev(t, "pairs/d"+n+".img.xz")
+		devs = append(devs, d)
+	}
+	var last [2]int64
+	rep, err := Pairs(devs, PairOptions{Locate: MD, Options: Options{Progress: func(done, total int64) { last = [2]int64{done, total} }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want int64
+	for _, p := range rep.Pairs {
+		want += p.Compared
+	}
+	if len(rep.Pairs) != 3 || last[0] != want || last[1] != want {
+		t.Fatalf("%d pairs, last progress %v, want %d of %d", len(rep.Pairs), last, want, want)
+	}
+}
