@@ -89,6 +89,14 @@ func Pairs(devs []blockdev.Device, opt PairOptions) (*PairsReport, error) {
 	if opt.MinSame <= 0 {
 		opt.MinSame = DefaultMinSame
 	}
+	seen := map[string]bool{}
+	for _, d := range devs {
+		if seen[d.Name()] {
+			// The same device twice would pair with itself, perfectly.
+			return nil, fmt.Errorf("compare: %s given twice", d.Name())
+		}
+		seen[d.Name()] = true
+	}
 	rep := &PairsReport{Pairs: []Pair{}, Unpaired: []string{}, Notes: []string{}}
 	areas := make([]span, len(devs))
 	for i, d := range devs {

@@ -91,6 +91,7 @@ func TestCompareCLIErrors(t *testing.T) {
 		{[]string{"compare", d0, "/nonexistent/disk.img"}, 1, "/nonexistent/disk.img"},
 		{[]string{"compare", "--offset", "9G", "--raw", d0, d0}, 0, ""},
 		{[]string{"md", "pairs", d0}, 2, "requires at least 2"},
+		{[]string{"md", "pairs", d0, d0}, 1, "given twice"},
 	} {
 		_, stderr, code := holmes(t, c.args...)
 		if code != c.code || !strings.Contains(stderr, c.msg) || strings.Count(stderr, "\n") > 1 {
