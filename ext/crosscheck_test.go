@@ -1,11 +1,16 @@
 package ext
 
 import (
+	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -77,6 +82,121 @@ func TestCrossCheckGoDiskfs(t *testing.T) {
 		t.Logf("go-diskfs %s: %d files agree with debugfs and holmes", name, agreed)
 		if name == "ext4" && agreed < 8 {
 			t.Errorf("go-diskfs agrees on %d files of the default ext4 image, want the 8 plain files", agreed)
+		}
+	}
+}
+
+// damageKinds are made to a copy of the ext4 image to see how go-diskfs
+// copes; holmes's own answers to the same damage are tested elsewhere.
+var damageKinds = []string{"directory checksum", "extent header", "self-referencing extent index"}
+
+func damage(t *testing.T, fs *FS, img memDev, kind string) {
+	t.Helper()
+	switch kind {
+	case "directory checksum":
+		etc, _ := fs.Lookup("/etc")
+		m, _ := fs.Map(etc)
+		img[int64(m.Runs[0].Physical)*fs.bs+fs.bs-1] ^= 0xFF
+	case "extent header":
+		in, _ := fs.Lookup("/etc/hostname")
+		off, _ := fs.inodeLocation(in.Num)
+		img[off+0x28+2] = 200 // 200 entries in a 60-byte root
+	case "self-referencing extent index":
+		frag, _ := fs.Lookup("/data/frag.bin")
+		m, _ := fs.Map(frag)
+		blk := m.Meta[0]
+		binary.LittleEndian.PutUint32(img[int64(blk)*fs.bs+12+4:], uint32(blk))
+	}
+}
+
+// TestGoDiskfsOnDamage logs what go-diskfs does with one damaged structure
+// (quoted in the README). The self-referencing index kills the process with
+// a stack overflow, so that case runs in a child process.
+//
+// It proves nothing about holmes and takes seconds, so it runs only with
+// HOLMES_EVIDENCE=1.
+func TestGoDiskfsOnDamage(t *testing.T) {
+	kinds := damageKinds
+	child := os.Getenv("HOLMES_DISKFS_DAMAGE")
+	switch {
+	case child != "":
+		kinds = []string{child}
+		debug.SetMaxStack(64 << 20) // overflow sooner than at 1 GB
+	case os.Getenv("HOLMES_EVIDENCE") == "":
+		t.Skip("set HOLMES_EVIDENCE=1 to record go-diskfs's behaviour on damage")
+	}
+	for _, kind := range kinds {
+		if kind == "self-referencing extent index" && child == "" {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestGoDiskfsOnDamage$", "-test.v")
+			cmd.Env = append(os.Environ(), "HOLMES_DISKFS_DAMAGE="+kind)
+			out, _ := cmd.CombinedOutput()
+			verdict := "did not crash"
+			if i := bytes.Index(out, []byte("fatal error: ")); i >= 0 {
+				verdict = "crashed: " + string(bytes.SplitN(out[i:], []byte("\n"), 2)[0])
+			}
+			t.Logf("go-diskfs, %s: %s", kind, verdict)
+			continue
+		}
+		img := loadImage(t, "ext4")
+		fs, err := Open(img, int64(len(img)), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		damage(t, fs, img, kind)
+		tmp := filepath.Join(t.TempDir(), "damaged.img")
+		if err := os.WriteFile(tmp, img, 0o444); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(tmp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dfs, err := diskfsOpen(f, int64(len(img)))
+		if err != nil {
+			t.Logf("go-diskfs, %s: cannot open: %v", kind, err)
+			f.Close()
+			continue
+		}
+		for _, p := range []string{"/etc/hostname", "/data/frag.bin"} {
+			_, err := diskfsSHA(dfs, p)
+			t.Logf("go-diskfs, %s: %s: %v", kind, p, err)
+		}
+		f.Close()
+	}
+}
+
+// TestHolmesOnSameDamage: the damage above gives holmes a readable
+// directory (with a checksum warning) and clear errors for the two broken
+// extent trees, without taking the other files down.
+func TestHolmesOnSameDamage(t *testing.T) {
+	want := map[string]string{
+		"directory checksum":            "",
+		"extent header":                 "ext: inode 5019 extent tree: extent node claims 200 entries (max 4) in 60 bytes",
+		"self-referencing extent index": "a cycle",
+	}
+	for _, kind := range damageKinds {
+		img := loadImage(t, "ext4")
+		fs, err := Open(img, int64(len(img)), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		damage(t, fs, img, kind)
+		var errs []string
+		for _, p := range []string{"/etc/hostname", "/data/frag.bin"} {
+			in, err := fs.Lookup(p)
+			if err == nil {
+				_, err = fs.Reader(in)
+			}
+			if err != nil {
+				errs = append(errs, err.Error())
+			}
+		}
+		got := strings.Join(errs, "; ")
+		if (want[kind] == "") != (got == "") || !strings.Contains(got, want[kind]) || len(errs) > 1 {
+			t.Errorf("%s: holmes says %q, want %q", kind, got, want[kind])
+		}
+		if got, _ := fs.Lookup("/etc/fstab"); got == nil {
+			t.Errorf("%s: /etc/fstab lost", kind)
 		}
 	}
 }
