@@ -81,8 +81,12 @@ func (fs *FS) extractInode(root *os.Root, dst, src string, in *Inode, res *Extra
 			if e.Name == "." || e.Name == ".." {
 				continue
 			}
-			child, err := fs.Inode(e.Inode)
 			csrc := strings.TrimRight(src, "/") + "/" + e.Name
+			if strings.ContainsAny(e.Name, "/\x00") {
+				res.Skipped = append(res.Skipped, fmt.Sprintf("%q: a name no file can have (damaged entry)", csrc))
+				continue
+			}
+			child, err := fs.Inode(e.Inode)
 			if err != nil {
 				res.Skipped = append(res.Skipped, fmt.Sprintf("%s: %v", csrc, err))
 				continue
