@@ -106,46 +106,82 @@ func orUnknown(s string) string {
 	return s
 }
 
+// scanLimit bounds the last-resort search for superblock copies: group 1
+// of any geometry with blocks up to 8 KiB starts within it.
+const scanLimit = 1 << 30
+
 // findCandidates reads the primary and the backups its geometry places,
 // plus backups at the default geometry of every block size (one group is
-// 8 × block size blocks), and checks each.
+// 8 × block size blocks), and checks each. When none of those gives a
+// usable filesystem (a primary gone and a non-default geometry), it
+// searches the first GiB for the superblock magic at every 1 KiB.
 func findCandidates(r io.ReaderAt, size int64) []Candidate {
-	var offs []int64
 	seen := map[int64]bool{}
-	addOff := func(o int64) {
-		if o+SuperblockSize <= size && !seen[o] {
-			seen[o] = true
-			offs = append(offs, o)
-		}
-	}
-	addOff(PrimaryOffset)
-	if sb, err := ReadSuperblock(r, PrimaryOffset); err == nil {
-		for i, o := range sb.BackupOffsets() {
-			if i >= len(probeGroups) {
-				break
+	var cands []Candidate
+	try := func(offs []int64) {
+		for _, o := range offs {
+			if o+SuperblockSize > size || seen[o] {
+				continue
 			}
-			addOff(o)
+			seen[o] = true
+			sb, err := ReadSuperblock(r, o)
+			if err != nil || sb.FSOffset() != 0 {
+				continue // not a superblock, or a copy of a filesystem that starts elsewhere
+			}
+			cands = append(cands, checkCandidate(r, size, sb))
 		}
 	}
+	try([]int64{PrimaryOffset})
+	if sb, err := ReadSuperblock(r, PrimaryOffset); err == nil {
+		offs := sb.BackupOffsets()
+		try(offs[:min(len(offs), len(probeGroups))])
+	}
+	try(defaultBackupOffsets())
+	usable := false
+	for _, c := range cands {
+		usable = usable || (c.GroupsOK && c.RootInodeOK)
+	}
+	if !usable {
+		try(scanMagic(r, min(size, scanLimit)))
+	}
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].Offset < cands[j].Offset })
+	return cands
+}
+
+// defaultBackupOffsets are where mke2fs's default geometry puts the first
+// sparse_super backups, for every block size.
+func defaultBackupOffsets() []int64 {
+	var offs []int64
 	for bs := int64(1024); bs <= 65536; bs *= 2 {
 		first := int64(0)
 		if bs == 1024 {
 			first = 1
 		}
 		for _, g := range probeGroups {
-			addOff((int64(g)*8*bs + first) * bs)
+			offs = append(offs, (int64(g)*8*bs+first)*bs)
 		}
 	}
-	var cands []Candidate
-	for _, o := range offs {
-		sb, err := ReadSuperblock(r, o)
-		if err != nil || sb.FSOffset() != 0 {
-			continue // not a superblock, or a copy of a filesystem that starts elsewhere
+	return offs
+}
+
+// scanMagic returns every 1 KiB-aligned offset below limit whose would-be
+// superblock carries the ext magic. Read errors end the search early.
+func scanMagic(r io.ReaderAt, limit int64) []int64 {
+	const chunk = 4 << 20
+	buf := make([]byte, chunk)
+	var offs []int64
+	for base := int64(0); base < limit; base += chunk {
+		n, _ := r.ReadAt(buf[:min(chunk, limit-base)], base)
+		for p := 0; p+0x3A <= n; p += 1024 {
+			if buf[p+0x38] == 0x53 && buf[p+0x39] == 0xEF {
+				offs = append(offs, base+int64(p))
+			}
 		}
-		cands = append(cands, checkCandidate(r, size, sb))
+		if n < int(min(chunk, limit-base)) {
+			break
+		}
 	}
-	sort.SliceStable(cands, func(i, j int) bool { return cands[i].Offset < cands[j].Offset })
-	return cands
+	return offs
 }
 
 // checkCandidate opens the filesystem a superblock describes and checks

@@ -623,3 +623,20 @@ func TestXattrsMatchDebugfs(t *testing.T) {
 		compareStat(t, fs, path, text)
 	}
 }
+
+// A primary gone on a filesystem of non-default geometry (-g 8192 with
+// 4 KiB blocks): the backup is found by searching for the magic.
+func TestZeroedPrimaryNonDefaultGeometry(t *testing.T) {
+	img := loadImage(t, "ext3-4k")
+	clear(img[:64<<10])
+	fs, err := Open(img, int64(len(img)), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fs.Choice.Group != 1 || fs.Choice.Used != 8192*4096 {
+		t.Fatalf("chose byte %d (group %d): %s", fs.Choice.Used, fs.Choice.Group, fs.Choice.Why)
+	}
+	if _, err := fs.Lookup("/etc/lvm/backup/guests"); err != nil {
+		t.Fatal(err)
+	}
+}
