@@ -37,9 +37,13 @@ func (fs *FS) Extract(src, destDir string) (*ExtractResult, error) {
 		return nil, fmt.Errorf("extract: %w", err)
 	}
 	defer root.Close()
+	name := extractName(src)
+	if _, err := root.Lstat(name); err == nil {
+		return nil, fmt.Errorf("extract: %s already exists in %s; nothing is ever overwritten", name, destDir)
+	}
 	res := &ExtractResult{}
 	visited := map[uint32]bool{}
-	if err := fs.extractInode(root, extractName(src), src, in, res, visited); err != nil {
+	if err := fs.extractInode(root, name, src, in, res, visited); err != nil {
 		return res, err
 	}
 	return res, nil
@@ -70,7 +74,7 @@ func (fs *FS) extractInode(root *os.Root, dst, src string, in *Inode, res *Extra
 		}
 		visited[in.Num] = true
 		if err := root.Mkdir(dst, 0o700); err != nil {
-			return fmt.Errorf("extract: %w", err)
+			return res.destinationFailed(src, err)
 		}
 		res.Dirs++
 		entries, err := fs.ReadDir(in)
@@ -103,7 +107,7 @@ func (fs *FS) extractInode(root *os.Root, dst, src string, in *Inode, res *Extra
 			return nil
 		}
 		if err := root.Symlink(target, dst); err != nil {
-			return fmt.Errorf("extract: %w", err)
+			return res.destinationFailed(src, err)
 		}
 		res.Symlinks++
 		return nil
@@ -112,7 +116,7 @@ func (fs *FS) extractInode(root *os.Root, dst, src string, in *Inode, res *Extra
 		if err != nil {
 			var pe *os.PathError
 			if errors.As(err, &pe) {
-				return fmt.Errorf("extract: %w", err) // the destination failed: stop
+				return res.destinationFailed(src, err)
 			}
 			res.Skipped = append(res.Skipped, fmt.Sprintf("%s: %v", src, err))
 			return nil
@@ -123,6 +127,17 @@ func (fs *FS) extractInode(root *os.Root, dst, src string, in *Inode, res *Extra
 	}
 	res.Skipped = append(res.Skipped, fmt.Sprintf("%s: %s not extracted", src, in.TypeName()))
 	return nil
+}
+
+// destinationFailed decides what a failed write means: a name that already
+// exists (two entries of one damaged directory with the same name) is
+// skipped, anything else stops the extraction.
+func (res *ExtractResult) destinationFailed(src string, err error) error {
+	if errors.Is(err, os.ErrExist) {
+		res.Skipped = append(res.Skipped, fmt.Sprintf("%s: a file of that name was already extracted", src))
+		return nil
+	}
+	return fmt.Errorf("extract: %w", err)
 }
 
 // extractFile writes a regular file's data regions, seeking over holes.
