@@ -120,6 +120,7 @@ func TestSolveRecoversOriginalGeometry(t *testing.T) {
 			if f.ArraySHA256 != "" {
 				checkArraySHA(t, g, devs, res, f)
 			}
+			checkVerified(t, f.Name, g, res)
 			t.Logf("%s: confidence %.3f over %d candidates", f.Name, res.Confidence, res.Searched)
 		})
 	}
@@ -206,4 +207,39 @@ func BenchmarkSolveBigRaid10(b *testing.B) {
 		return
 	}
 	b.Skip("no 10-member solve fixture in the manifest")
+}
+
+// checkVerified reads the record md-solve-verify.sh made in the lab: the
+// mdadm --create line solve printed for fresh copies of the disks (named
+// d0.img, ...) was run by the real mdadm and kernel, and e2fsck -fn passed
+// on every filesystem of the array. The line solve prints now must be the
+// one that was verified.
+func checkVerified(t *testing.T, name string, g mdraid.Geometry, res *Result) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(fixture.RepoRoot(t), "testdata/mdsolve/verify", name+".txt"))
+	if err != nil {
+		t.Fatalf("no lab verification of the mdadm line (run testdata/lab/md-solve-verify.sh %s): %v", name, err)
+	}
+	text := string(raw)
+	base := make([]string, len(res.Order))
+	for i, p := range res.Order {
+		base[i] = filepath.Base(p)
+	}
+	// Mirror halves may come in either order: compare the options exactly,
+	// the members group by group.
+	today := strings.Fields(MdadmCreate("/dev/md0", g, res.Metadata, base))
+	var verified []string
+	for _, line := range strings.Split(text, "\n") {
+		if rest, ok := strings.CutPrefix(line, "holmes: "); ok {
+			verified = strings.Fields(rest)
+		}
+	}
+	opts := len(today) - len(base)
+	if len(verified) != len(today) || !slices.Equal(verified[:opts], today[:opts]) || !sameOrder(verified[opts:], today[opts:], mirrorWidth(g)) {
+		t.Errorf("the verified mdadm line differs from today's %q:\n%s", strings.Join(today, " "), text)
+	}
+	checks, failed := strings.Count(text, "== e2fsck -fn"), strings.Count(text, "\nexit ")-strings.Count(text, "\nexit 0\n")
+	if checks == 0 || failed != 0 || !strings.Contains(text, "started") {
+		t.Errorf("lab verification of %s: %d e2fsck runs, %d failed:\n%s", name, checks, failed, text)
+	}
 }

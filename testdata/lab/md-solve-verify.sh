@@ -37,7 +37,13 @@ for name in "${names[@]}"; do
 		echo "holmes: $line"
 		echo "guest:  $guest_line"
 		$guest_line --run 2>&1 || { echo "mdadm --create failed: \$?"; exit 1; }
-		vgscan --mknodes >/dev/null 2>&1 || true
+		# lvm keeps its state under /run (tmpfs), never in the host's /etc/lvm,
+		# looks at the array only, and makes device nodes itself (no udev).
+		export LVM_SYSTEM_DIR=/run/lvm-verify
+		mkdir -p \$LVM_SYSTEM_DIR
+		echo 'devices { filter = [ "a|^/dev/md0\$|", "r|.*|" ] use_devicesfile = 0 obtain_device_list_from_udev = 0 }
+		activation { udev_sync = 0 udev_rules = 0 monitoring = 0 }
+		backup { backup = 0 archive = 0 }' >\$LVM_SYSTEM_DIR/lvm.conf
 		vgchange -ay 2>&1 | sed 's/^/lvm: /' || true
 		vols=\$(lvs --noheadings -o vg_name,lv_name 2>/dev/null | awk '{print "/dev/" \$1 "/" \$2}')
 		[ -n "\$vols" ] || vols=/dev/md0
