@@ -15,6 +15,9 @@ import (
 type evidence struct {
 	score float64
 	notes []string
+	// probes are array offsets where structures were found: places known
+	// to hold data, where copies and parity are worth checking.
+	probes []int64
 }
 
 func (e *evidence) add(points float64, format string, args ...any) {
@@ -137,6 +140,7 @@ func (s *solver) extEvidence(arr *mdraid.Array, v volume, deep bool, e *evidence
 		points++
 	}
 	e.add(points, "ext superblock %s at %d (start of %s)", sb.UUIDString(), v.start+ext.PrimaryOffset, v.name)
+	e.probes = append(e.probes, v.start+ext.PrimaryOffset)
 	if sb.Size() > v.size {
 		e.add(-3, "its filesystem (%d bytes) is larger than %s (%d bytes)", sb.Size(), v.name, v.size)
 	}
@@ -146,6 +150,7 @@ func (s *solver) extEvidence(arr *mdraid.Array, v volume, deep bool, e *evidence
 		b, err := ext.ReadSuperblock(arr, v.start+off)
 		if err == nil && b.UUID == sb.UUID && b.BlockGroupNr != 0 {
 			good++
+			e.probes = append(e.probes, v.start+off)
 		} else {
 			bad++
 		}
@@ -248,10 +253,14 @@ func (s *solver) redundancyEvidence(arr *mdraid.Array, e *evidence) {
 	}
 	good, bad := 0, 0
 	const samples = 64
-	step := arr.Size() / samples / 512 * 512
+	offsets := append([]int64(nil), e.probes...)
+	if step := arr.Size() / samples / 512 * 512; step > 0 {
+		for i := int64(1); i < samples; i++ {
+			offsets = append(offsets, i*step+1024)
+		}
+	}
 	buf := make([]byte, 512)
-	for i := int64(1); i < samples && step > 0; i++ {
-		off := i*step + 1024
+	for _, off := range offsets {
 		if _, err := arr.ReadAt(buf, off); err != nil || isZero(buf) {
 			continue
 		}
