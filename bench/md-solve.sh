@@ -23,8 +23,8 @@ best() { # CMD... : best wall time in seconds over $runs runs
 		s=$(date +%s.%N)
 		"$@" >/dev/null 2>&1 || true
 		e=$(date +%s.%N)
-		t=$(echo "$e - $s" | bc)
-		if [ -z "$b" ] || [ "$(echo "$t < $b" | bc)" = 1 ]; then b=$t; fi
+		t=$(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.3f", e - s }')
+		if [ -z "$b" ] || awk -v t="$t" -v b="$b" 'BEGIN { exit !(t < b) }'; then b=$t; fi
 	done
 	echo "$b"
 }
@@ -33,4 +33,4 @@ solve=$(best "$work/holmes" md solve "$work"/d{9,8,7,6,5,4,3,2,1,0}.img)
 manual=$(best pairs)
 echo "holmes md solve (10 x 100 MiB, raid10 n2):  ${solve}s"
 echo "cmp over the 5 mirror pairs (manual step 1): ${manual}s"
-echo "ratio solve/cmp: $(echo "scale=2; $solve / $manual" | bc)"
+echo "ratio solve/cmp: $(awk -v s="$solve" -v m="$manual" 'BEGIN { printf "%.2f", s / m }')"
