@@ -7,6 +7,7 @@ package mdsolve
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -29,6 +30,9 @@ type Options struct {
 	ChunkBytes    int64
 	DataOffset    int64
 	DataOffsetSet bool // DataOffset was given (0 is a valid data offset)
+	// ExhaustiveOrders is how many member orders per geometry are tried
+	// one by one (5040: seven free members); more are searched by a beam.
+	ExhaustiveOrders int
 }
 
 // Result is the winning geometry with its evidence (CLI.md's solve JSON).
@@ -99,9 +103,6 @@ func chunkSizes() []int64 {
 // offset (PV label and LVM metadata, written once, identical nowhere else).
 const sampleStartGap = 4 << 20
 
-// maxOrders bounds the member orders tried per geometry.
-const maxOrders = 40320
-
 // Solve infers the geometry of the array whose members are devs (in any order).
 func Solve(devs []blockdev.Device, opt Options) (*Result, error) {
 	if len(devs) < 2 {
@@ -112,6 +113,9 @@ func Solve(devs []blockdev.Device, opt Options) (*Result, error) {
 	}
 	if opt.Samples <= 0 {
 		opt.Samples = 256
+	}
+	if opt.ExhaustiveOrders <= 0 {
+		opt.ExhaustiveOrders = 5040
 	}
 	cached := make([]blockdev.Device, len(devs))
 	for i, d := range devs {
@@ -215,7 +219,9 @@ const (
 func (s *solver) evaluate(c *candidate, stage int) {
 	members := make([]blockdev.Device, len(c.order))
 	for r, i := range c.order {
-		members[r] = s.devs[i]
+		if i >= 0 { // partial orders leave members out
+			members[r] = s.devs[i]
+		}
 	}
 	arr, err := mdraid.Open(c.geo, members, "candidate")
 	if err != nil {
@@ -256,11 +262,7 @@ func (s *solver) candidates(f family, d int64) ([]*candidate, error) {
 				continue
 			}
 			role0 := mdraid.FirstRole(g)
-			orders, err := s.orders(f.width, first, role0)
-			if err != nil {
-				return nil, err
-			}
-			for _, o := range orders {
+			for _, o := range s.orders(g, f.width, first, role0) {
 				out = append(out, &candidate{geo: g, order: o, sbVotes: s.superblockVotes(g, o)})
 			}
 		}
@@ -305,66 +307,114 @@ func (s *solver) firstMember(d int64) int {
 
 // orders lists role orders: units of width members (mirror groups from the
 // content facts when width > 1) permuted, with the unit holding device
-// first (if >= 0) fixed at the unit of role0.
-func (s *solver) orders(width, first, role0 int) ([][]int, error) {
+// first (if >= 0) fixed at the unit of role0. Up to ExhaustiveOrders
+// permutations are all tried; beyond, a beam search builds orders role by
+// role from partial assemblies.
+func (s *solver) orders(g mdraid.Geometry, width, first, role0 int) [][]int {
 	n := len(s.devs)
-	var units [][]int
-	if width > 1 && width < n {
-		units = s.facts.groups
-	} else if width == n {
+	if width == n {
 		all := make([]int, n)
 		for i := range all {
 			all[i] = i
 		}
-		return [][]int{all}, nil
+		return [][]int{all}
+	}
+	var units [][]int
+	if width > 1 {
+		units = s.facts.groups
 	} else {
 		for i := 0; i < n; i++ {
 			units = append(units, []int{i})
 		}
 	}
-	fixedUnit, fixedPos := -1, role0/max(width, 1)
-	for u, members := range units {
-		for _, m := range members {
-			if m == first {
-				fixedUnit = u
-			}
-		}
+	// slots[pos] is the unit at unit position pos; -1 = not placed yet.
+	slots := make([]int, len(units))
+	for i := range slots {
+		slots[i] = -1
 	}
-	free := []int{}
-	for u := range units {
-		if u != fixedUnit {
+	var free []int
+	for u, members := range units {
+		if slices.Contains(members, first) {
+			slots[role0/width] = u
+		} else {
 			free = append(free, u)
 		}
 	}
-	if count := factorial(len(free)); count > maxOrders {
-		return nil, fmt.Errorf("%d members leave %d orders to try; give the order of some with --order", n, count)
+	expand := func(slots []int) []int {
+		order := make([]int, 0, n)
+		for _, u := range slots {
+			if u < 0 {
+				for range width {
+					order = append(order, -1)
+				}
+				continue
+			}
+			order = append(order, units[u]...)
+		}
+		return order
+	}
+	if factorial(len(free)) > s.opt.ExhaustiveOrders {
+		return s.beamOrders(g, slots, free, expand)
 	}
 	var out [][]int
 	permute(free, func(p []int) {
-		unitsInRole := make([]int, 0, len(units))
+		filled := slices.Clone(slots)
 		k := 0
-		for pos := 0; pos < len(units); pos++ {
-			if fixedUnit >= 0 && pos == fixedPos {
-				unitsInRole = append(unitsInRole, fixedUnit)
-				continue
+		for pos := range filled {
+			if filled[pos] < 0 {
+				filled[pos] = p[k]
+				k++
 			}
-			unitsInRole = append(unitsInRole, p[k])
-			k++
 		}
-		var order []int
-		for _, u := range unitsInRole {
-			order = append(order, units[u]...)
-		}
-		out = append(out, order)
+		out = append(out, expand(filled))
 	})
-	return out, nil
+	return out
+}
+
+// beamWidth is how many partial orders the beam search keeps per step.
+const beamWidth = 8
+
+// beamOrders fills the open unit positions one at a time, trying every
+// unplaced unit there and keeping the partial assemblies (unplaced members
+// missing) whose quick evidence is best.
+func (s *solver) beamOrders(g mdraid.Geometry, slots, free []int, expand func([]int) []int) [][]int {
+	type state struct {
+		slots []int
+		score float64
+	}
+	beam := []state{{slots: slots}}
+	for pos := range slots {
+		if slots[pos] >= 0 {
+			continue
+		}
+		var next []state
+		for _, st := range beam {
+			for _, u := range free {
+				if slices.Contains(st.slots, u) {
+					continue
+				}
+				filled := slices.Clone(st.slots)
+				filled[pos] = u
+				c := &candidate{geo: g, order: expand(filled)}
+				s.evaluate(c, stageQuick)
+				next = append(next, state{filled, c.ev.score})
+			}
+		}
+		sort.SliceStable(next, func(i, j int) bool { return next[i].score > next[j].score })
+		beam = next[:min(len(next), beamWidth)]
+	}
+	out := make([][]int, len(beam))
+	for i, st := range beam {
+		out[i] = expand(st.slots)
+	}
+	return out
 }
 
 func factorial(n int) int {
 	f := 1
 	for i := 2; i <= n; i++ {
 		f *= i
-		if f > maxOrders {
+		if f > 1<<30 {
 			return f
 		}
 	}

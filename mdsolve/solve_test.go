@@ -92,6 +92,15 @@ func TestSolveRecoversOriginalGeometry(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// The beam search that takes over past seven free members must
+			// find the same assembly.
+			beam, err := Solve(devs, Options{ExhaustiveOrders: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if beam.Geometry() != res.Geometry() || !sameOrder(beam.Order, res.Order, mirrorWidth(res.Geometry())) {
+				t.Errorf("beam search found %+v %v, exhaustive search %+v %v", beam.Geometry(), beam.Order, res.Geometry(), res.Order)
+			}
 			want := f.Original
 			got := make([]string, len(res.Order))
 			for i, p := range res.Order {
