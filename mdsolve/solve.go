@@ -551,7 +551,9 @@ func (s *solver) superblockReport(best *candidate) []string {
 			if best.geo.Level != "raid1" && sb.ChunkBytes != best.geo.ChunkBytes {
 				diffs = append(diffs, fmt.Sprintf("chunk %d", sb.ChunkBytes))
 			}
-			if best.geo.Layout != "" && sb.Layout != best.geo.Layout {
+			// Compare layouts by their normalized names ("" is raid0's "original").
+			sbGeo, err := mdraid.Geometry{Level: sb.Level, Layout: sb.Layout, ChunkBytes: sb.ChunkBytes, RaidDisks: sb.RaidDisks}.Normalize()
+			if sb.Level == best.geo.Level && (err != nil || sbGeo.Layout != best.geo.Layout) {
 				diffs = append(diffs, "layout "+sb.Layout)
 			}
 			if sb.DataOffset != best.geo.DataOffset {

@@ -130,6 +130,15 @@ func TestSolveRecoversOriginalGeometry(t *testing.T) {
 				checkArraySHA(t, g, devs, res, f)
 			}
 			checkVerified(t, f.Name, g, res)
+			// The installer's superblocks are reported as contradicting the data.
+			if len(res.Superblocks) < len(f.Disks) {
+				t.Errorf("superblock report has %d lines for %d disks: %q", len(res.Superblocks), len(f.Disks), res.Superblocks)
+			}
+			for _, line := range res.Superblocks {
+				if !strings.Contains(line, "contradicts the data") {
+					t.Errorf("the re-created superblock is not called out: %s", line)
+				}
+			}
 			t.Logf("%s: confidence %.3f over %d candidates", f.Name, res.Confidence, res.Searched)
 		})
 	}
