@@ -151,11 +151,7 @@ func Solve(devs []blockdev.Device, opt Options) (*Result, error) {
 	var cands []*candidate
 	for _, d := range offsets {
 		for _, f := range families {
-			cs, err := s.candidates(f, d)
-			if err != nil {
-				return nil, err
-			}
-			cands = append(cands, cs...)
+			cands = append(cands, s.candidates(f, d)...)
 		}
 	}
 	if len(cands) == 0 {
@@ -235,14 +231,14 @@ func (s *solver) evaluate(c *candidate, stage int) {
 // layout and chunk size not ruled out, and every order of the members (as
 // units: mirror groups move together) that keeps the member holding the
 // array's first bytes in the role the layout gives them.
-func (s *solver) candidates(f family, d int64) ([]*candidate, error) {
+func (s *solver) candidates(f family, d int64) []*candidate {
 	n := len(s.devs)
 	smallest := s.devs[0].Size()
 	for _, dev := range s.devs {
 		smallest = min(smallest, dev.Size())
 	}
 	if d >= smallest {
-		return nil, nil
+		return nil
 	}
 	layouts := f.layouts
 	if len(layouts) == 0 {
@@ -267,7 +263,7 @@ func (s *solver) candidates(f family, d int64) ([]*candidate, error) {
 			}
 		}
 	}
-	return out, nil
+	return out
 }
 
 // plausibleChunks drops chunk sizes the member holding the array's start
