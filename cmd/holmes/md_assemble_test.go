@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -88,6 +91,51 @@ func TestMdAssembleFromSuperblocks(t *testing.T) {
 	}
 	if r.SHA256 != sum {
 		t.Errorf("sha256 %s, the kernel read %s", r.SHA256, sum)
+	}
+	compareWithMdadm(t, members[0], r)
+}
+
+// compareWithMdadm runs the real mdadm --examine on a member, when it is
+// installed, and checks that the assembly agrees on level, layout, chunk,
+// data offset and array size.
+func compareWithMdadm(t *testing.T, member string, r assembleJSON) {
+	t.Helper()
+	if _, err := exec.LookPath("mdadm"); err != nil {
+		t.Log("mdadm not installed: live comparison skipped")
+		return
+	}
+	out, err := exec.Command("mdadm", "--examine", member).Output()
+	if err != nil {
+		t.Fatalf("mdadm --examine %s: %v", member, err)
+	}
+	field := func(name string) string {
+		m := regexp.MustCompile(`(?m)^\s*` + name + ` : (\S+)`).FindStringSubmatch(string(out))
+		if m == nil {
+			t.Fatalf("mdadm --examine %s: no %q", member, name)
+		}
+		return m[1]
+	}
+	num := func(name string) int64 {
+		n, err := strconv.ParseInt(strings.TrimSuffix(field(name), "K"), 10, 64)
+		if err != nil {
+			t.Fatalf("mdadm --examine: %s: %v", name, err)
+		}
+		return n
+	}
+	if got := field("Raid Level"); got != r.Level {
+		t.Errorf("level %s, mdadm says %s", r.Level, got)
+	}
+	if got := field("Layout"); got != r.Layout {
+		t.Errorf("layout %s, mdadm says %s", r.Layout, got)
+	}
+	if got := num("Chunk Size") * 1024; got != r.ChunkBytes {
+		t.Errorf("chunk %d, mdadm says %d", r.ChunkBytes, got)
+	}
+	if got := num("Data Offset") * 512; got != r.DataOffset {
+		t.Errorf("data offset %d, mdadm says %d", r.DataOffset, got)
+	}
+	if got := num("Array Size") * 1024; got != r.ArraySize {
+		t.Errorf("array size %d, mdadm says %d", r.ArraySize, got)
 	}
 }
 
