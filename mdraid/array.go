@@ -92,8 +92,8 @@ func openAreas(g Geometry, areas []blockdev.Device, name string) (*Array, error)
 		return nil, fmt.Errorf("%s: every member is missing", name)
 	}
 	a := &Array{geo: g, areas: areas, name: name}
-	if g.DataSize == 0 {
-		a.geo.DataSize = a.smallestArea()
+	if g.DataSize == 0 && g.Level != "raid0" && g.Level != "linear" {
+		a.geo.DataSize = a.smallestArea() // raid0 and linear use each member whole
 	}
 	switch g.Level {
 	case "raid0":
@@ -125,12 +125,16 @@ func (a *Array) smallestArea() int64 {
 }
 
 // areaSizes gives each member's data size (raid0 and linear use each
-// member whole); a missing member is taken to be as large as the
-// geometry's DataSize, its own size being unknown.
+// member whole); a missing member's own size is unknown: it is taken to be
+// the geometry's DataSize if set, else the smallest present member's.
 func (a *Array) areaSizes() []int64 {
+	guess := a.geo.DataSize
+	if guess == 0 {
+		guess = a.smallestArea()
+	}
 	sizes := make([]int64, len(a.areas))
 	for i, m := range a.areas {
-		sizes[i] = a.geo.DataSize
+		sizes[i] = guess
 		if m != nil {
 			sizes[i] = m.Size()
 		}
