@@ -22,6 +22,7 @@ simple() {
 simple r1-v090 8M 2 --level=1 --raid-devices=2 --metadata=0.90
 simple r1-v10-bitmap 8M 2 --level=1 --raid-devices=2 --metadata=1.0 --bitmap=internal
 simple r1-v11-3way 8M 3 --level=1 --raid-devices=3 --metadata=1.1
+simple r5-bitmap-v12 8M 3 --level=5 --chunk=64 --raid-devices=3 --metadata=1.2 --bitmap=internal --bitmap-chunk=64M
 simple r10-n2-v12 8M 4 --level=10 --layout=n2 --chunk=64 --raid-devices=4 --metadata=1.2
 simple r10-f2-v12 8M 4 --level=10 --layout=f2 --chunk=32 --raid-devices=4 --metadata=1.2 --data-offset=2M
 simple r10-o2-v11 8M 4 --level=10 --layout=o2 --chunk=128 --raid-devices=4 --metadata=1.1

@@ -3,7 +3,8 @@
 # (testdata/md), ENTRIES (where manifest entries go), W (the fixture's work
 # directory). Disk image i is /dev/ubd<a+i> and testdata/md/$FIX/d<i>.img.xz.
 
-# Resync would rewrite what --assume-clean promised; let checks run fast.
+# Arrays are made with --assume-clean (no resync); parity_check's md "check"
+# pass should not crawl at the default speed limit.
 echo 1000000 >/proc/sys/dev/raid/speed_limit_min
 echo 1000000 >/proc/sys/dev/raid/speed_limit_max
 # lvm keeps its backups, archives and cache in the work dir, never in /etc/lvm.
@@ -144,11 +145,11 @@ examine_all() {
 # geometry of the running array, stops it, records --examine of each member
 # (after the stop, so the files match the images) and writes the manifest
 # entry. $DISKDIR (default: FIX) is the fixture dir holding the images;
-# $CONTENTS and $NOTES fill those fields; $EXTRA (a JSON object) is merged in.
+# $CONTENTS and $NOTES fill those fields; $EXSUFFIX goes into the names of
+# the --examine records (d0.original.examine.txt).
 record() {
-	local dev=$1 name=$2 size sha geo spares disks exam spexam i extra
+	local dev=$1 name=$2 size sha geo spares disks exam spexam i
 	DISKDIR=${DISKDIR:-$FIX}
-	extra=${EXTRA:-'{}'}
 	mkdir -p "$MD/$name"
 	case $(cat "/sys/block/${dev#/dev/}/md/level") in raid4 | raid5 | raid6) parity_check "$dev" ;; esac
 	mdadm --detail "$dev" >"$MD/$name/detail.txt"
@@ -170,13 +171,12 @@ record() {
 		--argjson exam "$exam" --argjson spares "$(jlist $spares)" --argjson spexam "$spexam" \
 		--argjson disksn "$g_disks" --argjson size "$size" --arg sha "$sha" \
 		--argjson create "$(creates "$name")" --arg contents "${CONTENTS:-}" --arg notes "${NOTES:-}" \
-		--argjson extra "$extra" \
 		'{name: $name, kind: $kind} + ($geo | del(.order)) +
 		 {raid_disks: $disksn, disks: $disks, members: $geo.order, examine: $exam,
 		  spares: $spares, spare_examine: $spexam, array_size: $size, array_sha256: $sha,
 		  detail: ($name + "/detail.txt"), create: $create}
 		 + (if $contents != "" then {contents: $contents} else {} end)
-		 + (if $notes != "" then {notes: $notes} else {} end) + $extra
+		 + (if $notes != "" then {notes: $notes} else {} end)
 		 | with_entries(select(.value != []))' >"$ENTRIES/$name.json"
 	echo "recorded $name: $g_level $g_layout chunk=$g_chunk offset=$g_offset size=$size"
 }

@@ -7,18 +7,19 @@
 #   testdata/lab/md-lab.sh pairs ...  only the named sets (examine wiped pairs
 #                                     solve); the manifest keeps the others
 #
-# Needs (Debian): user-mode-linux mdadm lvm2 e2fsprogs fdisk gdisk jq xz-utils
-# diffutils. Array UUIDs are fixed per array name; creation times, device
+# Needs (Debian): user-mode-linux mdadm lvm2 e2fsprogs fdisk gdisk drbd-utils
+# jq xz-utils diffutils. Array UUIDs are fixed per array name; creation times, device
 # UUIDs and LVM/ext UUIDs not given on the command line differ per run.
 set -euo pipefail
 lab=$(cd "$(dirname "$0")" && pwd)
-for tool in linux.uml mdadm lvm mkfs.ext4 sfdisk sgdisk wipefs jq xz cmp; do
+for tool in linux.uml mdadm lvm mkfs.ext4 sfdisk sgdisk wipefs drbdmeta jq xz cmp; do
 	command -v "$tool" >/dev/null || { echo "md-lab: $tool is missing" >&2; exit 1; }
 done
 sets=("$@")
 if [ ${#sets[@]} = 0 ]; then
 	sets=(examine wiped pairs solve)
 	# from nothing: old images, records and entries go
+	mkdir -p "$lab/../md"
 	find "$lab/../md" -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +
 	rm -rf "$lab/work/md"
 fi

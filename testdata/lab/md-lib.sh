@@ -7,7 +7,8 @@
 # images are xz-compressed next to the records.
 set -euo pipefail
 LAB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-MD=$(cd "$LAB/../md" 2>/dev/null && pwd || { mkdir -p "$LAB/../md" && cd "$LAB/../md" && pwd; })
+mkdir -p "$LAB/../md"
+MD=$(cd "$LAB/../md" && pwd)
 WORK=$LAB/work/md
 ENTRIES=$WORK/entries
 
@@ -15,7 +16,7 @@ ENTRIES=$WORK/entries
 new_fixture() {
 	local name=$1 i=0
 	shift
-	rm -rf "${WORK:?}/$name" "${MD:?}/$name" "$ENTRIES/$name".*.json
+	rm -rf "${WORK:?}/$name" "${MD:?}/$name" "$ENTRIES/$name.json"
 	mkdir -p "$WORK/$name" "$MD/$name" "$ENTRIES"
 	for size in "$@"; do
 		truncate -s "$size" "$WORK/$name/d$i.img"

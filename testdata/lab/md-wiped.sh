@@ -1,7 +1,8 @@
 #!/bin/bash
 # md-wiped.sh: the wiped-table set (issue 2). A disk partitioned into an md
 # member (1.2, raid1 with its other half missing), an LVM PV (VG with an ext4
-# LV) and a plain ext4 filesystem; then the partition table is destroyed the
+# LV), a plain ext4 filesystem and a DRBD 8 backing device (internal meta
+# data, by drbdmeta); then the partition table is destroyed the
 # way an installer does it: `wipefs -a` on the MBR disk, `sgdisk --zap-all` on
 # the GPT disk. `holmes scan` has to find the three by signature search.
 . "$(dirname "$0")/md-lib.sh"
@@ -16,9 +17,10 @@ wiped() {
 			start=2048, size=12M, type=fd
 			size=16M, type=8e
 			size=24M, type=83
+			size=8M, type=83
 		TABLE
 	else
-		sgdisk -n1:2048:+12M -t1:FD00 -n2:0:+16M -t2:8E00 -n3:0:+24M -t3:8300 \
+		sgdisk -n1:2048:+12M -t1:FD00 -n2:0:+16M -t2:8E00 -n3:0:+24M -t3:8300 -n4:0:+8M -t4:8300 \
 			"$(disk "$name" 0)" >/dev/null
 	fi
 	run_guest "$name" wiped-table <<-GUEST
