@@ -120,7 +120,7 @@ func findCandidates(r io.ReaderAt, size int64) []Candidate {
 	var cands []Candidate
 	try := func(offs []int64) {
 		for _, o := range offs {
-			if o+SuperblockSize > size || seen[o] {
+			if o < 0 || o+SuperblockSize > size || seen[o] {
 				continue
 			}
 			seen[o] = true

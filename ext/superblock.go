@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 )
 
@@ -319,21 +320,44 @@ func (sb *Superblock) groupStart(g uint32) uint64 {
 	return uint64(g)*uint64(sb.BlocksPerGroup) + uint64(sb.FirstDataBlock)
 }
 
+// maxAllGroupBackups caps BackupOffsets without sparse_super, where every
+// group has a copy: a garbage group count must not allocate gigabytes.
+const maxAllGroupBackups = 1 << 20
+
 // BackupOffsets returns the byte offsets, relative to the filesystem start,
-// of every backup superblock this superblock's geometry places (groups 1 and
-// the powers of 3, 5 and 7 with sparse_super; the two listed groups with
-// sparse_super2; every group otherwise). A backup sits at the very start of
-// its group's first block.
+// of every backup superblock this superblock's geometry places, in
+// ascending order: groups 1 and the powers of 3, 5 and 7 with sparse_super;
+// the two listed groups with sparse_super2; every group otherwise (at most
+// the first 1,048,576). A backup sits at the very start of its group's
+// first block.
 func (sb *Superblock) BackupOffsets() []int64 {
-	var offs []int64
-	bs := int64(sb.BlockSize())
-	for g := uint32(1); g < sb.GroupCount(); g++ {
-		if sb.FeatureCompat&compatSparseSuper2 == 0 && sb.FeatureROCompat&roCompatSparseSuper != 0 && g > 1 && g&1 == 0 {
-			continue // quick skip: sparse_super never uses even groups past 1
+	n := sb.GroupCount()
+	var groups []uint32
+	switch {
+	case sb.FeatureCompat&compatSparseSuper2 != 0:
+		for _, g := range sb.BackupBGs {
+			if g > 0 && g < n && (len(groups) == 0 || groups[0] != g) {
+				groups = append(groups, g)
+			}
 		}
-		if sb.groupHasSuper(g) {
-			offs = append(offs, int64(sb.groupStart(g))*bs)
+	case sb.FeatureROCompat&roCompatSparseSuper != 0:
+		if n > 1 {
+			groups = append(groups, 1)
 		}
+		for _, base := range []uint64{3, 5, 7} {
+			for g := base; g < uint64(n); g *= base {
+				groups = append(groups, uint32(g))
+			}
+		}
+	default:
+		for g := uint32(1); g < n && g <= maxAllGroupBackups; g++ {
+			groups = append(groups, g)
+		}
+	}
+	slices.Sort(groups)
+	offs := make([]int64, len(groups))
+	for i, g := range groups {
+		offs[i] = int64(sb.groupStart(g)) * int64(sb.BlockSize())
 	}
 	return offs
 }
