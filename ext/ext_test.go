@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"holmes/internal/fixture"
 )
@@ -638,5 +640,23 @@ func TestZeroedPrimaryNonDefaultGeometry(t *testing.T) {
 	}
 	if _, err := fs.Lookup("/etc/lvm/backup/guests"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A primary claiming 2^56 blocks (four billion groups) is answered at
+// once: it is outvoted by its backups, not enumerated.
+func TestGarbageBlockCountIsCheap(t *testing.T) {
+	img := loadImage(t, "ext4")
+	binary.LittleEndian.PutUint32(img[1024+0x150:], 0x00FFFFFF)
+	start := time.Now()
+	fs, err := Open(img, int64(len(img)), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Open took %v", d)
+	}
+	if fs.Choice.Group != 1 || !strings.Contains(fs.Choice.Why, "cannot fit") {
+		t.Fatalf("chose group %d: %s", fs.Choice.Group, fs.Choice.Why)
 	}
 }
