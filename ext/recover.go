@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Namespace is what a full scan of the inode table knows about names:
@@ -25,6 +26,35 @@ type Namespace struct {
 	Unreferenced []*Inode
 	// Problems are the directory read errors met during the scan.
 	Problems []string
+
+	dotdot   map[uint32]uint32   // a directory's own ".." entry
+	contents map[uint32][]string // the names in each directory read
+}
+
+// LostDir describes a directory whose own name is lost, with what is left
+// to identify it: its ".." parent and the names it holds.
+type LostDir struct {
+	Path    string    `json:"path"`
+	Inode   uint32    `json:"inode"`
+	Parent  uint32    `json:"parent"` // from its ".." entry; 0 if unreadable
+	Entries int       `json:"entries"`
+	Sample  []string  `json:"sample"` // the first few names in it
+	Size    uint64    `json:"size"`
+	Mtime   time.Time `json:"mtime"`
+}
+
+// sampleNames is how many names LostDir.Sample keeps.
+const sampleNames = 5
+
+// Lost describes every directory in LostDirs.
+func (ns *Namespace) Lost() []LostDir {
+	out := make([]LostDir, 0, len(ns.LostDirs))
+	for _, d := range ns.LostDirs {
+		in, names := ns.dirs[d], ns.contents[d]
+		out = append(out, LostDir{Path: ns.Path(d), Inode: d, Parent: ns.dotdot[d], Entries: len(names),
+			Sample: append([]string{}, names[:min(len(names), sampleNames)]...), Size: in.Size, Mtime: in.Mtime})
+	}
+	return out
 }
 
 type nameRef struct {
@@ -36,7 +66,8 @@ type nameRef struct {
 // and works out which directories and files have lost their names. It
 // never trusts the bitmaps (they may be gone), only the inodes.
 func (fs *FS) ScanInodes() (*Namespace, error) {
-	ns := &Namespace{fs: fs, names: map[uint32][]nameRef{}, dirs: map[uint32]*Inode{}}
+	ns := &Namespace{fs: fs, names: map[uint32][]nameRef{}, dirs: map[uint32]*Inode{},
+		dotdot: map[uint32]uint32{}, contents: map[uint32][]string{}}
 	var files []*Inode
 	err := fs.eachInode(func(in *Inode) {
 		switch {
@@ -60,10 +91,14 @@ func (fs *FS) ScanInodes() (*Namespace, error) {
 			ns.Problems = append(ns.Problems, err.Error())
 		}
 		for _, e := range entries {
-			if e.Name == "." || e.Name == ".." {
-				continue
+			switch e.Name {
+			case ".":
+			case "..":
+				ns.dotdot[n] = e.Inode
+			default:
+				ns.names[e.Inode] = append(ns.names[e.Inode], nameRef{n, e.Name})
+				ns.contents[n] = append(ns.contents[n], e.Name)
 			}
-			ns.names[e.Inode] = append(ns.names[e.Inode], nameRef{n, e.Name})
 		}
 	}
 	for _, n := range nums {

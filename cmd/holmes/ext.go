@@ -414,18 +414,16 @@ func inputPaths(spec string) []string {
 }
 
 type extOrphans struct {
-	LostDirs     []extLost `json:"lost_dirs"`
-	Unreferenced []extLost `json:"unreferenced_files"`
-	Problems     []string  `json:"problems"`
+	LostDirs     []ext.LostDir `json:"lost_dirs"`
+	Unreferenced []extLost     `json:"unreferenced_files"`
+	Problems     []string      `json:"problems"`
 }
 
 type extLost struct {
-	Path     string `json:"path"`
-	Inode    uint32 `json:"inode"`
-	Parent   uint32 `json:"parent,omitempty"` // from the directory's own ".." entry
-	Size     uint64 `json:"size"`
-	Mtime    string `json:"mtime"`
-	Children int    `json:"entries,omitempty"`
+	Path  string `json:"path"`
+	Inode uint32 `json:"inode"`
+	Size  uint64 `json:"size"`
+	Mtime string `json:"mtime"`
 }
 
 func runExtOrphans(cmd *cobra.Command, args []string) error {
@@ -438,26 +436,9 @@ func runExtOrphans(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	res := extOrphans{LostDirs: []extLost{}, Unreferenced: []extLost{}, Problems: ns.Problems}
+	res := extOrphans{LostDirs: ns.Lost(), Unreferenced: []extLost{}, Problems: ns.Problems}
 	if res.Problems == nil {
 		res.Problems = []string{}
-	}
-	for _, d := range ns.LostDirs {
-		in, err := fs.Inode(d)
-		if err != nil {
-			continue
-		}
-		x := extLost{Path: ns.Path(d), Inode: d, Size: in.Size, Mtime: rfc3339(in.Mtime)}
-		if entries, _ := fs.ReadDir(in); len(entries) > 0 {
-			for _, e := range entries {
-				if e.Name == ".." {
-					x.Parent = e.Inode
-				} else if e.Name != "." {
-					x.Children++
-				}
-			}
-		}
-		res.LostDirs = append(res.LostDirs, x)
 	}
 	for _, in := range ns.Unreferenced {
 		res.Unreferenced = append(res.Unreferenced, extLost{Path: ns.Path(in.Num), Inode: in.Num, Size: in.Size, Mtime: rfc3339(in.Mtime)})
@@ -465,16 +446,17 @@ func runExtOrphans(cmd *cobra.Command, args []string) error {
 	return emit(cmd, res, func(w io.Writer) error {
 		rows := [][]string{}
 		for _, x := range res.LostDirs {
-			rows = append(rows, []string{"directory", x.Path, fmt.Sprint(x.Parent), fmt.Sprint(x.Children), fmt.Sprint(x.Size), x.Mtime})
+			rows = append(rows, []string{"directory", x.Path, fmt.Sprint(x.Parent), fmt.Sprint(x.Entries),
+				strings.Join(x.Sample, " "), fmt.Sprint(x.Size), rfc3339(x.Mtime)})
 		}
 		for _, x := range res.Unreferenced {
-			rows = append(rows, []string{"file", x.Path, "", "", fmt.Sprint(x.Size), x.Mtime})
+			rows = append(rows, []string{"file", x.Path, "", "", "", fmt.Sprint(x.Size), x.Mtime})
 		}
 		if len(rows) == 0 {
 			_, err := fmt.Fprintln(w, "no lost directories or unreferenced files")
 			return err
 		}
-		return render.Table(w, []string{"kind", "path", "parent (..)", "entries", "size", "mtime"}, rows)
+		return render.Table(w, []string{"kind", "path", "parent (..)", "entries", "holds", "size", "mtime"}, rows)
 	})
 }
 
