@@ -21,7 +21,7 @@ import (
 
 // cleanImages are the mke2fs-made lab images with their debugfs records
 // (testdata/lab/ext-fixtures.sh).
-var cleanImages = []string{"ext2-1k", "ext3-1k", "ext3-4k", "ext4", "ext4-no64-nocsum", "ext4-inline", "ext4-metabg", "ext4-sparse2", "ext4-uninit-bg"}
+var cleanImages = []string{"ext2-1k", "ext3-1k", "ext3-4k", "ext4", "ext4-no64-nocsum", "ext4-inline", "ext4-metabg", "ext4-sparse2", "ext4-uninit-bg", "ext4-64k"}
 
 func openImage(t testing.TB, name string) (*FS, string) {
 	t.Helper()

@@ -116,6 +116,7 @@ make ext4-inline 96M -t ext4 -b 1024 -O inline_data
 make ext4-metabg 96M -t ext4 -b 1024 -O meta_bg,^resize_inode
 make ext4-sparse2 96M -t ext4 -b 1024 -O sparse_super2,^resize_inode
 make ext4-uninit-bg 96M -t ext4 -b 4096 -g 8192 -O ^metadata_csum,uninit_bg
+make ext4-64k 128M -t ext4 -b 65536 -g 512 -N 8192
 
 # Extended attributes: short ones in the inode body, a long one in the
 # attribute block (user.* needs no privileges).
