@@ -3,21 +3,21 @@ package ext
 import (
 	"fmt"
 	"path"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 )
 
 // Namespace is what a full scan of the inode table knows about names:
-// every directory that could be read, which names point at which inodes,
-// and which directories and files no readable entry names.
+// every directory that could be read, where each directory is named, and
+// which directories and files no readable entry names. It keeps only what
+// path rebuilding needs (names of directories, one bit per named file), so
+// that filesystems with millions of files fit in memory.
 type Namespace struct {
 	fs *FS
-	// names maps an inode to the (directory, name) entries naming it.
-	names map[uint32][]nameRef
-	// dirs holds every in-use directory inode found in the table.
-	dirs map[uint32]*Inode
+	// dirs holds every in-use directory found in the inode table.
+	dirs map[uint32]*dirFacts
 	// LostDirs are directories whose own name is lost (no readable
 	// directory names them): they appear in paths as #INODE.
 	LostDirs []uint32
@@ -26,9 +26,21 @@ type Namespace struct {
 	Unreferenced []*Inode
 	// Problems are the directory read errors met during the scan.
 	Problems []string
+}
 
-	dotdot   map[uint32]uint32   // a directory's own ".." entry
-	contents map[uint32][]string // the names in each directory read
+// dirFacts is what the scan remembers of one directory.
+type dirFacts struct {
+	size    uint64
+	mtime   time.Time
+	names   []nameRef // the entries naming this directory
+	dotdot  uint32    // its own ".." entry
+	entries int
+	sample  []string // the first names it holds
+}
+
+type nameRef struct {
+	dir  uint32
+	name string
 }
 
 // LostDir describes a directory whose own name is lost, with what is left
@@ -50,31 +62,25 @@ const sampleNames = 5
 func (ns *Namespace) Lost() []LostDir {
 	out := make([]LostDir, 0, len(ns.LostDirs))
 	for _, d := range ns.LostDirs {
-		in, names := ns.dirs[d], ns.contents[d]
-		out = append(out, LostDir{Path: ns.Path(d), Inode: d, Parent: ns.dotdot[d], Entries: len(names),
-			Sample: append([]string{}, names[:min(len(names), sampleNames)]...), Size: in.Size, Mtime: in.Mtime})
+		f := ns.dirs[d]
+		out = append(out, LostDir{Path: ns.Path(d), Inode: d, Parent: f.dotdot, Entries: f.entries,
+			Sample: append([]string{}, f.sample...), Size: f.size, Mtime: f.mtime})
 	}
 	return out
-}
-
-type nameRef struct {
-	dir  uint32
-	name string
 }
 
 // ScanInodes reads the whole inode table, reads every directory it finds
 // and works out which directories and files have lost their names. It
 // never trusts the bitmaps (they may be gone), only the inodes.
 func (fs *FS) ScanInodes() (*Namespace, error) {
-	ns := &Namespace{fs: fs, names: map[uint32][]nameRef{}, dirs: map[uint32]*Inode{},
-		dotdot: map[uint32]uint32{}, contents: map[uint32][]string{}}
-	var files []*Inode
+	ns := &Namespace{fs: fs, dirs: map[uint32]*dirFacts{}}
+	var files []uint32
 	err := fs.eachInode(func(in *Inode) {
 		switch {
 		case in.IsDir():
-			ns.dirs[in.Num] = in
+			ns.dirs[in.Num] = &dirFacts{size: in.Size, mtime: in.Mtime}
 		case in.IsRegular() && in.Num >= fs.SB.FirstIno:
-			files = append(files, in)
+			files = append(files, in.Num)
 		}
 	})
 	if err != nil {
@@ -84,32 +90,50 @@ func (fs *FS) ScanInodes() (*Namespace, error) {
 	for n := range ns.dirs {
 		nums = append(nums, n)
 	}
-	sort.Slice(nums, func(i, j int) bool { return nums[i] < nums[j] })
+	slices.Sort(nums)
+	named := make([]uint64, fs.SB.InodesCount/64+1) // one bit per inode some entry names
 	for _, n := range nums {
-		entries, err := fs.ReadDir(ns.dirs[n])
+		in, err := fs.Inode(n)
+		if err != nil {
+			ns.Problems = append(ns.Problems, err.Error())
+			continue
+		}
+		entries, err := fs.ReadDir(in)
 		if err != nil {
 			ns.Problems = append(ns.Problems, err.Error())
 		}
+		f := ns.dirs[n]
 		for _, e := range entries {
 			switch e.Name {
 			case ".":
 			case "..":
-				ns.dotdot[n] = e.Inode
+				f.dotdot = e.Inode
 			default:
-				ns.names[e.Inode] = append(ns.names[e.Inode], nameRef{n, e.Name})
-				ns.contents[n] = append(ns.contents[n], e.Name)
+				named[e.Inode/64] |= 1 << (e.Inode % 64)
+				if child, ok := ns.dirs[e.Inode]; ok {
+					child.names = append(child.names, nameRef{n, e.Name})
+				}
+				if f.entries++; len(f.sample) < sampleNames {
+					f.sample = append(f.sample, e.Name)
+				}
 			}
 		}
 	}
 	for _, n := range nums {
-		if n != RootIno && n >= fs.SB.FirstIno && len(ns.names[n]) == 0 {
+		if n != RootIno && n >= fs.SB.FirstIno && len(ns.dirs[n].names) == 0 {
 			ns.LostDirs = append(ns.LostDirs, n)
 		}
 	}
-	for _, in := range files {
-		if len(ns.names[in.Num]) == 0 {
-			ns.Unreferenced = append(ns.Unreferenced, in)
+	for _, n := range files {
+		if named[n/64]&(1<<(n%64)) != 0 {
+			continue
 		}
+		in, err := fs.Inode(n)
+		if err != nil {
+			ns.Problems = append(ns.Problems, err.Error())
+			continue
+		}
+		ns.Unreferenced = append(ns.Unreferenced, in)
 	}
 	return ns, nil
 }
@@ -160,9 +184,10 @@ func (fs *FS) eachInode(fn func(*Inode)) error {
 	return nil
 }
 
-// Path names inode n the best the scan can: from the root when every
+// Path names directory n the best the scan can: from the root when every
 // directory on the way is named, else from the nearest directory whose
-// name is lost, written #INODE.
+// name is lost, written #INODE. Anything else (a file, an unknown inode)
+// is #INODE.
 func (ns *Namespace) Path(n uint32) string {
 	var parts []string
 	seen := map[uint32]bool{}
@@ -170,17 +195,13 @@ func (ns *Namespace) Path(n uint32) string {
 		if n == RootIno {
 			return "/" + strings.Join(parts, "/")
 		}
-		refs := ns.names[n]
-		if len(refs) == 0 || seen[n] {
-			head := "#" + strconv.FormatUint(uint64(n), 10)
-			if len(parts) == 0 {
-				return head
-			}
-			return head + "/" + strings.Join(parts, "/")
+		f := ns.dirs[n]
+		if f == nil || len(f.names) == 0 || seen[n] {
+			return strings.Join(append([]string{"#" + strconv.FormatUint(uint64(n), 10)}, parts...), "/")
 		}
 		seen[n] = true
-		parts = append([]string{refs[0].name}, parts...)
-		n = refs[0].dir
+		parts = append([]string{f.names[0].name}, parts...)
+		n = f.names[0].dir
 	}
 }
 
