@@ -109,6 +109,9 @@ func (fs *FS) extractInode(root *os.Root, dst, src string, in *Inode, res *Extra
 		if err := root.Symlink(target, dst); err != nil {
 			return res.destinationFailed(src, err)
 		}
+		if err := restoreOwner(root, dst, in); err != nil {
+			return err
+		}
 		res.Symlinks++
 		return nil
 	case in.IsRegular():
@@ -170,7 +173,24 @@ func (fs *FS) extractFile(root *os.Root, dst string, in *Inode) (int64, error) {
 	return r.Size(), f.Close()
 }
 
+// restoreOwner gives dst the inode's owner when running as root, the only
+// case the system allows it; otherwise files belong to whoever extracts.
+func restoreOwner(root *os.Root, dst string, in *Inode) error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	if err := root.Lchown(dst, int(in.UID), int(in.GID)); err != nil {
+		return fmt.Errorf("extract: %w", err)
+	}
+	return nil
+}
+
+// restoreMeta sets owner, mode and times; the owner first, because chown
+// clears setuid bits.
 func (fs *FS) restoreMeta(root *os.Root, dst string, in *Inode) error {
+	if err := restoreOwner(root, dst, in); err != nil {
+		return err
+	}
 	if err := root.Chmod(dst, in.FileMode().Perm()|in.FileMode()&(os.ModeSetuid|os.ModeSetgid|os.ModeSticky)); err != nil {
 		return fmt.Errorf("extract: %w", err)
 	}
