@@ -13,6 +13,9 @@ type DirEntry struct {
 	Name  string `json:"name"`
 	Inode uint32 `json:"inode"`
 	Type  uint8  `json:"-"` // dirent file type (0 when the filetype feature is off)
+	// Deleted marks a removed entry still readable in the slack space of
+	// the entry before it; its inode may since have been reused.
+	Deleted bool `json:"deleted,omitempty"`
 }
 
 // maxProblems bounds how many damaged blocks one error message names.
@@ -25,12 +28,18 @@ const maxDirBytes = 1 << 31
 // ReadDir returns the entries of directory inode in, "." and ".." included,
 // in on-disk order. Damage inside a block skips the rest of that block and
 // is reported in the returned error after every readable entry.
-func (fs *FS) ReadDir(in *Inode) ([]DirEntry, error) {
+func (fs *FS) ReadDir(in *Inode) ([]DirEntry, error) { return fs.readDir(in, false) }
+
+// ReadDirWithDeleted is ReadDir plus the removed entries that can still be
+// read where the kernel left them (marked Deleted), like debugfs ls -d.
+func (fs *FS) ReadDirWithDeleted(in *Inode) ([]DirEntry, error) { return fs.readDir(in, true) }
+
+func (fs *FS) readDir(in *Inode, deleted bool) ([]DirEntry, error) {
 	if !in.IsDir() {
 		return nil, fmt.Errorf("ext: inode %d is not a directory", in.Num)
 	}
 	if in.Flags&flagInlineData != 0 {
-		return fs.readInlineDir(in)
+		return fs.readInlineDir(in, deleted)
 	}
 	r, err := fs.Reader(in)
 	if err != nil {
@@ -54,7 +63,10 @@ func (fs *FS) ReadDir(in *Inode) ([]DirEntry, error) {
 		if !fs.dirBlockChecksumOK(in, block[:n]) {
 			problems = append(problems, fmt.Sprintf("block %d: bad checksum", off/fs.bs))
 		}
-		if e := fs.parseDirBlock(block[:n], &entries); e != nil {
+		// htree index blocks hide binary index data in slack: no deleted
+		// entries there.
+		index := in.Flags&flagIndex != 0 && (off == 0 || isIndexNode(block[:n]))
+		if e := fs.parseDirBlock(block[:n], deleted && !index, &entries); e != nil {
 			problems = append(problems, fmt.Sprintf("block %d: %v", off/fs.bs, e))
 		}
 	}
@@ -83,10 +95,11 @@ func (fs *FS) dirBlockChecksumOK(in *Inode, b []byte) bool {
 	return crc32c(fs.inodeSeed(in.Num, in.Generation), b[:len(b)-12]) == le.Uint32(t[8:])
 }
 
-// parseDirBlock appends the live entries of one linear directory block.
-// htree interior blocks read as one empty entry, so a plain walk of every
-// block sees each name once.
-func (fs *FS) parseDirBlock(b []byte, out *[]DirEntry) error {
+// parseDirBlock appends the live entries of one linear directory block,
+// and with deleted the removed ones it can still see. htree interior
+// blocks read as one empty entry, so a plain walk of every block sees each
+// name once.
+func (fs *FS) parseDirBlock(b []byte, deleted bool, out *[]DirEntry) error {
 	le := binary.LittleEndian
 	fileType := fs.SB.FeatureIncompat&incompatFiletype != 0
 	for off := 0; off < len(b); {
@@ -107,30 +120,81 @@ func (fs *FS) parseDirBlock(b []byte, out *[]DirEntry) error {
 		if recLen < 8 || recLen%4 != 0 || off+recLen > len(b) || 8+nameLen > recLen {
 			return fmt.Errorf("bad entry at byte %d (rec_len %d, name_len %d)", off, recLen, nameLen)
 		}
-		if ino != 0 && nameLen > 0 {
+		switch {
+		case ino != 0 && nameLen > 0:
 			if ino > fs.SB.InodesCount {
 				return fmt.Errorf("entry at byte %d names inode %d, beyond %d", off, ino, fs.SB.InodesCount)
 			}
 			*out = append(*out, DirEntry{Name: string(b[off+8 : off+8+nameLen]), Inode: ino, Type: typ})
+		case deleted && nameLen > 0 && plausibleName(b[off+8:off+8+nameLen]):
+			// The first entry of a block is deleted by zeroing its inode.
+			*out = append(*out, DirEntry{Name: string(b[off+8 : off+8+nameLen]), Type: typ, Deleted: true})
+		}
+		if deleted {
+			used := (8 + nameLen + 3) &^ 3
+			fs.deletedEntries(b[off+used:off+recLen], fileType, out)
 		}
 		off += recLen
 	}
 	return nil
 }
 
+// deletedEntries finds removed entries in the slack after a live entry:
+// removing an entry only grows the rec_len of the one before it, so the
+// old header and name stay until overwritten. Candidates are checked like
+// live entries and their names must be plausible.
+func (fs *FS) deletedEntries(slack []byte, fileType bool, out *[]DirEntry) {
+	le := binary.LittleEndian
+	for p := 0; p+8 <= len(slack); {
+		ino := le.Uint32(slack[p:])
+		recLen := int(le.Uint16(slack[p+4:]))
+		nameLen := int(slack[p+6])
+		typ := slack[p+7]
+		if !fileType {
+			nameLen |= int(typ) << 8
+			typ = 0
+		}
+		if nameLen == 0 || 8+nameLen > len(slack)-p || recLen < 8+nameLen || recLen%4 != 0 ||
+			ino > fs.SB.InodesCount || !plausibleName(slack[p+8:p+8+nameLen]) {
+			p += 4 // entries are 4-byte aligned: try the next position
+			continue
+		}
+		*out = append(*out, DirEntry{Name: string(slack[p+8 : p+8+nameLen]), Inode: ino, Type: typ, Deleted: true})
+		p += (8 + nameLen + 3) &^ 3
+	}
+}
+
+// isIndexNode recognises an htree interior block: one empty entry
+// spanning the whole block, the index after its header.
+func isIndexNode(b []byte) bool {
+	le := binary.LittleEndian
+	recLen := int(le.Uint16(b[4:]))
+	return le.Uint32(b) == 0 && b[6] == 0 && (recLen == len(b) || (len(b) == 65536 && (recLen == 0 || recLen == 65535)))
+}
+
+// plausibleName rejects bytes no file name contains.
+func plausibleName(b []byte) bool {
+	for _, c := range b {
+		if c == 0 || c == '/' {
+			return false
+		}
+	}
+	return true
+}
+
 // readInlineDir: the parent inode number in the first 4 bytes of i_block,
 // entries in the rest and in the system.data attribute.
-func (fs *FS) readInlineDir(in *Inode) ([]DirEntry, error) {
+func (fs *FS) readInlineDir(in *Inode, deleted bool) ([]DirEntry, error) {
 	data, err := fs.inlineData(in)
 	if err != nil {
 		return nil, err
 	}
 	entries := []DirEntry{{Name: ".", Inode: in.Num}, {Name: "..", Inode: binary.LittleEndian.Uint32(data[0:])}} // synthesized: no dirent type, as debugfs shows
-	if err := fs.parseDirBlock(data[4:60], &entries); err != nil {
+	if err := fs.parseDirBlock(data[4:60], deleted, &entries); err != nil {
 		return entries, fmt.Errorf("ext: inline directory inode %d: %w", in.Num, err)
 	}
 	if len(data) > 60 {
-		if err := fs.parseDirBlock(data[60:], &entries); err != nil {
+		if err := fs.parseDirBlock(data[60:], deleted, &entries); err != nil {
 			return entries, fmt.Errorf("ext: inline directory inode %d: %w", in.Num, err)
 		}
 	}

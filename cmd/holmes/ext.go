@@ -31,6 +31,7 @@ func init() {
 		Args:  cobra.RangeArgs(1, 2),
 		RunE:  runExtLs,
 	}
+	ls.Flags().BoolP("deleted", "d", false, "also list removed entries still readable in the directory, as <INODE> (the inode they last named)")
 	stat := &cobra.Command{
 		Use:   "stat DEV PATH",
 		Short: "an inode's fields, like debugfs stat",
@@ -208,6 +209,7 @@ type extEntry struct {
 	GID      uint32 `json:"gid"`
 	Size     uint64 `json:"size"`
 	Mtime    string `json:"mtime"`
+	Deleted  bool   `json:"deleted,omitempty"`
 	Error    string `json:"error,omitempty"`
 }
 
@@ -225,13 +227,21 @@ func runExtLs(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	entries, dirErr := fs.ReadDir(dir)
+	read := fs.ReadDir
+	if deleted, _ := cmd.Flags().GetBool("deleted"); deleted {
+		read = fs.ReadDirWithDeleted
+	}
+	entries, dirErr := read(dir)
 	if dirErr != nil && len(entries) == 0 {
 		return dirErr
 	}
 	list := make([]extEntry, 0, len(entries))
 	for _, e := range entries {
-		x := extEntry{Name: e.Name, Inode: e.Inode, FileType: e.Type}
+		x := extEntry{Name: e.Name, Inode: e.Inode, FileType: e.Type, Deleted: e.Deleted}
+		if e.Deleted {
+			list = append(list, x) // its inode may belong to another file by now
+			continue
+		}
 		if in, err := fs.Inode(e.Inode); err != nil {
 			x.Error = err.Error()
 		} else {
@@ -246,7 +256,11 @@ func runExtLs(cmd *cobra.Command, args []string) error {
 			if t, err := time.Parse(time.RFC3339, x.Mtime); err == nil {
 				mt = fmt.Sprintf("%2d-%s", t.Day(), t.Format("Jan-2006 15:04"))
 			}
-			if _, err := fmt.Fprintf(w, " %6d  %6o (%d)  %5d  %5d   %5d %s %s\n", x.Inode, x.Mode, x.FileType, x.UID, x.GID, x.Size, mt, x.Name); err != nil {
+			lbr, rbr := " ", " "
+			if x.Deleted {
+				lbr, rbr, mt = "<", ">", strings.Repeat(" ", 17) // as debugfs ls -d, but with the stale inode number
+			}
+			if _, err := fmt.Fprintf(w, "%s%6d%s %6o (%d)  %5d  %5d   %5d %s %s\n", lbr, x.Inode, rbr, x.Mode, x.FileType, x.UID, x.GID, x.Size, mt, x.Name); err != nil {
 				return err
 			}
 		}
