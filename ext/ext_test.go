@@ -504,6 +504,9 @@ func TestCorruptionNeverPanics(t *testing.T) {
 								r.ReadAt(make([]byte, 4096), 0)
 							}
 							fs.WriteDebugfsStat(io.Discard, in)
+							if in.IsDir() {
+								fs.ReadDirWithDeleted(in)
+							}
 						}
 					}
 				}
