@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 
 	"holmes/blockdev"
@@ -160,10 +161,20 @@ type family struct {
 	why     string // what in the content points here
 }
 
-// families lists the hypotheses worth trying, most specific first.
-func (f *contentFacts) families(n int) []family {
+var (
+	raid5Layouts = []string{"left-symmetric", "left-asymmetric", "right-symmetric", "right-asymmetric", "parity-first", "parity-last"}
+	raid6Layouts = append(slices.Clone(raid5Layouts),
+		"left-symmetric-6", "left-asymmetric-6", "right-symmetric-6", "right-asymmetric-6", "parity-first-6")
+)
+
+// families lists the hypotheses worth trying for an array of n members of
+// which missing are not given, most specific first.
+func (f *contentFacts) families(n, missing int) []family {
 	if f.samples == 0 {
 		return nil
+	}
+	if missing > 0 {
+		return f.degradedFamilies(n, missing)
 	}
 	if len(f.groups) == 1 {
 		return []family{{level: "raid1", width: n, why: fmt.Sprintf("all %d members hold the same data", n)}}
@@ -174,14 +185,11 @@ func (f *contentFacts) families(n int) []family {
 	}
 	var out []family
 	if f.xorZero >= 0.9 && n >= 3 {
-		out = append(out, family{level: "raid5", chunked: true, width: 1,
-			layouts: []string{"left-symmetric", "left-asymmetric", "right-symmetric", "right-asymmetric", "parity-first", "parity-last"},
-			why:     fmt.Sprintf("the members XOR to zero on %.0f%% of %d samples (single parity)", 100*f.xorZero, f.samples)})
+		out = append(out, family{level: "raid5", chunked: true, width: 1, layouts: raid5Layouts,
+			why: fmt.Sprintf("the members XOR to zero on %.0f%% of %d samples (single parity)", 100*f.xorZero, f.samples)})
 	}
 	if f.xorIsQ >= 0.9 && n >= 4 {
-		out = append(out, family{level: "raid6", chunked: true, width: 1,
-			layouts: []string{"left-symmetric", "left-asymmetric", "right-symmetric", "right-asymmetric", "parity-first", "parity-last",
-				"left-symmetric-6", "left-asymmetric-6", "right-symmetric-6", "right-asymmetric-6", "parity-first-6"},
+		out = append(out, family{level: "raid6", chunked: true, width: 1, layouts: raid6Layouts,
 			why: fmt.Sprintf("the XOR of all members equals one member's block on %.0f%% of %d samples (P and Q)", 100*f.xorIsQ, f.samples)})
 	}
 	if len(out) > 0 {
@@ -213,6 +221,38 @@ func pickOffsets(all []int64, start, end int64, count int) []int64 {
 	out := make([]int64, count)
 	for k := range out {
 		out[k] = in[k*len(in)/count]
+	}
+	return out
+}
+
+// degradedFamilies: with members missing, parity no longer shows in
+// samples (the XOR includes the lost member), so every level that survives
+// the loss is a hypothesis and the scoring, reading through parity,
+// decides. Mirror groups still show, short of their lost halves.
+func (f *contentFacts) degradedFamilies(n, missing int) []family {
+	widest := 0
+	for _, g := range f.groups {
+		widest = max(widest, len(g))
+	}
+	if widest >= 2 && n%widest == 0 && len(f.groups) <= n/widest {
+		if widest*len(f.groups) == n-missing || len(f.groups) == n/widest {
+			if n/widest == 1 {
+				return []family{{level: "raid1", width: n, why: fmt.Sprintf("the %d members given hold the same data", n-missing)}}
+			}
+			return []family{{level: "raid10", layouts: []string{fmt.Sprintf("n%d", widest)}, chunked: true, width: widest,
+				why: fmt.Sprintf("members form groups of up to %d identical copies, %d missing", widest, missing)}}
+		}
+	}
+	why := fmt.Sprintf("%d of %d members missing: parity cannot show in samples, every level that survives the loss is tried", missing, n)
+	var out []family
+	if missing == 1 && n >= 3 {
+		out = append(out, family{level: "raid5", chunked: true, width: 1, layouts: raid5Layouts, why: why})
+	}
+	if missing <= 2 && n >= 4 {
+		out = append(out, family{level: "raid6", chunked: true, width: 1, layouts: raid6Layouts, why: why})
+	}
+	if missing == 1 {
+		out = append(out, family{level: "raid10", layouts: []string{"f2", "o2"}, chunked: true, width: 1, why: why})
 	}
 	return out
 }

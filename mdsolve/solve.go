@@ -30,6 +30,9 @@ type Options struct {
 	ChunkBytes    int64
 	DataOffset    int64
 	DataOffsetSet bool // DataOffset was given (0 is a valid data offset)
+	// RaidDisks is the array's member count when members are missing
+	// (0: every member is given).
+	RaidDisks int
 	// ExhaustiveOrders is how many member orders per geometry are tried
 	// one by one (5040: seven free members); more are searched by a beam.
 	ExhaustiveOrders int
@@ -121,6 +124,12 @@ func Solve(devs []blockdev.Device, opt Options) (*Result, error) {
 	for i, d := range devs {
 		cached[i] = newCachedDevice(d)
 	}
+	if opt.RaidDisks == 0 {
+		opt.RaidDisks = len(devs)
+	}
+	if opt.RaidDisks < len(devs) || opt.RaidDisks > 256 {
+		return nil, fmt.Errorf("%d members given for %d raid disks", len(devs), opt.RaidDisks)
+	}
 	s := &solver{devs: cached, opt: opt}
 	var err error
 	if s.scan, err = scanMembers(devs, opt.Window); err != nil { // streamed, not cached
@@ -130,16 +139,22 @@ func Solve(devs []blockdev.Device, opt Options) (*Result, error) {
 	if opt.DataOffsetSet {
 		offsets = []int64{opt.DataOffset}
 	}
-	if len(offsets) == 0 {
-		offsets = []int64{0}
-	}
 	if len(offsets) > 4 {
 		offsets = offsets[:4]
+	}
+	if !opt.DataOffsetSet && (opt.RaidDisks > len(devs) || !s.anySighting(offsets)) {
+		// The member that starts the array may be the one missing, or
+		// nothing marks the start: mdadm's usual data offsets stand in.
+		for _, d := range []int64{1 << 20, 2 << 20, 0} {
+			if !slices.Contains(offsets, d) {
+				offsets = append(offsets, d)
+			}
+		}
 	}
 	if s.facts, err = sampleMembers(devs, min(offsets[0]+sampleStartGap, devs[0].Size()/4), s.scan.dataBlocks, opt.Samples); err != nil {
 		return nil, err
 	}
-	families := s.facts.families(len(devs))
+	families := s.facts.families(opt.RaidDisks, opt.RaidDisks-len(devs))
 	if len(families) == 0 {
 		return nil, fmt.Errorf("every sampled block of every member is zero: nothing to solve from")
 	}
@@ -232,7 +247,7 @@ func (s *solver) evaluate(c *candidate, stage int) {
 // units: mirror groups move together) that keeps the member holding the
 // array's first bytes in the role the layout gives them.
 func (s *solver) candidates(f family, d int64) []*candidate {
-	n := len(s.devs)
+	n := s.opt.RaidDisks
 	smallest := s.devs[0].Size()
 	for _, dev := range s.devs {
 		smallest = min(smallest, dev.Size())
@@ -292,6 +307,16 @@ func (s *solver) plausibleChunks(d int64) []int64 {
 	return out
 }
 
+// anySighting says whether a PV label or ext superblock proposes one of the offsets.
+func (s *solver) anySighting(offsets []int64) bool {
+	for _, d := range offsets {
+		if len(s.scan.at(d)) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // firstMember is the device whose data at offset d starts the array (a PV
 // label or primary ext superblock in place), or -1.
 func (s *solver) firstMember(d int64) int {
@@ -307,21 +332,39 @@ func (s *solver) firstMember(d int64) int {
 // permutations are all tried; beyond, a beam search builds orders role by
 // role from partial assemblies.
 func (s *solver) orders(g mdraid.Geometry, width, first, role0 int) [][]int {
-	n := len(s.devs)
+	n := s.opt.RaidDisks
 	if width == n {
 		all := make([]int, n)
 		for i := range all {
+			all[i] = -1 // a missing mirror
+		}
+		for i := range s.devs {
 			all[i] = i
 		}
 		return [][]int{all}
 	}
+	// Units: mirror groups (short ones padded with missing members) or
+	// single members; missing members fill the positions left.
 	var units [][]int
 	if width > 1 {
-		units = s.facts.groups
+		for _, g := range s.facts.groups {
+			u := slices.Clone(g)
+			for len(u) < width {
+				u = append(u, -1)
+			}
+			units = append(units, u)
+		}
 	} else {
-		for i := 0; i < n; i++ {
+		for i := range s.devs {
 			units = append(units, []int{i})
 		}
+	}
+	for len(units)*width < n {
+		u := make([]int, width)
+		for i := range u {
+			u[i] = -1
+		}
+		units = append(units, u)
 	}
 	// slots[pos] is the unit at unit position pos; -1 = not placed yet.
 	slots := make([]int, len(units))
@@ -330,7 +373,7 @@ func (s *solver) orders(g mdraid.Geometry, width, first, role0 int) [][]int {
 	}
 	var free []int
 	for u, members := range units {
-		if slices.Contains(members, first) {
+		if first >= 0 && slices.Contains(members, first) {
 			slots[role0/width] = u
 		} else {
 			free = append(free, u)
@@ -353,6 +396,7 @@ func (s *solver) orders(g mdraid.Geometry, width, first, role0 int) [][]int {
 		return s.beamOrders(g, slots, free, expand)
 	}
 	var out [][]int
+	seen := map[string]bool{}
 	permute(free, func(p []int) {
 		filled := slices.Clone(slots)
 		k := 0
@@ -362,7 +406,11 @@ func (s *solver) orders(g mdraid.Geometry, width, first, role0 int) [][]int {
 				k++
 			}
 		}
-		out = append(out, expand(filled))
+		order := expand(filled)
+		if key := fmt.Sprint(order); !seen[key] { // missing units are interchangeable
+			seen[key] = true
+			out = append(out, order)
+		}
 	})
 	return out
 }
@@ -508,7 +556,10 @@ func (s *solver) groupOf(dev int) int {
 func (s *solver) names(order []int) []string {
 	out := make([]string, len(order))
 	for r, i := range order {
-		out[r] = s.devs[i].Name()
+		out[r] = "missing"
+		if i >= 0 {
+			out[r] = s.devs[i].Name()
+		}
 	}
 	return out
 }
@@ -575,6 +626,9 @@ func (s *solver) superblockReport(best *candidate) []string {
 func (s *solver) superblockVotes(g mdraid.Geometry, order []int) int {
 	votes := 0
 	for r, i := range order {
+		if i < 0 {
+			continue
+		}
 		for _, sb := range s.scan.superblocks[i] {
 			if sb.Role == r && sb.DataOffset == g.DataOffset && (g.ChunkBytes == 0 || sb.ChunkBytes == g.ChunkBytes) {
 				votes++

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -16,6 +17,7 @@ var (
 	solveLevel, solveLayout, solveChunk, solveDataOffset string
 	solveWindow                                          string
 	solveName, solveWriteCase                            string
+	solveRaidDevices                                     int
 )
 
 var mdSolveCmd = &cobra.Command{
@@ -41,6 +43,7 @@ func init() {
 	fs.StringVar(&solveLayout, "layout", "", "only consider this layout")
 	fs.StringVar(&solveChunk, "chunk", "", "only consider this chunk size (bare number = KiB as in mdadm)")
 	fs.StringVar(&solveDataOffset, "data-offset", "", "only consider this data offset (bare number = KiB as in mdadm)")
+	fs.IntVar(&solveRaidDevices, "raid-devices", 0, "the array's member count, when members are missing (default: the number of DEVs)")
 	fs.StringVar(&solveWindow, "window", "256M", "bytes at the start of each member scanned for PV labels and ext superblocks")
 	fs.StringVar(&solveName, "name", "md0", "the array's name in the case file")
 	fs.StringVar(&solveWriteCase, "write-case", "", "record the solved array in case `FILE` (created or updated)")
@@ -48,7 +51,7 @@ func init() {
 }
 
 func runMdSolve(cmd *cobra.Command, args []string) error {
-	opt := mdsolve.Options{Level: solveLevel, Layout: solveLayout}
+	opt := mdsolve.Options{Level: solveLevel, Layout: solveLayout, RaidDisks: solveRaidDevices}
 	var err error
 	if opt.ChunkBytes, err = mdadmSize("--chunk", solveChunk); err != nil {
 		return err
@@ -83,7 +86,13 @@ func runMdSolve(cmd *cobra.Command, args []string) error {
 	}
 	res.MdadmCreate = mdsolve.MdadmCreate("/dev/md0", res.Geometry(), res.Metadata, res.Order)
 	if solveWriteCase != "" {
-		if err := writeCaseArray(solveWriteCase, solveName, res.Geometry(), memberList(res.Order)); err != nil {
+		specs := slices.Clone(res.Order)
+		for i, o := range specs {
+			if o == "missing" {
+				specs[i] = ""
+			}
+		}
+		if err := writeCaseArray(solveWriteCase, solveName, res.Geometry(), memberList(specs)); err != nil {
 			return err
 		}
 	}
