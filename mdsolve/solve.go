@@ -41,8 +41,8 @@ type Options struct {
 // Result is the winning geometry with its evidence (CLI.md's solve JSON).
 type Result struct {
 	Level      string   `json:"level"`
-	Layout     string   `json:"layout,omitempty"`
-	ChunkBytes int64    `json:"chunk_bytes,omitempty"`
+	Layout     string   `json:"layout"`      // "" where the level has none
+	ChunkBytes int64    `json:"chunk_bytes"` // 0 where the level has none
 	DataOffset int64    `json:"data_offset"`
 	Metadata   string   `json:"metadata"`
 	Order      []string `json:"order"` // member DEVs in role order
