@@ -14,6 +14,8 @@ const (
 	drbdMagic08        = 0x8374026b
 	drbdMagic84Unclean = 0x8374026c
 	drbdMagic09        = 0x8374026d
+	drbdLaSizeAt       = 0 // last agreed size of the replicated device, sectors
+	drbdCurrentUUIDAt  = 8
 	drbdDeviceUUID08   = 40
 	drbdDeviceUUID09   = 48
 	drbdFlagsAt        = 56
@@ -23,11 +25,16 @@ const (
 
 // DRBD summarises a DRBD metadata block.
 type DRBD struct {
-	Version    string `json:"version"` // "v08" or "v09", as blkid names them
-	Clean      bool   `json:"clean"`   // false for 8.4's unclean magic
-	DeviceUUID string `json:"device_uuid"`
-	MDSize     int64  `json:"md_size"` // bytes of metadata (internal: before this block's end)
-	Flags      uint32 `json:"flags"`
+	Version     string `json:"version"` // "v08" or "v09", as blkid names them
+	Clean       bool   `json:"clean"`   // false for 8.4's unclean magic
+	DeviceUUID  string `json:"device_uuid"`
+	CurrentUUID string `json:"current_uuid"`
+	// DeviceEnd is where the backing device (partition, LV) ended: the
+	// metadata block is its last 4 KiB.
+	DeviceEnd int64  `json:"device_end"`
+	DataSize  int64  `json:"data_size"` // last agreed size of the replicated data
+	MDSize    int64  `json:"md_size"`   // bytes of metadata (internal: before this block's end)
+	Flags     uint32 `json:"flags"`
 }
 
 func isDRBDMagic(m uint32) bool {
@@ -49,6 +56,11 @@ func (s *scanner) addDRBD(b []byte, off int64) {
 		d.Version, uuidAt = "v09", drbdDeviceUUID09
 	}
 	d.DeviceUUID = fmt.Sprintf("%x", be.Uint64(b[uuidAt:]))
+	d.CurrentUUID = fmt.Sprintf("%x", be.Uint64(b[drbdCurrentUUIDAt:]))
+	d.DeviceEnd = off + drbdOffset
+	if la := be.Uint64(b[drbdLaSizeAt:]); la < 1<<54 {
+		d.DataSize = int64(la) * sector
+	}
 	sig := &Signature{Kind: "drbd", Offset: off, DRBD: d}
 	if bpb := be.Uint32(b[drbdBitmapBPBAt:]); bpb != 4096 {
 		sig.Error = fmt.Sprintf("bitmap granularity %d, DRBD always uses 4096", bpb)

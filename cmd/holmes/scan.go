@@ -174,7 +174,7 @@ func signatureText(s *scan.Signature) string {
 			t += ", runs past the end of the device"
 		}
 	case s.DRBD != nil:
-		t = fmt.Sprintf("DRBD %s metadata, device uuid %s", s.DRBD.Version, s.DRBD.DeviceUUID)
+		t = fmt.Sprintf("DRBD %s metadata, current uuid %s, device uuid %s, backing device ends at %d", s.DRBD.Version, s.DRBD.CurrentUUID, s.DRBD.DeviceUUID, s.DRBD.DeviceEnd)
 	}
 	if s.Error != "" {
 		t = strings.TrimSpace(t + " INVALID: " + s.Error)

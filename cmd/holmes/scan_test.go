@@ -116,8 +116,8 @@ func TestScanUtilLinuxImages(t *testing.T) {
 				t.Errorf("jbd: not flagged as an external journal")
 			}
 		case "drbd-v08", "drbd-v09":
-			if s.DRBD["version"] != strings.TrimPrefix(c.image, "drbd-") {
-				t.Errorf("%s: version %v", c.image, s.DRBD["version"])
+			if s.DRBD["version"] != strings.TrimPrefix(c.image, "drbd-") || s.DRBD["device_end"] != float64(1474561) {
+				t.Errorf("%s: version %v, device end %v", c.image, s.DRBD["version"], s.DRBD["device_end"])
 			}
 		}
 	}
@@ -167,7 +167,7 @@ func TestScanWipedTable(t *testing.T) {
 		for _, s := range doc[0].Signatures {
 			found[s.Offset] = s
 		}
-		kinds := map[string]string{"md": "md", "lvm2": "lvm", "ext4": "ext", "ext3": "ext", "ext2": "ext"}
+		kinds := map[string]string{"md": "md", "lvm2": "lvm", "ext4": "ext", "ext3": "ext", "ext2": "ext", "drbd": "drbd"}
 		for _, want := range e.Signatures {
 			offsets := append([]int64{want.Offset}, want.Backups...)
 			for _, off := range offsets {
