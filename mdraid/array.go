@@ -182,11 +182,11 @@ func (a *Array) ReadAt(p []byte, off int64) (int, error) {
 	for done < len(p) {
 		pos := off + int64(done)
 		places, run := a.layout.locate(pos)
-		chunk := p[done:min(len(p), done+int(min(run, int64(len(p)-done))))]
-		if err := a.readPlaces(chunk, pos, places); err != nil {
+		n := int(min(run, int64(len(p)-done)))
+		if err := a.readPlaces(p[done:done+n], pos, places); err != nil {
 			return done, err
 		}
-		done += len(chunk)
+		done += n
 	}
 	if done < want {
 		return done, io.EOF
