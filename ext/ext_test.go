@@ -663,3 +663,27 @@ func TestGarbageBlockCountIsCheap(t *testing.T) {
 		t.Fatalf("chose group %d: %s", fs.Choice.Group, fs.Choice.Why)
 	}
 }
+
+// With meta_bg each descriptor block has copies in its meta group's
+// second and last groups: a damaged first copy is passed over.
+func TestMetaBGDamagedDescriptorsUseACopy(t *testing.T) {
+	img := loadImage(t, "ext4-metabg")
+	fs, err := Open(img, int64(len(img)), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fs.SB.FeatureIncompat&incompatMetaBG == 0 || fs.SB.FirstMetaBG != 0 {
+		t.Fatalf("fixture: meta_bg %v, first_meta_bg %d", fs.SB.Features(), fs.SB.FirstMetaBG)
+	}
+	first := fs.descBlocks(0)[0]
+	for i := range fs.bs {
+		img[int64(first)*fs.bs+i] ^= 0x5A
+	}
+	fs, err = Open(img, int64(len(img)), Options{Superblock: SuperblockPrimary})
+	if err != nil || fs.GroupChecksumErrors != 0 {
+		t.Fatalf("open: %v, %d bad descriptors", err, fs.GroupChecksumErrors)
+	}
+	if got := fileSHA(t, fs, "/etc/lvm/backup/guests"); !strings.Contains(readRecord(t, "ext4-metabg.sha256"), got) {
+		t.Fatal("guests differs")
+	}
+}

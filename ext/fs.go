@@ -224,25 +224,46 @@ func (fs *FS) readGroups() error {
 	}
 	fs.groups = make([]groupDesc, 0, n)
 	for i := range nblocks {
-		var block []byte
+		// Take the first readable copy whose checksums hold; failing that,
+		// the copy with the fewest bad descriptors.
+		var best []groupDesc
+		bestBad := -1
 		var err error
 		for _, b := range fs.descBlocks(i) {
-			if block, err = fs.readBlock(b); err == nil {
+			var block []byte
+			if block, err = fs.readBlock(b); err != nil {
+				continue
+			}
+			descs, bad := fs.decodeGroupBlock(block, uint32(len(fs.groups)), min(perBlock, n-uint64(len(fs.groups))))
+			if bestBad < 0 || bad < bestBad {
+				best, bestBad = descs, bad
+			}
+			if bad == 0 {
 				break
 			}
 		}
-		if err != nil {
+		if bestBad < 0 {
 			return fmt.Errorf("ext: group descriptors (superblock at %d): %w", sb.Offset, err)
 		}
-		for j := uint64(0); j < perBlock && uint64(len(fs.groups)) < n; j++ {
-			g := fs.decodeGroup(uint32(len(fs.groups)), block[j*ds:(j+1)*ds])
-			if !g.checksumOK {
-				fs.GroupChecksumErrors++
-			}
-			fs.groups = append(fs.groups, g)
-		}
+		fs.groups = append(fs.groups, best...)
+		fs.GroupChecksumErrors += bestBad
 	}
 	return nil
+}
+
+// decodeGroupBlock decodes count descriptors, the first for group first,
+// and counts those whose checksum fails.
+func (fs *FS) decodeGroupBlock(block []byte, first uint32, count uint64) ([]groupDesc, int) {
+	ds := uint64(fs.SB.GroupDescSize())
+	descs := make([]groupDesc, count)
+	bad := 0
+	for j := range count {
+		descs[j] = fs.decodeGroup(first+uint32(j), block[j*ds:(j+1)*ds])
+		if !descs[j].checksumOK {
+			bad++
+		}
+	}
+	return descs, bad
 }
 
 func (fs *FS) decodeGroup(g uint32, d []byte) groupDesc {
