@@ -51,6 +51,9 @@ func init() {
 }
 
 func runMdSolve(cmd *cobra.Command, args []string) error {
+	if solveRaidDevices != 0 && solveRaidDevices < len(args) {
+		return usageError{fmt.Errorf("--raid-devices %d is fewer than the %d DEVs given", solveRaidDevices, len(args))}
+	}
 	opt := mdsolve.Options{Level: solveLevel, Layout: solveLayout, RaidDisks: solveRaidDevices}
 	var err error
 	if opt.ChunkBytes, err = mdadmSize("--chunk", solveChunk); err != nil {

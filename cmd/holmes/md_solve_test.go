@@ -80,6 +80,7 @@ func TestMdSolveHumanOutputAndErrors(t *testing.T) {
 	}{
 		{[]string{members[0]}, 2, "requires at least 2"},
 		{[]string{"--chunk", "x", members[0], members[1]}, 2, "--chunk"},
+		{[]string{"--raid-devices", "2", members[0], members[1], members[2]}, 2, "--raid-devices"},
 		{[]string{"--level", "raid6", members[0], members[1], members[2], members[3]}, 1, "rules out level raid6"},
 	} {
 		out, errOut, code := holmes(t, append([]string{"md", "solve"}, c.args...)...)
