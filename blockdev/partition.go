@@ -128,30 +128,55 @@ func hasProtectiveEntry(sector0 []byte) bool {
 
 func readGPT(d Device, ss int64) (*PartitionTable, error) {
 	// go-diskfs allocates whatever a header with a valid CRC asks for:
-	// check both headers' entry arrays against sane bounds first.
+	// check both headers' entry arrays against sane bounds first. An
+	// impossible primary is hidden from go-diskfs, which then reads the
+	// backup as it does for any damaged primary.
 	last := d.Size()/ss - 1
-	for _, lba := range []int64{1, last} {
-		if err := checkGPTHeader(d, lba, ss); err != nil {
-			return nil, err
-		}
+	if err := checkGPTHeader(d, last, ss); err != nil {
+		return nil, err
 	}
-	g, err := gpt.Read(&deviceFile{d: d}, int(ss), int(ss))
+	var view Device = d
+	primaryErr := checkGPTHeader(d, 1, ss)
+	if primaryErr != nil {
+		view = zeroedRange{d, ss, 2 * ss}
+	}
+	g, err := gpt.Read(&deviceFile{d: view}, int(ss), int(ss))
 	if err != nil {
+		if primaryErr != nil {
+			return nil, fmt.Errorf("%w; backup: %v", primaryErr, err)
+		}
 		return nil, fmt.Errorf("%s: GPT: %w", d.Name(), err)
 	}
 	t := &PartitionTable{Kind: "gpt", SectorSize: ss, DiskGUID: g.GUID, BackupUsed: g.RecoveredFromBackup}
-	if g.RecoveredFromBackup {
-		t.Problems = append(t.Problems, fmt.Sprintf("primary GPT at %d is damaged (signature or CRC); partitions read from the backup GPT at %d", ss, last*ss))
+	switch {
+	case primaryErr != nil:
+		t.problem("%v; partitions read from the backup GPT at %d", primaryErr, last*ss)
+	case g.RecoveredFromBackup:
+		t.problem("primary GPT at %d is damaged (signature or CRC); partitions read from the backup GPT at %d", ss, last*ss)
 	}
 	for _, p := range g.Partitions {
 		if p.End < p.Start {
-			t.Problems = append(t.Problems, fmt.Sprintf("partition %d ends (LBA %d) before it starts (LBA %d)", p.Index, p.End, p.Start))
+			t.problem("partition %d ends (LBA %d) before it starts (LBA %d)", p.Index, p.End, p.Start)
 			continue
 		}
 		part := Partition{Number: p.Index, Type: string(p.Type), TypeName: gptTypeNames[string(p.Type)], Name: p.Name, GUID: p.GUID}
 		t.addPartition(d, part, p.Start, p.End-p.Start+1, uint64(ss))
 	}
 	return t, nil
+}
+
+// zeroedRange reads as its device except [from, to), which reads as zeros.
+type zeroedRange struct {
+	Device
+	from, to int64
+}
+
+func (z zeroedRange) ReadAt(p []byte, off int64) (int, error) {
+	n, err := z.Device.ReadAt(p, off)
+	for i := max(z.from-off, 0); i < int64(n) && off+i < z.to; i++ {
+		p[i] = 0
+	}
+	return n, err
 }
 
 // checkGPTHeader rejects a GPT header that passes its CRC yet describes an
