@@ -26,6 +26,8 @@ type Namespace struct {
 	Unreferenced []*Inode
 	// Problems are the directory read errors met during the scan.
 	Problems []string
+
+	journal *Journal // nil without a readable journal
 }
 
 // dirFacts is what the scan remembers of one directory.
@@ -53,6 +55,11 @@ type LostDir struct {
 	Sample  []string  `json:"sample"` // the first few names in it
 	Size    uint64    `json:"size"`
 	Mtime   time.Time `json:"mtime"`
+	// JournalName is the name an older copy of the parent's directory
+	// block in the journal gives it (history: a hint, not proof), with
+	// the transaction that logged the copy.
+	JournalName     string `json:"journal_name,omitempty"`
+	JournalSequence uint32 `json:"journal_sequence,omitempty"`
 }
 
 // sampleNames is how many names LostDir.Sample keeps.
@@ -63,10 +70,49 @@ func (ns *Namespace) Lost() []LostDir {
 	out := make([]LostDir, 0, len(ns.LostDirs))
 	for _, d := range ns.LostDirs {
 		f := ns.dirs[d]
-		out = append(out, LostDir{Path: ns.Path(d), Inode: d, Parent: f.dotdot, Entries: f.entries,
-			Sample: append([]string{}, f.sample...), Size: f.size, Mtime: f.mtime})
+		ld := LostDir{Path: ns.Path(d), Inode: d, Parent: f.dotdot, Entries: f.entries,
+			Sample: append([]string{}, f.sample...), Size: f.size, Mtime: f.mtime}
+		ld.JournalName, ld.JournalSequence = ns.journalName(d, f.dotdot)
+		out = append(out, ld)
 	}
 	return out
+}
+
+// maxJournalDirBlocks bounds how many blocks of a parent directory are
+// looked up in the journal for one lost name.
+const maxJournalDirBlocks = 1024
+
+// journalName looks for directory d in the journal's copies of the blocks
+// of its parent p, newest first.
+func (ns *Namespace) journalName(d, p uint32) (string, uint32) {
+	if ns.journal == nil || p == 0 {
+		return "", 0
+	}
+	parent, err := ns.fs.Inode(p)
+	if err != nil || !parent.IsDir() {
+		return "", 0
+	}
+	m, err := ns.fs.Map(parent)
+	if err != nil {
+		return "", 0
+	}
+	looked := 0
+	for _, r := range m.Runs {
+		for b := r.Physical; b < r.Physical+r.Len && looked < maxJournalDirBlocks; b++ {
+			looked++
+			copies, _ := ns.journal.Copies(b)
+			for _, c := range copies {
+				var entries []DirEntry
+				ns.fs.parseDirBlock(c.Data, false, &entries) // damage ends the copy early; what was read counts
+				for _, e := range entries {
+					if e.Inode == d && e.Name != "." && e.Name != ".." {
+						return e.Name, c.Sequence
+					}
+				}
+			}
+		}
+	}
+	return "", 0
 }
 
 // ScanInodes reads the whole inode table, reads every directory it finds
@@ -74,6 +120,7 @@ func (ns *Namespace) Lost() []LostDir {
 // never trusts the bitmaps (they may be gone), only the inodes.
 func (fs *FS) ScanInodes() (*Namespace, error) {
 	ns := &Namespace{fs: fs, dirs: map[uint32]*dirFacts{}}
+	ns.journal, _ = fs.Journal() // only for name hints; no journal, no hints
 	var files []uint32
 	err := fs.eachInode(func(in *Inode) {
 		switch {

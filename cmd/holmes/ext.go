@@ -460,17 +460,21 @@ func runExtOrphans(cmd *cobra.Command, args []string) error {
 	return emit(cmd, res, func(w io.Writer) error {
 		rows := [][]string{}
 		for _, x := range res.LostDirs {
+			hint := ""
+			if x.JournalName != "" {
+				hint = fmt.Sprintf("%s (transaction %d)", x.JournalName, x.JournalSequence)
+			}
 			rows = append(rows, []string{"directory", x.Path, fmt.Sprint(x.Parent), fmt.Sprint(x.Entries),
-				strings.Join(x.Sample, " "), fmt.Sprint(x.Size), rfc3339(x.Mtime)})
+				strings.Join(x.Sample, " "), hint, fmt.Sprint(x.Size), rfc3339(x.Mtime)})
 		}
 		for _, x := range res.Unreferenced {
-			rows = append(rows, []string{"file", x.Path, "", "", "", fmt.Sprint(x.Size), x.Mtime})
+			rows = append(rows, []string{"file", x.Path, "", "", "", "", fmt.Sprint(x.Size), x.Mtime})
 		}
 		if len(rows) == 0 {
 			_, err := fmt.Fprintln(w, "no lost directories or unreferenced files")
 			return err
 		}
-		return render.Table(w, []string{"kind", "path", "parent (..)", "entries", "holds", "size", "mtime"}, rows)
+		return render.Table(w, []string{"kind", "path", "parent (..)", "entries", "holds", "name in journal", "size", "mtime"}, rows)
 	})
 }
 
