@@ -27,7 +27,8 @@ type Namespace struct {
 	// Problems are the directory read errors met during the scan.
 	Problems []string
 
-	journal *Journal // nil without a readable journal
+	journal       *Journal // nil without a readable journal
+	journalLoaded bool     // the journal is read on first need: find does not need it
 }
 
 // dirFacts is what the scan remembers of one directory.
@@ -85,6 +86,10 @@ const maxJournalDirBlocks = 1024
 // journalName looks for directory d in the journal's copies of the blocks
 // of its parent p, newest first.
 func (ns *Namespace) journalName(d, p uint32) (string, uint32) {
+	if !ns.journalLoaded {
+		ns.journal, _ = ns.fs.Journal() // only for name hints; no journal, no hints
+		ns.journalLoaded = true
+	}
 	if ns.journal == nil || p == 0 {
 		return "", 0
 	}
@@ -120,7 +125,6 @@ func (ns *Namespace) journalName(d, p uint32) (string, uint32) {
 // never trusts the bitmaps (they may be gone), only the inodes.
 func (fs *FS) ScanInodes() (*Namespace, error) {
 	ns := &Namespace{fs: fs, dirs: map[uint32]*dirFacts{}}
-	ns.journal, _ = fs.Journal() // only for name hints; no journal, no hints
 	var files []uint32
 	err := fs.eachInode(func(in *Inode) {
 		switch {
