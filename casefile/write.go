@@ -13,27 +13,52 @@ import (
 // kept. Member paths are rewritten relative to the case file, as the format
 // wants, so the case directory can be moved as a whole.
 func SetArray(path string, a Array) error {
+	return update(path, func(c *Case) {
+		for i, m := range a.Members {
+			if m != nil && *m != "" {
+				rel := c.relative(*m)
+				a.Members[i] = &rel
+			}
+		}
+		for i := range c.Arrays {
+			if c.Arrays[i].Name == a.Name {
+				c.Arrays[i] = a
+				return
+			}
+		}
+		c.Arrays = append(c.Arrays, a)
+	})
+}
+
+// SetVolumeGroup records volume group g in the case file at path (created
+// if absent), replacing an entry for the same VG name: one name must mean
+// one VG when "vg/lv" is resolved. vgName is the name inside g.Metadata.
+func SetVolumeGroup(path, vgName string, g VolumeGroup) error {
+	return update(path, func(c *Case) {
+		g.Metadata = c.relative(g.Metadata)
+		for pv, dev := range g.PVs {
+			g.PVs[pv] = c.relative(dev)
+		}
+		for i := range c.VolumeGroups {
+			if vg, err := c.loadVG(&c.VolumeGroups[i]); err == nil && vg.Name == vgName {
+				c.VolumeGroups[i] = g
+				return
+			}
+		}
+		c.VolumeGroups = append(c.VolumeGroups, g)
+	})
+}
+
+// update loads the case file at path (or starts an empty one), applies
+// change and writes it back, keeping everything people wrote.
+func update(path string, change func(c *Case)) error {
 	c := &Case{dir: filepath.Dir(path)}
 	if _, err := os.Stat(path); err == nil {
 		if c, err = Load(path); err != nil {
 			return err
 		}
 	}
-	for i, m := range a.Members {
-		if m != nil && *m != "" {
-			rel := c.relative(*m)
-			a.Members[i] = &rel
-		}
-	}
-	replaced := false
-	for i := range c.Arrays {
-		if c.Arrays[i].Name == a.Name {
-			c.Arrays[i], replaced = a, true
-		}
-	}
-	if !replaced {
-		c.Arrays = append(c.Arrays, a)
-	}
+	change(c)
 	return c.write(path)
 }
 

@@ -55,11 +55,17 @@ func resetFlags() {
 
 func hashInputs(t *testing.T, args []string) map[string][sha256.Size]byte {
 	t.Helper()
+	outputs := map[string]bool{} // files the user named as outputs, such as --write-case FILE
+	for i, a := range args {
+		if i > 0 && outputFlags[args[i-1]] {
+			outputs[a] = true
+		}
+	}
 	sums := map[string][sha256.Size]byte{}
 	for _, a := range args {
 		for _, p := range candidatePaths(a) {
 			st, err := os.Stat(p)
-			if err != nil || !st.Mode().IsRegular() {
+			if err != nil || !st.Mode().IsRegular() || outputs[p] {
 				continue
 			}
 			f, err := os.Open(p)
@@ -78,6 +84,9 @@ func hashInputs(t *testing.T, args []string) map[string][sha256.Size]byte {
 	}
 	return sums
 }
+
+// outputFlags take a path holmes may write: the only files a command may change.
+var outputFlags = map[string]bool{"--out": true, "--write-case": true}
 
 func candidatePaths(arg string) []string {
 	paths := []string{arg}

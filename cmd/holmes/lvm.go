@@ -12,13 +12,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"holmes/blockdev"
+	"holmes/casefile"
 	"holmes/lvmmeta"
 	"holmes/render"
 )
 
 var (
-	lvmCarveOut string
-	lvmPlanPVs  []string
+	lvmCarveOut  string
+	lvmCarveCase string
+	lvmPlanPVs   []string
 )
 
 func init() {
@@ -41,6 +43,7 @@ func init() {
 		RunE:  runLVMCarve,
 	}
 	carve.Flags().StringVar(&lvmCarveOut, "out", "", "write each complete text as `DIR`/VG_SEQNO.vg")
+	carve.Flags().StringVar(&lvmCarveCase, "write-case", "", "record the newest complete version of each VG, with its PVs mapped to the DEVs given, in case `FILE` (needs --out)")
 	plan := &cobra.Command{
 		Use:   "plan FILE",
 		Short: "the pvcreate and vgcfgrestore commands that put FILE's VG back, with size checks and warnings",
@@ -242,8 +245,16 @@ func runLVMCarve(cmd *cobra.Command, args []string) error {
 		}
 	}
 	res := c.Results()
+	if lvmCarveCase != "" && lvmCarveOut == "" {
+		return usageError{fmt.Errorf("--write-case needs --out: the case file names the metadata files carve writes")}
+	}
 	if lvmCarveOut != "" {
 		if err := writeCarved(lvmCarveOut, res); err != nil {
+			return err
+		}
+	}
+	if lvmCarveCase != "" {
+		if err := recordCarvedVGs(cmd, lvmCarveCase, res, args, devs); err != nil {
 			return err
 		}
 	}
@@ -286,6 +297,48 @@ func writeCarved(dir string, res []*lvmmeta.Carved) error {
 			return err
 		}
 		r.File = path
+	}
+	return nil
+}
+
+// recordCarvedVGs writes the newest complete version of each VG name into
+// the case file, so that "vg/lv" can be read at once; how each PV was mapped
+// goes to stderr as notes.
+func recordCarvedVGs(cmd *cobra.Command, caseFile string, res []*lvmmeta.Carved, specs []string, devs []blockdev.Device) error {
+	pvDevs := make([]lvmmeta.PVDevice, len(devs))
+	for i, d := range devs {
+		pvDevs[i].Name = specs[i]
+		if l, err := lvmmeta.ReadLabel(d, d.Size()); err == nil {
+			pvDevs[i].PVUUID = l.PVUUID
+		}
+	}
+	done := map[string]bool{}
+	for _, r := range res { // newest first
+		if !r.Complete || done[r.VG] {
+			continue
+		}
+		done[r.VG] = true
+		vg, err := lvmmeta.ParseText(r.RestoreFile())
+		if err != nil {
+			return fmt.Errorf("%s: %w", r.File, err)
+		}
+		// Carve names devices as opened; the case file wants the DEVs as given.
+		found := make([]lvmmeta.Location, len(r.FoundAt))
+		for i, l := range r.FoundAt {
+			found[i] = l
+			for j, d := range devs {
+				if d.Name() == l.Device {
+					found[i].Device = specs[j]
+				}
+			}
+		}
+		pvs, notes := lvmmeta.AssignPVs(vg, found, pvDevs)
+		if err := casefile.SetVolumeGroup(caseFile, vg.Name, casefile.VolumeGroup{Metadata: r.File, PVs: pvs}); err != nil {
+			return err
+		}
+		for _, n := range notes {
+			fmt.Fprintf(cmd.ErrOrStderr(), "note: %s seqno %d: %s\n", vg.Name, r.Seqno, n)
+		}
 	}
 	return nil
 }
