@@ -29,57 +29,70 @@ func Open(spec string, r Resolver) (Device, error) {
 	if spec == "" {
 		return nil, fmt.Errorf("empty device name")
 	}
-	if st, err := os.Stat(spec); err == nil || !os.IsNotExist(err) {
-		if err == nil && st.IsDir() {
-			return nil, fmt.Errorf("%s: is a directory", spec)
-		}
+	// A file of that exact name wins, so paths containing '@' or ':p' work.
+	if _, err := os.Stat(spec); err == nil || !os.IsNotExist(err) {
 		return OpenFile(spec)
 	}
-	base, rangeSpec, hasRange := cutLast(spec, "@")
-	if !hasRange {
-		base = spec
+	if base, rangeSpec, ok := cutLast(spec, "@"); ok && isRange(rangeSpec) {
+		return openRange(spec, base, rangeSpec, r)
 	}
-	var part int
-	if m := partSuffix.FindStringSubmatchIndex(base); m != nil {
-		n, err := strconv.Atoi(base[m[2]:m[3]])
+	if m := partSuffix.FindStringSubmatchIndex(spec); m != nil && m[0] > 0 {
+		n, err := strconv.Atoi(spec[m[2]:m[3]])
 		if err != nil || n < 1 {
 			return nil, fmt.Errorf("%s: bad partition number", spec)
 		}
-		part, base = n, base[:m[0]]
+		return openPartitionOf(spec[:m[0]], n, r)
 	}
-	dev, err := openBase(base, r)
+	if r == nil {
+		if _, rangeSpec, ok := cutLast(spec, "@"); ok {
+			return nil, fmt.Errorf("%s: no such file, and %q is not a byte range (START or START+LEN)", spec, rangeSpec)
+		}
+		return OpenFile(spec) // reports the missing file
+	}
+	return r.Resolve(spec)
+}
+
+// isRange says whether s has the form START or START+LEN.
+func isRange(s string) bool {
+	start, length, hasLen := strings.Cut(s, "+")
+	if _, err := ParseSize(start); err != nil {
+		return false
+	}
+	_, err := ParseSize(length)
+	return !hasLen || err == nil
+}
+
+// openRange opens base (any DEV form) and returns the byte range rangeSpec of it.
+func openRange(spec, base, rangeSpec string, r Resolver) (Device, error) {
+	dev, err := Open(base, r)
 	if err != nil {
 		return nil, err
 	}
-	if part > 0 {
-		p, err := OpenPartition(dev, part)
-		if err != nil {
-			dev.Close()
-			return nil, err
-		}
-		dev = withCloser(p, dev)
+	start, length, err := parseRange(rangeSpec, dev.Size())
+	if err != nil {
+		dev.Close()
+		return nil, fmt.Errorf("%s: %w", spec, err)
 	}
-	if hasRange {
-		start, length, err := parseRange(rangeSpec, dev.Size())
-		if err != nil {
-			dev.Close()
-			return nil, fmt.Errorf("%s: %w", spec, err)
-		}
-		s, err := Slice(dev, start, length, spec)
-		if err != nil {
-			dev.Close()
-			return nil, err
-		}
-		dev = withCloser(s, dev)
+	s, err := Slice(dev, start, length, spec)
+	if err != nil {
+		dev.Close()
+		return nil, err
 	}
-	return dev, nil
+	return withCloser(s, dev), nil
 }
 
-func openBase(name string, r Resolver) (Device, error) {
-	if _, err := os.Stat(name); err == nil || !os.IsNotExist(err) || r == nil {
-		return OpenFile(name)
+// openPartitionOf opens base (any DEV form) and returns its partition n.
+func openPartitionOf(base string, n int, r Resolver) (Device, error) {
+	dev, err := Open(base, r)
+	if err != nil {
+		return nil, err
 	}
-	return r.Resolve(name)
+	p, err := OpenPartition(dev, n)
+	if err != nil {
+		dev.Close()
+		return nil, err
+	}
+	return withCloser(p, dev), nil
 }
 
 func cutLast(s, sep string) (before, after string, found bool) {
@@ -155,4 +168,19 @@ func (c closing) Close() error {
 		err = err2
 	}
 	return err
+}
+
+// Paths lists the file paths a DEV argument may name: the whole spec, and
+// the PATH part of PATH@RANGE and PATH:pN. Callers that must not touch an
+// input (an extraction target, a test of read-only behaviour) check them all.
+func Paths(spec string) []string {
+	paths := []string{spec}
+	if base, rangeSpec, ok := cutLast(spec, "@"); ok && base != "" && isRange(rangeSpec) {
+		spec = base
+		paths = append(paths, spec)
+	}
+	if m := partSuffix.FindStringIndex(spec); m != nil && m[0] > 0 {
+		paths = append(paths, spec[:m[0]])
+	}
+	return paths
 }

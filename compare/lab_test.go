@@ -1,9 +1,6 @@
 package compare
 
 import (
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -31,14 +28,8 @@ type labEntry struct {
 
 func labManifest(t *testing.T) []labEntry {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(fixture.RepoRoot(t), "testdata/md/manifest.json"))
-	if err != nil {
-		t.Skipf("md lab fixtures not present: %v", err)
-	}
 	var entries []labEntry
-	if err := json.Unmarshal(b, &entries); err != nil {
-		t.Fatalf("testdata/md/manifest.json: %v", err)
-	}
+	fixture.JSON(t, "testdata/md/manifest.json", &entries)
 	return entries
 }
 

@@ -2,10 +2,8 @@ package mdraid
 
 import (
 	"crypto/sha256"
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -31,14 +29,8 @@ type labArray struct {
 
 func labArrays(t *testing.T) []labArray {
 	t.Helper()
-	raw, err := os.ReadFile(fixture.Repo(t, "testdata/md/manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var all []labArray
-	if err := json.Unmarshal(raw, &all); err != nil {
-		t.Fatalf("testdata/md/manifest.json: %v", err)
-	}
+	fixture.JSON(t, "testdata/md/manifest.json", &all)
 	var out []labArray
 	for _, e := range all {
 		if e.ArraySHA256 != "" && e.Kind == "examine" {

@@ -2,7 +2,6 @@ package mdsolve
 
 import (
 	"crypto/sha256"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -38,14 +37,8 @@ type solveFixture struct {
 
 func solveFixtures(t *testing.T) []solveFixture {
 	t.Helper()
-	raw, err := os.ReadFile(fixture.Repo(t, "testdata/md/manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var all []solveFixture
-	if err := json.Unmarshal(raw, &all); err != nil {
-		t.Fatalf("testdata/md/manifest.json: %v", err)
-	}
+	fixture.JSON(t, "testdata/md/manifest.json", &all)
 	var out []solveFixture
 	for _, e := range all {
 		if e.Kind == "solve" {
@@ -205,14 +198,8 @@ func checkArraySHA(t *testing.T, g mdraid.Geometry, devs []blockdev.Device, res 
 // BenchmarkSolveBigRaid10 solves the lab's 10-member raid10 (100 MiB
 // members): the time the issue asks to keep to seconds.
 func BenchmarkSolveBigRaid10(b *testing.B) {
-	raw, err := os.ReadFile(fixture.Repo(b, "testdata/md/manifest.json"))
-	if err != nil {
-		b.Fatal(err)
-	}
 	var all []solveFixture
-	if err := json.Unmarshal(raw, &all); err != nil {
-		b.Fatal(err)
-	}
+	fixture.JSON(b, "testdata/md/manifest.json", &all)
 	for _, f := range all {
 		if f.Kind != "solve" || len(f.Disks) < 10 {
 			continue

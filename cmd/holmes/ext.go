@@ -399,7 +399,7 @@ func checkDestination(dest, spec string) error {
 	if r, err := filepath.EvalSymlinks(absDest); err == nil {
 		absDest = r
 	}
-	for _, p := range inputPaths(spec) {
+	for _, p := range blockdev.Paths(spec) {
 		absIn, err := filepath.Abs(p)
 		if err != nil {
 			continue
@@ -412,19 +412,6 @@ func checkDestination(dest, spec string) error {
 		}
 	}
 	return nil
-}
-
-// inputPaths lists the file paths a DEV argument may refer to.
-func inputPaths(spec string) []string {
-	paths := []string{spec}
-	if i := strings.LastIndex(spec, "@"); i > 0 {
-		spec = spec[:i]
-		paths = append(paths, spec)
-	}
-	if i := strings.LastIndex(spec, ":p"); i > 0 {
-		paths = append(paths, spec[:i])
-	}
-	return paths
 }
 
 type extOrphans struct {

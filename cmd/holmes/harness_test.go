@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"crypto/sha256"
+	"holmes/blockdev"
 	"io"
 	"os"
 	"strings"
@@ -63,7 +64,7 @@ func hashInputs(t *testing.T, args []string) map[string][sha256.Size]byte {
 	}
 	sums := map[string][sha256.Size]byte{}
 	for _, a := range args {
-		for _, p := range candidatePaths(a) {
+		for _, p := range blockdev.Paths(a) {
 			st, err := os.Stat(p)
 			if err != nil || !st.Mode().IsRegular() || outputs[p] {
 				continue
@@ -87,15 +88,3 @@ func hashInputs(t *testing.T, args []string) map[string][sha256.Size]byte {
 
 // outputFlags take a path holmes may write: the only files a command may change.
 var outputFlags = map[string]bool{"--out": true, "--write-case": true}
-
-func candidatePaths(arg string) []string {
-	paths := []string{arg}
-	if i := strings.LastIndex(arg, "@"); i > 0 {
-		paths = append(paths, arg[:i])
-		arg = arg[:i]
-	}
-	if i := strings.LastIndex(arg, ":p"); i > 0 {
-		paths = append(paths, arg[:i])
-	}
-	return paths
-}

@@ -11,23 +11,19 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"holmes/internal/fixture"
 )
 
 // labArraySHA is the sha256 the kernel read from a lab array, and its members.
 func labArray(t *testing.T, name string) (members []string, sum string) {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "md", "manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var entries []struct {
 		Name        string    `json:"name"`
 		Members     []*string `json:"members"`
 		ArraySHA256 string    `json:"array_sha256"`
 	}
-	if err := json.Unmarshal(raw, &entries); err != nil {
-		t.Fatal(err)
-	}
+	fixture.JSON(t, "testdata/md/manifest.json", &entries)
 	for _, e := range entries {
 		if e.Name == name {
 			for _, m := range e.Members {

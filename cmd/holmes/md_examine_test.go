@@ -293,14 +293,8 @@ type labEntry struct {
 
 func loadLabManifest(t *testing.T) []labEntry {
 	t.Helper()
-	raw, err := os.ReadFile(fixture.Repo(t, "testdata/md/manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var m []labEntry
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatalf("testdata/md/manifest.json: %v", err)
-	}
+	fixture.JSON(t, "testdata/md/manifest.json", &m)
 	return m
 }
 

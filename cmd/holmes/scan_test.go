@@ -144,14 +144,8 @@ type wipedEntry struct {
 // every md superblock, PV label and ext superblock (and backups) the lab
 // recorded, and says where each partition began.
 func TestScanWipedTable(t *testing.T) {
-	raw, err := os.ReadFile(fixture.Repo(t, "testdata/md/manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var entries []wipedEntry
-	if err := json.Unmarshal(raw, &entries); err != nil {
-		t.Fatal(err)
-	}
+	fixture.JSON(t, "testdata/md/manifest.json", &entries)
 	n := 0
 	for _, e := range entries {
 		if e.Kind != "wiped-table" {
