@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -60,15 +62,22 @@ func runLVMScan(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	defer closeAll(devs)
+	// A device that is no PV must not hide the others: report every PV,
+	// then fail naming the rest (as md examine does).
 	scans := []*lvmmeta.PVScan{}
+	var failed []string
 	for _, d := range devs {
 		s, err := lvmmeta.Scan(d, d.Size(), d.Name())
 		if err != nil {
-			return err
+			failed = append(failed, err.Error())
+			continue
 		}
 		scans = append(scans, s)
 	}
-	return emit(cmd, scans, func(w io.Writer) error {
+	if len(scans) == 0 {
+		return errors.New(strings.Join(failed, "; "))
+	}
+	err = emit(cmd, scans, func(w io.Writer) error {
 		for i, s := range scans {
 			if i > 0 {
 				fmt.Fprintln(w)
@@ -79,6 +88,10 @@ func runLVMScan(cmd *cobra.Command, args []string) error {
 		}
 		return nil
 	})
+	if err == nil && len(failed) > 0 {
+		err = errors.New(strings.Join(failed, "; "))
+	}
+	return err
 }
 
 func printPVScan(w io.Writer, s *lvmmeta.PVScan) error {
@@ -293,12 +306,32 @@ func writeCarved(dir string, res []*lvmmeta.Carved) error {
 		}
 		used[name] = true
 		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, r.RestoreFile(), 0o644); err != nil {
+		if err := writeNew(path, r.RestoreFile()); err != nil {
 			return err
 		}
 		r.File = path
 	}
 	return nil
+}
+
+// writeNew writes data to a new file at path. An existing file is left as
+// it is: identical content is a re-run, anything else may be evidence.
+func writeNew(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		if old, rerr := os.ReadFile(path); rerr == nil && bytes.Equal(old, data) {
+			return nil
+		}
+		return fmt.Errorf("%s exists with other content; not overwriting it", path)
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // recordCarvedVGs writes the newest complete version of each VG name into

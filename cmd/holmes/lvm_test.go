@@ -211,3 +211,16 @@ func TestLVMShow(t *testing.T) {
 		t.Errorf("show disk-c: exit %d: %s%s", code, out, errs)
 	}
 }
+
+// A device that is no PV is named in the error after the PVs are reported.
+func TestLVMScanReportsPVsBeforeFailing(t *testing.T) {
+	notPV := fixture.Unpack(t, fixture.Shared(t, "util-linux/tests/ts/blkid/images-fs/ext2.img.xz"))
+	out, errs, code := holmes(t, "lvm", "scan", "--json", notPV, lvmLab(t, "disk-a")+"@1M")
+	var got []struct{ Device string }
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("stdout is not one JSON document: %v", err)
+	}
+	if code != 1 || len(got) != 1 || !strings.Contains(errs, notPV) || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+		t.Errorf("exit %d, %d devices reported, stderr %q", code, len(got), errs)
+	}
+}

@@ -77,3 +77,35 @@ func TestInstallerStory(t *testing.T) {
 		t.Fatal("no files listed in root.files.sha256")
 	}
 }
+
+// TestCarveKeepsExistingFiles: --out may name a directory that already
+// holds files, even evidence; one of the same name with other content is
+// never replaced, and a re-run writing the same bytes is no error.
+func TestCarveKeepsExistingFiles(t *testing.T) {
+	dir := t.TempDir()
+	caseFile := filepath.Join(dir, "case.json")
+	members := []string{labDev(t, "solve-r10-n2/d0.img.xz"), labDev(t, "solve-r10-n2/d1.img.xz"),
+		labDev(t, "solve-r10-n2/d2.img.xz"), labDev(t, "solve-r10-n2/d3.img.xz")}
+	if _, stderr, code := holmes(t, append([]string{"md", "solve", "--write-case", caseFile}, members...)...); code != 0 {
+		t.Fatalf("md solve: %s", stderr)
+	}
+	out := filepath.Join(dir, "meta")
+	carve := []string{"lvm", "carve", "--case", caseFile, "--out", out, "md0"}
+	if _, stderr, code := holmes(t, carve...); code != 0 {
+		t.Fatalf("lvm carve: %s", stderr)
+	}
+	if _, stderr, code := holmes(t, carve...); code != 0 {
+		t.Fatalf("lvm carve again, same files: %s", stderr)
+	}
+	other := filepath.Join(out, "vg_solve_r10_n2_3.vg")
+	if err := os.WriteFile(other, []byte("not ours"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := holmes(t, carve...)
+	if code != 1 || !strings.Contains(stderr, "not overwriting") {
+		t.Errorf("carve over a different file: exit %d, %q", code, stderr)
+	}
+	if b, _ := os.ReadFile(other); string(b) != "not ours" {
+		t.Errorf("carve replaced an existing file")
+	}
+}
