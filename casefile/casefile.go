@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"holmes/blockdev"
@@ -65,13 +66,30 @@ func (c *Case) Path(p string) string {
 // Resolve opens a name the case file defines: an array ("md1"), a logical
 // volume ("vg/lv"); a partition suffix ("vg/lv:p1") is handled by blockdev.
 func (c *Case) Resolve(name string) (blockdev.Device, error) {
-	for i := range c.Arrays {
-		if c.Arrays[i].Name == name {
-			return c.openArray(&c.Arrays[i])
+	return opening{c: c}.Resolve(name)
+}
+
+// opening resolves the names met while a stacked device is opened (an
+// array's members, an LV's PVs), remembering the chain of names being
+// opened: a case file that stacks a name on itself, through any mix of
+// arrays and volume groups, fails instead of recursing forever.
+type opening struct {
+	c     *Case
+	chain []string
+}
+
+func (o opening) Resolve(name string) (blockdev.Device, error) {
+	if slices.Contains(o.chain, name) {
+		return nil, fmt.Errorf("case file %s: %s is stacked on itself (%s -> %s)", o.c.Path(""), name, strings.Join(o.chain, " -> "), name)
+	}
+	inner := opening{o.c, append(slices.Clip(o.chain), name)}
+	for i := range o.c.Arrays {
+		if o.c.Arrays[i].Name == name {
+			return o.c.openArray(&o.c.Arrays[i], inner)
 		}
 	}
 	if vg, lv, ok := strings.Cut(name, "/"); ok {
-		return c.openLV(vg, lv)
+		return o.c.openLV(vg, lv, inner)
 	}
-	return nil, fmt.Errorf("%s: not a file, and not an array or VG/LV in case file %s", name, c.Path(""))
+	return nil, fmt.Errorf("%s: not a file, and not an array or VG/LV in case file %s", name, o.c.Path(""))
 }

@@ -13,19 +13,9 @@ import (
 const maxMetadataFile = 16 << 20
 
 // openLV maps logical volume vg/lv over the PVs the case file names. The
-// PV DEVs may themselves be arrays or LVs of the same case file.
-func (c *Case) openLV(vgName, lvName string) (blockdev.Device, error) {
-	return c.openLVDepth(vgName, lvName, 0)
-}
-
-// maxStack bounds layers of LVs on LVs, so a case file whose volume groups
-// refer to each other in a circle fails instead of recursing forever.
-const maxStack = 8
-
-func (c *Case) openLVDepth(vgName, lvName string, depth int) (blockdev.Device, error) {
-	if depth > maxStack {
-		return nil, fmt.Errorf("%s/%s: volume groups nested more than %d deep in case file (a cycle?)", vgName, lvName, maxStack)
-	}
+// PV DEVs may themselves be arrays or LVs of the same case file; r carries
+// the names being opened.
+func (c *Case) openLV(vgName, lvName string, r opening) (blockdev.Device, error) {
 	for i := range c.VolumeGroups {
 		g := &c.VolumeGroups[i]
 		vg, err := c.loadVG(g)
@@ -47,7 +37,7 @@ func (c *Case) openLVDepth(vgName, lvName string, depth int) (blockdev.Device, e
 			if vg.PV(name) == nil {
 				return fail(fmt.Errorf("case file: volume group %s has no PV %q (pvs maps it to %s)", vgName, name, dev))
 			}
-			d, err := blockdev.Open(c.devSpec(dev), &nested{c, depth + 1})
+			d, err := blockdev.Open(c.devSpec(dev), r)
 			if err != nil {
 				return fail(fmt.Errorf("%s/%s: PV %s: %w", vgName, lvName, name, err))
 			}
@@ -83,16 +73,18 @@ func (c *Case) loadVG(g *VolumeGroup) (*lvmmeta.VG, error) {
 	return vg, nil
 }
 
-// devSpec makes a PV's DEV usable from any working directory: names of
-// this case file's arrays and VG/LVs stay names (with any :pN or @range),
-// other DEVs are paths relative to the case file.
+// devSpec makes a member's or PV's DEV usable from any working directory:
+// names of this case file's arrays and VG/LVs stay names (with any :pN or
+// @range), other DEVs are paths relative to the case file.
 func (c *Case) devSpec(dev string) string {
 	base, _, _ := strings.Cut(dev, "@")
 	if i := strings.LastIndex(base, ":p"); i >= 0 {
 		base = base[:i]
 	}
-	if c.memberPath(base) == base { // an array of this case, or an absolute path
-		return dev
+	for _, a := range c.Arrays {
+		if a.Name == base {
+			return dev
+		}
 	}
 	if vg, _, ok := strings.Cut(base, "/"); ok {
 		if _, err := os.Stat(c.Path(base)); err != nil && c.hasVG(vg) {
@@ -109,19 +101,6 @@ func (c *Case) hasVG(name string) bool {
 		}
 	}
 	return false
-}
-
-// nested resolves names for the PVs of an LV, counting the depth.
-type nested struct {
-	c     *Case
-	depth int
-}
-
-func (n *nested) Resolve(name string) (blockdev.Device, error) {
-	if vg, lv, ok := strings.Cut(name, "/"); ok && n.c.hasVG(vg) {
-		return n.c.openLVDepth(vg, lv, n.depth)
-	}
-	return n.c.Resolve(name)
 }
 
 // stacked is a device built on others; closing it closes them too.

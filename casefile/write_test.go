@@ -1,6 +1,7 @@
 package casefile
 
 import (
+	"holmes/internal/fixture"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,19 +52,34 @@ func TestSetArrayKeepsTheRestAndRelativizes(t *testing.T) {
 	}
 }
 
-// An array that contains itself is refused, not followed forever.
-func TestOpenArrayRefusesCycles(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "case.json")
-	text := `{"arrays": [{"name": "md1", "level": "raid1", "data_offset": 0, "members": ["md2"]},
- {"name": "md2", "level": "raid1", "data_offset": 0, "members": ["md1"]}]}`
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	c, err := Load(path)
+// Names stacked on themselves are refused, not followed forever: arrays
+// containing each other, and an array whose member is an LV whose PV is
+// that array.
+func TestOpenRefusesCycles(t *testing.T) {
+	dir := t.TempDir()
+	vg, err := os.ReadFile(fixture.Repo(t, "testdata/lvm/record/backup-guests.vg"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Resolve("md1"); err == nil || !strings.Contains(err.Error(), "contains itself") {
-		t.Errorf("cyclic arrays: error %v", err)
+	if err := os.WriteFile(filepath.Join(dir, "guests.vg"), vg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string]string{
+		"arrays": `{"arrays": [{"name": "md1", "level": "raid1", "data_offset": 0, "members": ["md2"]},
+ {"name": "md2", "level": "raid1", "data_offset": 0, "members": ["md1"]}]}`,
+		"array and LV": `{"arrays": [{"name": "md1", "level": "raid1", "data_offset": 0, "members": ["guests/home"]}],
+ "volume_groups": [{"metadata": "guests.vg", "pvs": {"pv0": "md1", "pv1": "md1"}}]}`,
+	} {
+		path := filepath.Join(dir, "case.json")
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c, err := Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Resolve("md1"); err == nil || !strings.Contains(err.Error(), "stacked on itself") {
+			t.Errorf("%s: error %v", name, err)
+		}
 	}
 }
