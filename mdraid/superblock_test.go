@@ -10,7 +10,7 @@ import (
 	"holmes/internal/fixture"
 )
 
-func utilLinuxImage(t *testing.T, name string) []byte {
+func utilLinuxImage(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(fixture.Unpack(t, fixture.Shared(t, "util-linux/tests/ts/blkid/images-fs/"+name)))
 	if err != nil {
