@@ -241,21 +241,6 @@ func levelName(level int32) string {
 	return fmt.Sprintf("unknown(%d)", level)
 }
 
-// raid5Layouts and raid6Layouts are the kernel's algorithm numbers with the
-// names mdadm prints for them.
-var raid5Layouts = map[uint32]string{
-	0: "left-asymmetric", 1: "right-asymmetric", 2: "left-symmetric", 3: "right-symmetric",
-	4: "parity-first", 5: "parity-last",
-}
-
-var raid6Layouts = map[uint32]string{
-	0: "left-asymmetric", 1: "right-asymmetric", 2: "left-symmetric", 3: "right-symmetric",
-	4: "parity-first", 5: "parity-last",
-	8: "ddf-zero-restart", 9: "ddf-N-restart", 10: "ddf-N-continue",
-	16: "left-asymmetric-6", 17: "right-asymmetric-6", 18: "left-symmetric-6", 19: "right-symmetric-6",
-	20: "parity-first-6",
-}
-
 var raid0Layouts = map[uint32]string{0: "dangerous", 1: "original", 2: "alternate"}
 
 // featureRAID0Layout marks a raid0 whose multi-zone layout is recorded.
@@ -264,21 +249,22 @@ const featureRAID0Layout = 1 << 12
 // layoutName gives the layout the way mdadm names it; "" for levels whose
 // layout mdadm does not show.
 func layoutName(level int32, layout, featureMap uint32) string {
-	lookup := func(m map[uint32]string) string {
-		if s, ok := m[layout]; ok {
-			return s
-		}
-		return fmt.Sprintf("unknown(%d)", layout)
-	}
+	unknown := fmt.Sprintf("unknown(%d)", layout)
 	switch level {
 	case 0:
 		if featureMap&featureRAID0Layout != 0 {
-			return lookup(raid0Layouts)
+			if s, ok := raid0Layouts[layout]; ok {
+				return s
+			}
+			return unknown
 		}
-	case 5:
-		return lookup(raid5Layouts)
-	case 6:
-		return lookup(raid6Layouts)
+	case 5, 6:
+		// raid5 knows the first six algorithms; raid6 also the DDF and
+		// "-6" ones (the kernel's algorithm numbers, mdadm's names).
+		if s, ok := parityLayoutNames[int(layout)]; ok && (level == 6 || layout <= algParityN) {
+			return s
+		}
+		return unknown
 	case 10:
 		return raid10LayoutName(layout)
 	}
