@@ -52,7 +52,9 @@ done
 		fi
 		for v in $vols; do
 			echo "== e2fsck -fn $v"
-			e2fsck -fn "$v" || rc=1
+			e2fsck -fn "$v" && fsck=0 || fsck=$?
+			echo "exit $fsck"
+			[ $fsck = 0 ] || rc=1
 		done
 		vgchange -q -an >/dev/null 2>&1 || true
 		mdadm --stop /dev/md0 >/dev/null
