@@ -9,6 +9,7 @@
 #
 #   md-solve-verify.sh [NAME...]      default: every solve fixture
 set -euo pipefail
+for tool in jq xz linux.uml mdadm; do command -v $tool >/dev/null || { echo "md-solve-verify: needs $tool (Debian: jq, xz-utils, user-mode-linux, mdadm)" >&2; exit 1; }; done
 LAB=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$LAB/../.." && pwd)
 OUT=$ROOT/testdata/mdsolve/verify
