@@ -156,6 +156,45 @@ func TestMdAssembleReportsForeignMembers(t *testing.T) {
 	}
 }
 
+// A member that was failed out and missed later writes (the kernel made it:
+// events 1 against 7) is reported stale, with the fresher copies named, and
+// left out; the array reads what the kernel read without it.
+func TestMdAssembleLeavesStaleMemberOut(t *testing.T) {
+	var entries []struct {
+		Name        string   `json:"name"`
+		Stale       []string `json:"stale"`
+		ArraySHA256 string   `json:"array_sha256"`
+	}
+	fixture.JSON(t, "testdata/md/manifest.json", &entries)
+	members, sum := labArray(t, "r1-stale-v12")
+	var stale string
+	for _, e := range entries {
+		if e.Name == "r1-stale-v12" && len(e.Stale) == 1 {
+			stale = labDev(t, e.Stale[0])
+		}
+	}
+	if stale == "" || len(members) != 3 || members[2] != "missing" {
+		t.Fatalf("r1-stale-v12 fixture: members %q, stale %q", members, stale)
+	}
+	out, errOut, code := holmes(t, "md", "assemble", "--json", "--sha256", stale, members[0], members[1])
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var r assembleJSON
+	decodeJSON(t, out, &r)
+	if r.SHA256 != sum {
+		t.Errorf("sha256 %s, the kernel read %s", r.SHA256, sum)
+	}
+	if c := r.Candidates[0]; c.Device != stale || c.Status != "stale" || !strings.Contains(c.Why, "events 1 < 7") || !strings.Contains(c.Why, "utime") {
+		t.Errorf("stale member reported as %+v", c)
+	}
+	for _, c := range r.Candidates[1:] {
+		if c.Status != "member" {
+			t.Errorf("fresh member reported as %+v", c)
+		}
+	}
+}
+
 // Geometry from flags, a member missing, --order, and the case file: the
 // array written with --write-case reads back through --case in any command.
 func TestMdAssembleFromFlagsAndCaseFile(t *testing.T) {
