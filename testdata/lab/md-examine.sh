@@ -5,20 +5,6 @@
 # Each array is filled with position-unique text before it is recorded.
 . "$(dirname "$0")/md-lib.sh"
 
-# simple NAME SIZE N MDADM-ARGS... : an array over N whole disks of SIZE.
-simple() {
-	local name=$1 size=$2 n=$3 sizes=()
-	shift 3
-	for ((i = 0; i < n; i++)); do sizes+=("$size"); done
-	new_fixture "$name" "${sizes[@]}"
-	run_guest "$name" <<-GUEST
-		mkarr /dev/md0 $name $* \$(disks $n)
-		fill /dev/md0 $name
-		record /dev/md0 $name
-	GUEST
-	pack "$name"
-}
-
 simple r1-v090 8M 2 --level=1 --raid-devices=2 --metadata=0.90
 simple r1-v10-bitmap 8M 2 --level=1 --raid-devices=2 --metadata=1.0 --bitmap=internal
 simple r1-v11-3way 8M 3 --level=1 --raid-devices=3 --metadata=1.1

@@ -4,7 +4,7 @@
 # util-linux and gdisk. Takes about 10 minutes on 2 cores.
 #
 #   testdata/lab/md-lab.sh            all sets
-#   testdata/lab/md-lab.sh pairs ...  only the named sets (examine stale wiped pairs
+#   testdata/lab/md-lab.sh pairs ...  only the named sets (examine edge stale wiped pairs
 #                                     solve); the manifest keeps the others
 #
 # Needs (Debian): user-mode-linux mdadm lvm2 e2fsprogs fdisk gdisk drbd-utils
@@ -17,7 +17,7 @@ for tool in linux.uml mdadm lvm mkfs.ext4 sfdisk sgdisk wipefs drbdmeta jq xz cm
 done
 sets=("$@")
 if [ ${#sets[@]} = 0 ]; then
-	sets=(examine stale wiped pairs solve)
+	sets=(examine edge stale wiped pairs solve)
 	# from nothing: old images, records and entries go
 	mkdir -p "$lab/../md"
 	find "$lab/../md" -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +

@@ -55,6 +55,20 @@ pack() {
 	done
 }
 
+# simple NAME SIZE N MDADM-ARGS... : an array over N whole disks of SIZE.
+simple() {
+	local name=$1 size=$2 n=$3 sizes=()
+	shift 3
+	for ((i = 0; i < n; i++)); do sizes+=("$size"); done
+	new_fixture "$name" "${sizes[@]}"
+	run_guest "$name" <<-GUEST
+		mkarr /dev/md0 $name $* \$(disks $n)
+		fill /dev/md0 $name
+		record /dev/md0 $name
+	GUEST
+	pack "$name"
+}
+
 # merge_manifest : folds the entries written by the guests into
 # testdata/md/manifest.json (an entry rebuilt now replaces the old one).
 merge_manifest() {
