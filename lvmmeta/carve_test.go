@@ -166,10 +166,5 @@ func TestCarveWrappedText(t *testing.T) {
 	if len(res) == 0 || res[0].Seqno != 34 || !res[0].Complete || len(res[0].FoundAt) != 1 || res[0].FoundAt[0].Offset != 64512 {
 		t.Fatalf("first result = %+v", res[0])
 	}
-	backup, _ := os.ReadFile(fixture.Repo(t, "testdata/lvm/record/wrap-backup.vg"))
-	want, err := ParseText(backup)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sameVG(t, res[0].RestoreFile(), want)
+	sameVG(t, res[0].RestoreFile(), recordedVG(t, "wrap-backup.vg"))
 }

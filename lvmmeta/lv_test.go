@@ -29,7 +29,13 @@ func labPVs(t *testing.T) map[string]blockdev.Device {
 
 func labBackup(t *testing.T) *VG {
 	t.Helper()
-	text, err := os.ReadFile(fixture.Repo(t, "testdata/lvm/record/backup-guests.vg"))
+	return recordedVG(t, "backup-guests.vg")
+}
+
+// recordedVG parses a backup file the lab recorded from real vgcfgbackup.
+func recordedVG(t *testing.T, name string) *VG {
+	t.Helper()
+	text, err := os.ReadFile(fixture.Repo(t, "testdata/lvm/record/"+name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -68,13 +68,7 @@ func TestScanMatchesPvckRecord(t *testing.T) {
 		comparePvck(t, string(rec), s.Metadata)
 		// The installer's VG is current and sound; the old VG's texts
 		// (seqno 45 the highest) are history.
-		var cur *Metadata
-		for i := range s.Metadata {
-			if s.Metadata[i].Current {
-				cur = &s.Metadata[i]
-			}
-		}
-		if cur == nil || cur.Seqno != 1 || cur.VGUUID != "5QBFsL-jXmA-c7qh-nX0B-nCFz-3Tvp-grc607" || cur.ChecksumOK == nil || !*cur.ChecksumOK {
+		if cur := currentMetadata(s); cur == nil || cur.Seqno != 1 || cur.VGUUID != "5QBFsL-jXmA-c7qh-nX0B-nCFz-3Tvp-grc607" || cur.ChecksumOK == nil || !*cur.ChecksumOK {
 			t.Errorf("%s: current = %+v", name, cur)
 		}
 	}
@@ -149,23 +143,11 @@ func TestScanWrappedText(t *testing.T) {
 		t.Fatal(err)
 	}
 	comparePvck(t, string(rec), s.Metadata)
-	var cur *Metadata
-	for i := range s.Metadata {
-		if s.Metadata[i].Current {
-			cur = &s.Metadata[i]
-		}
-	}
+	cur := currentMetadata(s)
 	if cur == nil || cur.Seqno != 34 || !cur.Wrapped || !cur.Complete || cur.ChecksumOK == nil || !*cur.ChecksumOK {
 		t.Fatalf("current = %+v", cur)
 	}
-	backup, err := os.ReadFile(fixture.Repo(t, "testdata/lvm/record/wrap-backup.vg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := ParseText(backup)
-	if err != nil {
-		t.Fatal(err)
-	}
+	want := recordedVG(t, "wrap-backup.vg")
 	got, err := ParseText(cur.Text)
 	if err != nil {
 		t.Fatal(err)
@@ -202,4 +184,14 @@ func TestScanDamagedHeader(t *testing.T) {
 	if err != nil || s.Label != nil || !strings.Contains(s.LabelError, "sector 1 (offset 512): bad checksum") || len(s.Metadata) < 20 {
 		t.Errorf("label CRC: %v %+v", err, s)
 	}
+}
+
+// currentMetadata is the (last) text marked current, or nil.
+func currentMetadata(s *PVScan) *Metadata {
+	for i := len(s.Metadata) - 1; i >= 0; i-- {
+		if s.Metadata[i].Current {
+			return &s.Metadata[i]
+		}
+	}
+	return nil
 }

@@ -9,14 +9,7 @@ import (
 )
 
 func TestParseBackupFile(t *testing.T) {
-	text, err := os.ReadFile(fixture.Repo(t, "testdata/lvm/record/backup-guests.vg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	vg, err := ParseText(text)
-	if err != nil {
-		t.Fatal(err)
-	}
+	vg := labBackup(t)
 	if vg.Name != "guests" || vg.ID != "Pyle22-eexN-W886-ZjpO-RFCi-YbWd-tLzZ15" || vg.Seqno != 45 || vg.ExtentSize != 1<<20 {
 		t.Errorf("vg = %s %s %d %d", vg.Name, vg.ID, vg.Seqno, vg.ExtentSize)
 	}

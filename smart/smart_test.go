@@ -38,15 +38,7 @@ func TestRawFromText(t *testing.T) {
 // TestVendorEncodings pins the decoding of packed raw values on the real
 // reports that carry them.
 func TestVendorEncodings(t *testing.T) {
-	dir := sharedDir(t)
-	read := func(rel string) *Report {
-		t.Helper()
-		r, err := ReadFile(filepath.Join(dir, rel))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
+	read := func(rel string) *Report { return readShared(t, rel) }
 	exos := read("smartctl_exporter/testdata/sat-Seagate_Exos_X16-ST16000NM001G-2KK103-sda.json")
 	if got := attributeCount(*exos.Attribute(188)); got != 12 {
 		t.Errorf("Exos 188 raw 0x000C0000000C: count %d, want 12 (low word)", got)
@@ -76,13 +68,9 @@ func TestVendorEncodings(t *testing.T) {
 // TestTextLayouts checks facts read from each text layout against the
 // report's own lines.
 func TestTextLayouts(t *testing.T) {
-	dir := sharedDir(t)
 	read := func(rel string) *Report {
 		t.Helper()
-		r, err := ReadFile(filepath.Join(dir, rel))
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := readShared(t, rel)
 		if r.Format != "text" {
 			t.Fatalf("%s: format %s", rel, r.Format)
 		}
@@ -152,10 +140,7 @@ func TestTextLayouts(t *testing.T) {
 func TestSelfTestHoursWrap(t *testing.T) {
 	// smart-fail2: 65592 power-on hours, newest test logged at hour 42:
 	// the 16-bit log wrapped, so the test ran 14 hours ago, not never.
-	r, err := ReadFile(filepath.Join(sharedDir(t), "scrutiny/webapp/backend/pkg/models/testdata/smart-fail2.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := readShared(t, "scrutiny/webapp/backend/pkg/models/testdata/smart-fail2.json")
 	if age, ok := selfTestAge(r, &r.SelfTests[0]); !ok || age != 14 {
 		t.Errorf("age %d %v, want 14", age, ok)
 	}
@@ -276,4 +261,14 @@ func TestSelfTestStatusWords(t *testing.T) {
 			t.Errorf("%q: %q, want %q", status, got, want)
 		}
 	}
+}
+
+// readShared parses a report from the shared SMART fixtures.
+func readShared(t *testing.T, rel string) *Report {
+	t.Helper()
+	r, err := ReadFile(filepath.Join(sharedDir(t), rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
