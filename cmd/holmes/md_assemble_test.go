@@ -47,6 +47,19 @@ func decodeJSON(t *testing.T, out string, v any) {
 	}
 }
 
+// runAssemble runs holmes md assemble --json with args, which must succeed,
+// and decodes its report.
+func runAssemble(t *testing.T, args ...string) assembleJSON {
+	t.Helper()
+	out, errOut, code := holmes(t, append([]string{"md", "assemble", "--json"}, args...)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var r assembleJSON
+	decodeJSON(t, out, &r)
+	return r
+}
+
 type assembleJSON struct {
 	Level      string    `json:"level"`
 	Layout     string    `json:"layout"`
@@ -67,16 +80,11 @@ type assembleJSON struct {
 func TestMdAssembleFromSuperblocks(t *testing.T) {
 	members, sum := labArray(t, "r5-ls-v12")
 	// Given in reverse order: the superblocks put them back.
-	args := []string{"md", "assemble", "--json", "--sha256"}
+	args := []string{"--sha256"}
 	for i := len(members) - 1; i >= 0; i-- {
 		args = append(args, members[i])
 	}
-	out, errOut, code := holmes(t, args...)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut)
-	}
-	var r assembleJSON
-	decodeJSON(t, out, &r)
+	r := runAssemble(t, args...)
 	if r.Source != "superblocks" || r.Level != "raid5" || r.Layout != "left-symmetric" || r.ChunkBytes != 65536 || r.DataOffset != 1<<20 {
 		t.Errorf("geometry %+v", r)
 	}
@@ -139,12 +147,7 @@ func compareWithMdadm(t *testing.T, member string, r assembleJSON) {
 func TestMdAssembleReportsForeignMembers(t *testing.T) {
 	members, sum := labArray(t, "r5-ls-v12")
 	other, _ := labArray(t, "r10-n2-v12")
-	out, errOut, code := holmes(t, append([]string{"md", "assemble", "--json", "--sha256", other[0]}, members...)...)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut)
-	}
-	var r assembleJSON
-	decodeJSON(t, out, &r)
+	r := runAssemble(t, append([]string{"--sha256", other[0]}, members...)...)
 	if r.SHA256 != sum {
 		t.Errorf("sha256 %s, the kernel read %s", r.SHA256, sum)
 	}
@@ -176,12 +179,7 @@ func TestMdAssembleLeavesStaleMemberOut(t *testing.T) {
 	if stale == "" || len(members) != 3 || members[2] != "missing" {
 		t.Fatalf("r1-stale-v12 fixture: members %q, stale %q", members, stale)
 	}
-	out, errOut, code := holmes(t, "md", "assemble", "--json", "--sha256", stale, members[0], members[1])
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut)
-	}
-	var r assembleJSON
-	decodeJSON(t, out, &r)
+	r := runAssemble(t, "--sha256", stale, members[0], members[1])
 	if r.SHA256 != sum {
 		t.Errorf("sha256 %s, the kernel read %s", r.SHA256, sum)
 	}
@@ -200,14 +198,9 @@ func TestMdAssembleLeavesStaleMemberOut(t *testing.T) {
 func TestMdAssembleFromFlagsAndCaseFile(t *testing.T) {
 	members, sum := labArray(t, "r5-ls-v12")
 	caseFile := filepath.Join(t.TempDir(), "case.json")
-	out, errOut, code := holmes(t, "md", "assemble", "--json", "--sha256", "--level", "5", "--chunk", "64",
+	r := runAssemble(t, "--sha256", "--level", "5", "--chunk", "64",
 		"--data-offset", "1024", "--order", "2,missing,1,0", "--name", "md1", "--write-case", caseFile,
 		members[3], members[2], members[0])
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut)
-	}
-	var r assembleJSON
-	decodeJSON(t, out, &r)
 	if r.Source != "flags" || r.Members[1] != nil || r.SHA256 != sum {
 		t.Errorf("degraded assembly from flags: %+v, want sha256 %s", r, sum)
 	}
