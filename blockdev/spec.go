@@ -17,7 +17,7 @@ type Resolver interface {
 
 var partSuffix = regexp.MustCompile(`:p([0-9]+)$`)
 
-// Open opens a DEV as named on the command line (see CLI.md):
+// Open opens a DEV as named on the command line (see docs/cli.md):
 //
 //	PATH                 whole image file or block device
 //	PATH:pN              partition N (1-based) of its MBR or GPT

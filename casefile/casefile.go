@@ -1,4 +1,4 @@
-// Package casefile reads the case file (CLI.md): what a recovery has
+// Package casefile reads the case file (docs/cli.md): what a recovery has
 // established about arrays and volume groups, so that later commands can
 // name the reconstructed layers ("md1", "vg/lv") as devices.
 package casefile

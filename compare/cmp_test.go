@@ -83,7 +83,7 @@ func derived(t *testing.T, src string, edits map[int64]string) string {
 // agrees with cmp -l over the data area; --raw, windows and different sizes
 // agree with cmp over the same ranges.
 func TestAgainstCmp(t *testing.T) {
-	a := fixture.Unpack(t, fixture.Shared(t, "util-linux/tests/ts/blkid/images-fs/mdraid-1.img.xz"))
+	a := fixture.Unpack(t, fixture.Public(t, "util-linux/tests/ts/blkid/images-fs/mdraid-1.img.xz"))
 	edits := map[int64]string{2<<20 + 17: "Z", 3_000_000: "written behind its back", 10<<20 - 3: "end"}
 	b := derived(t, a, edits)
 	devA, devB := openT(t, a), openT(t, b)
@@ -143,7 +143,7 @@ func checkAgainstCmp(t *testing.T, a, b string, rep *Report) {
 // TestMDStale0_90 is the other end of the disk: util-linux's 0.90 member
 // keeps its superblock in the last 64 KiB, which default compare leaves out.
 func TestMDStale0_90(t *testing.T) {
-	a := fixture.Unpack(t, fixture.Shared(t, "util-linux/tests/ts/blkid/images-fs/mdraid.img.xz"))
+	a := fixture.Unpack(t, fixture.Public(t, "util-linux/tests/ts/blkid/images-fs/mdraid.img.xz"))
 	b := derived(t, a, map[int64]string{100: "x"})
 	rep, err := Devices(openT(t, a), openT(t, b), Request{Limit: -1, Locate: MD})
 	if err != nil {
@@ -157,7 +157,7 @@ func TestMDStale0_90(t *testing.T) {
 }
 
 func TestManifestRoundTripAndPieces(t *testing.T) {
-	a := fixture.Unpack(t, fixture.Shared(t, "util-linux/tests/ts/blkid/images-fs/mdraid-1.img.xz"))
+	a := fixture.Unpack(t, fixture.Public(t, "util-linux/tests/ts/blkid/images-fs/mdraid-1.img.xz"))
 	b := derived(t, a, map[int64]string{3_000_000: "x"})
 	ma, err := Hash(openT(t, a), 1<<20, nil)
 	if err != nil {

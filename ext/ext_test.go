@@ -386,9 +386,9 @@ func TestDamagedPicksBackupAndRebuildsPaths(t *testing.T) {
 	}
 }
 
-func TestSharedUtilLinuxImages(t *testing.T) {
+func TestPublicUtilLinuxImages(t *testing.T) {
 	for _, name := range []string{"ext2", "ext3", "ext4"} {
-		p := fixture.Unpack(t, fixture.Shared(t, "util-linux/tests/ts/blkid/images-fs/"+name+".img.xz"))
+		p := fixture.Unpack(t, fixture.Public(t, "util-linux/tests/ts/blkid/images-fs/"+name+".img.xz"))
 		f, err := os.Open(p)
 		if err != nil {
 			t.Fatal(err)

@@ -35,7 +35,7 @@ func FuzzParseText(f *testing.F) {
 }
 
 func FuzzScan(f *testing.F) {
-	d := openFixture(f, fixture.Shared(f, "util-linux/tests/ts/blkid/images-fs/lvm2.img.xz"))
+	d := openFixture(f, fixture.Public(f, "util-linux/tests/ts/blkid/images-fs/lvm2.img.xz"))
 	img := make([]byte, 16384)
 	d.ReadAt(img, 0)
 	f.Add(img)

@@ -25,7 +25,7 @@ func openFixture(t testing.TB, path string) blockdev.Device {
 // The util-linux image is a truncated PV: blkid reports its UUID
 // (tests/expected/blkid/low-probe-lvm2), the label claims 10 MiB.
 func TestReadLabelUtilLinux(t *testing.T) {
-	d := openFixture(t, fixture.Shared(t, "util-linux/tests/ts/blkid/images-fs/lvm2.img.xz"))
+	d := openFixture(t, fixture.Public(t, "util-linux/tests/ts/blkid/images-fs/lvm2.img.xz"))
 	l, err := ReadLabel(d, d.Size())
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +51,7 @@ func (b bytesReader) ReadAt(p []byte, off int64) (int, error) {
 }
 
 func TestReadLabelDamaged(t *testing.T) {
-	d := openFixture(t, fixture.Shared(t, "util-linux/tests/ts/blkid/images-fs/lvm2.img.xz"))
+	d := openFixture(t, fixture.Public(t, "util-linux/tests/ts/blkid/images-fs/lvm2.img.xz"))
 	img := make([]byte, 8192)
 	if _, err := d.ReadAt(img, 0); err != nil {
 		t.Fatal(err)

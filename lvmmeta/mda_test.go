@@ -98,7 +98,7 @@ func TestScanMatchesPvckLive(t *testing.T) {
 }
 
 func TestScanUtilLinuxEmptyArea(t *testing.T) {
-	d := openFixture(t, fixture.Shared(t, "util-linux/tests/ts/blkid/images-fs/lvm2.img.xz"))
+	d := openFixture(t, fixture.Public(t, "util-linux/tests/ts/blkid/images-fs/lvm2.img.xz"))
 	s, err := Scan(d, d.Size(), "lvm2.img")
 	if err != nil {
 		t.Fatal(err)

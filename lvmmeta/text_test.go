@@ -77,7 +77,7 @@ func TestParseErrorsCarryLineAndColumn(t *testing.T) {
 // The example from lvm2's documentation, as libvslvm keeps it: a 2007 file
 // (no format or flags fields) with space indentation.
 func TestParseDocumentationSample(t *testing.T) {
-	text, err := os.ReadFile(fixture.Shared(t, "other/libvslvm/metadata-sample-from-doc.txt"))
+	text, err := os.ReadFile(fixture.Public(t, "other/libvslvm/metadata-sample-from-doc.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}

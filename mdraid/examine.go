@@ -20,7 +20,7 @@ func RoleName(role int) string {
 	return strconv.Itoa(role)
 }
 
-// superblockJSON is the JSON form of a superblock (CLI.md, md examine):
+// superblockJSON is the JSON form of a superblock (docs/cli.md, md examine):
 // the contract's fields first, then extra facts.
 type superblockJSON struct {
 	Version          string       `json:"version"`
@@ -80,7 +80,7 @@ type reshapeJSON struct {
 	DeltaDisks int    `json:"delta_disks"`
 }
 
-// roleJSON is an integer slot or a word, as CLI.md asks.
+// roleJSON is an integer slot or a word, as docs/cli.md asks.
 func roleJSON(role int) any {
 	if role >= 0 {
 		return role
@@ -90,7 +90,7 @@ func roleJSON(role int) any {
 
 func timeJSON(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-// MarshalJSON writes the superblock in the form CLI.md gives for
+// MarshalJSON writes the superblock in the form docs/cli.md gives for
 // `holmes md examine --json`, so every command reports superblocks alike.
 func (sb *Superblock) MarshalJSON() ([]byte, error) {
 	j := superblockJSON{

@@ -12,7 +12,7 @@ import (
 
 func utilLinuxImage(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(fixture.Unpack(t, fixture.Shared(t, "util-linux/tests/ts/blkid/images-fs/"+name)))
+	b, err := os.ReadFile(fixture.Unpack(t, fixture.Public(t, "util-linux/tests/ts/blkid/images-fs/"+name)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,7 +38,7 @@ type Options struct {
 	ExhaustiveOrders int
 }
 
-// Result is the winning geometry with its evidence (CLI.md's solve JSON).
+// Result is the winning geometry with its evidence (docs/cli.md, md solve).
 type Result struct {
 	Level      string   `json:"level"`
 	Layout     string   `json:"layout"`      // "" where the level has none

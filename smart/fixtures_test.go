@@ -12,14 +12,14 @@ import (
 	"holmes/internal/fixture"
 )
 
-// sharedDir is the shared SMART fixture directory: real smartctl outputs
-// collected by other projects (see ../shared/fixtures/SOURCES.md).
-func sharedDir(t *testing.T) string {
+// publicDir is the public SMART fixture directory: real smartctl outputs
+// collected by other projects (see testdata/SOURCES.md).
+func publicDir(t *testing.T) string {
 	t.Helper()
-	return fixture.Shared(t, "smart")
+	return fixture.Public(t, "smart")
 }
 
-// unreadable lists the shared files that must be refused, and a word the
+// unreadable lists the public files that must be refused, and a word the
 // one-line error has to contain.
 var unreadable = map[string]string{
 	"libblockdev/tests/smart_dumps/02_exit_err.json":                               "command line did not parse",
@@ -32,11 +32,11 @@ var unreadable = map[string]string{
 	"scrutiny/ata_observed_thresholds.extracted.json":                              "not a smartctl -j report",
 }
 
-// TestEverySharedFixture walks the whole shared directory: every file is
+// TestEveryPublicFixture walks the whole public directory: every file is
 // either scored or refused with one line naming it. Licence texts and
 // READMEs are files a user could pass by mistake, so they are walked too.
-func TestEverySharedFixture(t *testing.T) {
-	dir := sharedDir(t)
+func TestEveryPublicFixture(t *testing.T) {
+	dir := publicDir(t)
 	scored := 0
 	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -73,7 +73,7 @@ func TestEverySharedFixture(t *testing.T) {
 		t.Fatal(err)
 	}
 	if scored < 60 {
-		t.Errorf("only %d shared reports scored; the fixture directory looks incomplete", scored)
+		t.Errorf("only %d public reports scored; the fixture directory looks incomplete", scored)
 	}
 }
 
@@ -123,7 +123,7 @@ var verdicts = []struct {
 }
 
 func TestVerdicts(t *testing.T) {
-	dir := sharedDir(t)
+	dir := publicDir(t)
 	for _, v := range verdicts {
 		r, err := ReadFile(filepath.Join(dir, v.file))
 		if err != nil {
@@ -155,7 +155,7 @@ var plainRaw = regexp.MustCompile(`^\d+( \d+ \d+)?$`)
 // smartctl itself: its JSON carries both the 48-bit raw value and the raw
 // column as the text report prints it.
 func TestRawStringsAgreeWithSmartctl(t *testing.T) {
-	dir := sharedDir(t)
+	dir := publicDir(t)
 	files, _ := filepath.Glob(filepath.Join(dir, "*", "*", "*.json"))
 	more, _ := filepath.Glob(filepath.Join(dir, "*", "*", "*", "*", "*", "*", "*.json"))
 	checked := 0
@@ -185,7 +185,7 @@ func TestRawStringsAgreeWithSmartctl(t *testing.T) {
 // TestObservedRatesMatchScrutiny checks the failure-rate table against the
 // extraction of Scrutiny's Backblaze thresholds shipped with the fixtures.
 func TestObservedRatesMatchScrutiny(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(sharedDir(t), "scrutiny", "ata_observed_thresholds.extracted.json"))
+	data, err := os.ReadFile(filepath.Join(publicDir(t), "scrutiny", "ata_observed_thresholds.extracted.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

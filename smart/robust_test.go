@@ -4,10 +4,12 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"holmes/internal/fixture"
 )
 
-// sharedReports returns the bytes of every shared SMART report.
-func sharedReports(t testing.TB, dir string) map[string][]byte {
+// publicReports returns the bytes of every public SMART report.
+func publicReports(t testing.TB, dir string) map[string][]byte {
 	reports := map[string][]byte{}
 	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
@@ -20,10 +22,10 @@ func sharedReports(t testing.TB, dir string) map[string][]byte {
 	return reports
 }
 
-// TestDamagedReports cuts every shared report short and flips bytes in it:
+// TestDamagedReports cuts every public report short and flips bytes in it:
 // damaged input must give a result or an error, never a panic.
 func TestDamagedReports(t *testing.T) {
-	for path, data := range sharedReports(t, sharedDir(t)) {
+	for path, data := range publicReports(t, publicDir(t)) {
 		for i := 1; i <= 16; i++ {
 			cut := len(data) * i / 17
 			damaged := append([]byte(nil), data[:cut]...)
@@ -42,11 +44,7 @@ func TestDamagedReports(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	dir := filepath.Join("..", "..", "shared", "fixtures", "smart")
-	if env := os.Getenv("HOLMES_SHARED"); env != "" {
-		dir = filepath.Join(env, "fixtures", "smart")
-	}
-	for _, data := range sharedReports(f, dir) {
+	for _, data := range publicReports(f, fixture.Public(f, "smart")) {
 		if len(data) < 64<<10 {
 			f.Add(data)
 		}

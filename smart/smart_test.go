@@ -38,7 +38,7 @@ func TestRawFromText(t *testing.T) {
 // TestVendorEncodings pins the decoding of packed raw values on the real
 // reports that carry them.
 func TestVendorEncodings(t *testing.T) {
-	read := func(rel string) *Report { return readShared(t, rel) }
+	read := func(rel string) *Report { return readPublic(t, rel) }
 	exos := read("smartctl_exporter/testdata/sat-Seagate_Exos_X16-ST16000NM001G-2KK103-sda.json")
 	if got := attributeCount(*exos.Attribute(188)); got != 12 {
 		t.Errorf("Exos 188 raw 0x000C0000000C: count %d, want 12 (low word)", got)
@@ -70,7 +70,7 @@ func TestVendorEncodings(t *testing.T) {
 func TestTextLayouts(t *testing.T) {
 	read := func(rel string) *Report {
 		t.Helper()
-		r := readShared(t, rel)
+		r := readPublic(t, rel)
 		if r.Format != "text" {
 			t.Fatalf("%s: format %s", rel, r.Format)
 		}
@@ -140,7 +140,7 @@ func TestTextLayouts(t *testing.T) {
 func TestSelfTestHoursWrap(t *testing.T) {
 	// smart-fail2: 65592 power-on hours, newest test logged at hour 42:
 	// the 16-bit log wrapped, so the test ran 14 hours ago, not never.
-	r := readShared(t, "scrutiny/webapp/backend/pkg/models/testdata/smart-fail2.json")
+	r := readPublic(t, "scrutiny/webapp/backend/pkg/models/testdata/smart-fail2.json")
 	if age, ok := selfTestAge(r, &r.SelfTests[0]); !ok || age != 14 {
 		t.Errorf("age %d %v, want 14", age, ok)
 	}
@@ -167,7 +167,7 @@ func TestParseRejects(t *testing.T) {
 }
 
 func TestChoose(t *testing.T) {
-	dir := sharedDir(t)
+	dir := publicDir(t)
 	score := func(rel string) Result {
 		t.Helper()
 		r, err := ReadFile(filepath.Join(dir, rel))
@@ -216,7 +216,7 @@ func TestQueryDevice(t *testing.T) {
 	if !IsDevice("/dev/null") {
 		t.Skip("/dev/null is not a device node here")
 	}
-	report := filepath.Join(sharedDir(t), "smartctl_exporter/testdata/nvme-null-SAMSUNG_MZWLL3T2HAJQ-00005-nvme0.json")
+	report := filepath.Join(publicDir(t), "smartctl_exporter/testdata/nvme-null-SAMSUNG_MZWLL3T2HAJQ-00005-nvme0.json")
 	bin := t.TempDir()
 	argsFile := filepath.Join(bin, "args")
 	script := "#!/bin/sh\necho \"$@\" > " + argsFile + "\ncat '" + report + "'\nexit 8\n"
@@ -263,10 +263,10 @@ func TestSelfTestStatusWords(t *testing.T) {
 	}
 }
 
-// readShared parses a report from the shared SMART fixtures.
-func readShared(t *testing.T, rel string) *Report {
+// readPublic parses a report from the public SMART fixtures.
+func readPublic(t *testing.T, rel string) *Report {
 	t.Helper()
-	r, err := ReadFile(filepath.Join(sharedDir(t), rel))
+	r, err := ReadFile(filepath.Join(publicDir(t), rel))
 	if err != nil {
 		t.Fatal(err)
 	}

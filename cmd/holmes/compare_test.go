@@ -46,7 +46,7 @@ func runJSON(t *testing.T, v any, args ...string) {
 	}
 }
 
-// TestCompareCLI checks the CLI.md JSON against what the lab recorded with
+// TestCompareCLI checks the docs/cli.md JSON against what the lab recorded with
 // cmp -l -i 1048576 -n 7340032 d3 d0 | wc -l (528 bytes, first at 1056778).
 func TestCompareCLI(t *testing.T) {
 	d0, d3 := pairsDisk(t, 0), pairsDisk(t, 3)

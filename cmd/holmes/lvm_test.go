@@ -214,7 +214,7 @@ func TestLVMShow(t *testing.T) {
 
 // A device that is no PV is named in the error after the PVs are reported.
 func TestLVMScanReportsPVsBeforeFailing(t *testing.T) {
-	notPV := fixture.Unpack(t, fixture.Shared(t, "util-linux/tests/ts/blkid/images-fs/ext2.img.xz"))
+	notPV := fixture.Unpack(t, fixture.Public(t, "util-linux/tests/ts/blkid/images-fs/ext2.img.xz"))
 	out, errs, code := holmes(t, "lvm", "scan", "--json", notPV, lvmLab(t, "disk-a")+"@1M")
 	var got []struct{ Device string }
 	if err := json.Unmarshal([]byte(out), &got); err != nil {

@@ -28,7 +28,7 @@ an error (exit 1) after the others are reported.`,
 
 func init() { mdCmd.AddCommand(mdExamineCmd) }
 
-// examinedDevice is one element of the md examine JSON document (CLI.md).
+// examinedDevice is one element of the md examine JSON document (docs/cli.md).
 type examinedDevice struct {
 	Device      string               `json:"device"`
 	Size        int64                `json:"size"`

@@ -243,13 +243,13 @@ func TestMdExamineUtilLinux(t *testing.T) {
 		{"mdraid.img.xz", "low-probe-mdraid"},
 		{"mdraid-1.img.xz", "low-probe-mdraid-1"},
 	} {
-		dev := fixture.Unpack(t, fixture.Shared(t, "util-linux/tests/ts/blkid/images-fs/"+c.image))
+		dev := fixture.Unpack(t, fixture.Public(t, "util-linux/tests/ts/blkid/images-fs/"+c.image))
 		got := examineOne(t, dev)
 		if len(got) != 1 {
 			t.Fatalf("%s: %d superblocks, want 1", c.image, len(got))
 		}
 		// blkid's recorded view: uuid (dashed), sub-uuid, label, version.
-		expected, err := os.ReadFile(fixture.Shared(t, "util-linux/tests/expected/blkid/"+c.blkid))
+		expected, err := os.ReadFile(fixture.Public(t, "util-linux/tests/expected/blkid/"+c.blkid))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -373,7 +373,7 @@ func TestMdExamineBadInputs(t *testing.T) {
 	for i := range garbage {
 		garbage[i] = byte(i*7 + i>>9)
 	}
-	md1 := fixture.Unpack(t, fixture.Shared(t, "util-linux/tests/ts/blkid/images-fs/mdraid.img.xz"))
+	md1 := fixture.Unpack(t, fixture.Public(t, "util-linux/tests/ts/blkid/images-fs/mdraid.img.xz"))
 	whole, err := os.ReadFile(md1)
 	if err != nil {
 		t.Fatal(err)
@@ -410,7 +410,7 @@ func TestMdExamineHumanSummary(t *testing.T) {
 		}
 	}
 	dir := t.TempDir()
-	img, err := os.ReadFile(fixture.Unpack(t, fixture.Shared(t, "util-linux/tests/ts/blkid/images-fs/mdraid-1.img.xz")))
+	img, err := os.ReadFile(fixture.Unpack(t, fixture.Public(t, "util-linux/tests/ts/blkid/images-fs/mdraid-1.img.xz")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -433,7 +433,7 @@ func TestMdExamineHumanSummary(t *testing.T) {
 // the 64-bit counters exchanged. holmes must decode the same facts, and
 // `mdadm --examine -e 0.swap` (which reads a swapped superblock) must agree.
 func TestMdExamineBigEndian090(t *testing.T) {
-	orig := fixture.Unpack(t, fixture.Shared(t, "util-linux/tests/ts/blkid/images-fs/mdraid.img.xz"))
+	orig := fixture.Unpack(t, fixture.Public(t, "util-linux/tests/ts/blkid/images-fs/mdraid.img.xz"))
 	img, err := os.ReadFile(orig)
 	if err != nil {
 		t.Fatal(err)

@@ -52,7 +52,7 @@ func scanOne(t *testing.T, args ...string) scanJSON {
 // blkidExpected reads util-linux's recorded `blkid -p -o udev` output.
 func blkidExpected(t *testing.T, name string) map[string]string {
 	t.Helper()
-	raw, err := os.ReadFile(fixture.Shared(t, "util-linux/tests/expected/blkid/low-probe-"+name))
+	raw, err := os.ReadFile(fixture.Public(t, "util-linux/tests/expected/blkid/low-probe-"+name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestScanUtilLinuxImages(t *testing.T) {
 		{"drbd-v08", "drbd", 1474561 - 4096, -1, func(s scanSignature) string { return s.DRBD["device_uuid"].(string) }},
 		{"drbd-v09", "drbd", 1474561 - 4096, -1, func(s scanSignature) string { return s.DRBD["device_uuid"].(string) }},
 	} {
-		dev := fixture.Unpack(t, fixture.Shared(t, "util-linux/tests/ts/blkid/images-fs/"+c.image+".img.xz"))
+		dev := fixture.Unpack(t, fixture.Public(t, "util-linux/tests/ts/blkid/images-fs/"+c.image+".img.xz"))
 		doc := scanOne(t, dev)
 		sigs := doc[0].Signatures
 		if len(sigs) != 1 {

@@ -16,7 +16,7 @@ import (
 var smartPairs []string
 
 // smartScoreReport is the --json document when --pair is given; without
-// pairs the document is the bare list of results (CLI.md).
+// pairs the document is the bare list of results (docs/cli.md).
 type smartScoreReport struct {
 	Drives []smart.Result `json:"drives"`
 	Pairs  []smart.Pair   `json:"pairs"`

@@ -13,7 +13,7 @@ import (
 
 func smartFixture(t *testing.T, rel string) string {
 	t.Helper()
-	return fixture.Shared(t, filepath.Join("smart", rel))
+	return fixture.Public(t, filepath.Join("smart", rel))
 }
 
 type smartResultJSON struct {
