@@ -22,8 +22,10 @@ type Device interface {
 	io.Closer
 }
 
-// ErrOutOfRange is returned (wrapped) when a read starts past the end of a device.
-var ErrOutOfRange = errors.New("read beyond end of device")
+// ErrOutOfRange is wrapped by errors about a byte range that does not lie
+// on its device: a slice that does not fit, a structure said to lie past
+// the end. (A read at or past the end returns io.EOF, as io.ReaderAt says.)
+var ErrOutOfRange = errors.New("outside the device")
 
 // File is an image file or block device opened read-only.
 type File struct {
@@ -81,7 +83,7 @@ type Section struct {
 // Slice returns the bytes [start, start+size) of parent as a device.
 func Slice(parent Device, start, size int64, name string) (*Section, error) {
 	if start < 0 || size < 0 || start > parent.Size() || size > parent.Size()-start {
-		return nil, fmt.Errorf("%s: range %d+%d lies outside the device (size %d)", parent.Name(), start, size, parent.Size())
+		return nil, fmt.Errorf("%s: range %d+%d lies %w (size %d)", parent.Name(), start, size, ErrOutOfRange, parent.Size())
 	}
 	return &Section{parent: parent, start: start, size: size, name: name}, nil
 }

@@ -109,6 +109,9 @@ type stacked struct {
 	below []blockdev.Device
 }
 
+// MapOffset lets errors trace through the wrapper to the device it wraps.
+func (s *stacked) MapOffset(off int64) (blockdev.Device, int64, bool) { return s.Device, off, true }
+
 func (s *stacked) Close() error {
 	err := s.Device.Close()
 	for _, d := range s.below {

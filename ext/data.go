@@ -137,7 +137,7 @@ func (fs *FS) walkExtents(in *Inode, node []byte, levels int, m *BlockMap, seen 
 			m.ChecksumErrors = append(m.ChecksumErrors, fmt.Sprintf("extent block %d: bad checksum", child))
 		}
 		if _, err := fs.walkExtents(in, blk, depth, m, seen); err != nil {
-			return 0, fmt.Errorf("block %d: %w", child, err)
+			return 0, fs.errorAt(int64(child)*fs.bs, fmt.Sprintf("block %d", child), err)
 		}
 	}
 	return depth, nil
@@ -306,6 +306,18 @@ func (f *FileReader) ReadAt(p []byte, off int64) (int, error) {
 		done += int(chunk)
 	}
 	return done, err
+}
+
+// deviceOffset is where file byte off lies on the filesystem's device;
+// ok is false in a hole, an unwritten extent or inline data.
+func (f *FileReader) deviceOffset(off int64) (int64, bool) {
+	lb := uint64(off / f.fs.bs)
+	i := sort.Search(len(f.m.Runs), func(i int) bool { return f.m.Runs[i].Logical+f.m.Runs[i].Len > lb })
+	if f.m.Inline != nil || off < 0 || i == len(f.m.Runs) || f.m.Runs[i].Logical > lb || f.m.Runs[i].Unwritten {
+		return 0, false
+	}
+	r := f.m.Runs[i]
+	return int64(r.Physical+(lb-r.Logical))*f.fs.bs + off%f.fs.bs, true
 }
 
 // DataRegions returns the byte ranges of the file that hold data (not

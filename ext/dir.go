@@ -2,6 +2,7 @@ package ext
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -49,7 +50,17 @@ func (fs *FS) readDir(in *Inode, deleted bool) ([]DirEntry, error) {
 		return nil, fmt.Errorf("ext: directory inode %d claims %d bytes", in.Num, r.Size())
 	}
 	var entries []DirEntry
-	var problems []string
+	var problems []error
+	// problem notes damage in the directory's block at file offset off,
+	// located on the device (and the layers below) where it has a place.
+	problem := func(off int64, what string) {
+		n := off / fs.bs
+		if dev, ok := r.deviceOffset(off); ok {
+			problems = append(problems, fs.errorAt(dev, fmt.Sprintf("block %d = fs block %d", n, dev/fs.bs), errors.New(what)))
+		} else {
+			problems = append(problems, fmt.Errorf("block %d: %s", n, what))
+		}
+	}
 	block := make([]byte, fs.bs)
 	for off := int64(0); off < r.Size(); off += fs.bs {
 		n, err := r.ReadAt(block, off)
@@ -57,26 +68,35 @@ func (fs *FS) readDir(in *Inode, deleted bool) ([]DirEntry, error) {
 			return entries, err
 		}
 		if allZero(block[:n]) {
-			problems = append(problems, fmt.Sprintf("block %d is all zeros", off/fs.bs))
+			problem(off, "all zeros")
 			continue
 		}
 		if !fs.dirBlockChecksumOK(in, block[:n]) {
-			problems = append(problems, fmt.Sprintf("block %d: bad checksum", off/fs.bs))
+			problem(off, "bad checksum")
 		}
 		// htree index blocks hide binary index data in slack: no deleted
 		// entries there.
 		index := in.Flags&flagIndex != 0 && (off == 0 || isIndexNode(block[:n]))
 		if e := fs.parseDirBlock(block[:n], deleted && !index, &entries); e != nil {
-			problems = append(problems, fmt.Sprintf("block %d: %v", off/fs.bs, e))
+			problem(off, e.Error())
 		}
 	}
+	if len(problems) == 0 {
+		return entries, nil
+	}
+	// The first problem stays a typed error (errors.As finds where it lies);
+	// the others follow in words, at most maxProblems in all.
+	var more []string
+	for _, p := range problems[1:min(len(problems), maxProblems)] {
+		more = append(more, p.Error())
+	}
 	if len(problems) > maxProblems {
-		problems = append(problems[:maxProblems], fmt.Sprintf("and %d more", len(problems)-maxProblems))
+		more = append(more, fmt.Sprintf("and %d more", len(problems)-maxProblems))
 	}
-	if len(problems) > 0 {
-		return entries, fmt.Errorf("ext: directory inode %d: %s", in.Num, strings.Join(problems, "; "))
+	if len(more) == 0 {
+		return entries, fmt.Errorf("ext: directory inode %d: %w", in.Num, problems[0])
 	}
-	return entries, nil
+	return entries, fmt.Errorf("ext: directory inode %d: %w; %s", in.Num, problems[0], strings.Join(more, "; "))
 }
 
 // dirBlockChecksumOK checks the metadata_csum tail of a leaf directory

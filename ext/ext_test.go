@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"holmes/blockdev"
 	"holmes/internal/fixture"
 )
 
@@ -539,7 +541,9 @@ func TestDirectoryAndExtentChecksumsReported(t *testing.T) {
 	dirBlock := int64(m.Runs[0].Physical) * fs.bs
 	img[dirBlock+fs.bs-1] ^= 0xFF // last byte of the checksum tail
 	entries, err := fs.ReadDir(etc)
-	if err == nil || !strings.Contains(err.Error(), "block 0: bad checksum") || len(entries) < 4 {
+	var where *blockdev.Error
+	if !errors.As(err, &where) || where.Off() != dirBlock || len(entries) < 4 ||
+		!strings.Contains(err.Error(), fmt.Sprintf("block 0 = fs block %d (byte %d): bad checksum", dirBlock/fs.bs, dirBlock)) {
 		t.Fatalf("dir checksum: %d entries, %v", len(entries), err)
 	}
 	frag, _ := fs.Lookup("/data/frag.bin")

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+
+	"holmes/blockdev"
 )
 
 // Superblock choices for Options.Superblock besides a block number.
@@ -176,9 +178,11 @@ func (fs *FS) readBlock(n uint64) ([]byte, error) {
 	return buf, nil
 }
 
+// readAt fills p from byte off of the device; a failed read is located
+// down the stack the device sits on (blockdev.Error).
 func (fs *FS) readAt(p []byte, off int64) error {
 	if off < 0 || off > fs.size || int64(len(p)) > fs.size-off {
-		return fmt.Errorf("bytes %d+%d beyond the end of the device (%d bytes)", off, len(p), fs.size)
+		return fmt.Errorf("bytes %d+%d lie %w (%d bytes)", off, len(p), blockdev.ErrOutOfRange, fs.size)
 	}
 	n, err := fs.r.ReadAt(p, off)
 	if n == len(p) {
@@ -187,7 +191,13 @@ func (fs *FS) readAt(p []byte, off int64) error {
 	if err == nil {
 		err = io.ErrUnexpectedEOF
 	}
-	return fmt.Errorf("read at %d: %w", off, err)
+	return fs.errorAt(off, "read", err)
+}
+
+// errorAt is the error for what at byte off of the filesystem's device,
+// naming where that byte lies on every layer below (LV, array, disk).
+func (fs *FS) errorAt(off int64, what string, err error) error {
+	return blockdev.At(fs.r, off, what, err)
 }
 
 // descBlocks returns where block i of the group descriptor table may be

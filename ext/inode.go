@@ -156,7 +156,7 @@ func (fs *FS) Inode(n uint32) (*Inode, error) {
 	}
 	raw := make([]byte, fs.SB.InodeSize)
 	if err := fs.readAt(raw, off); err != nil {
-		return nil, fmt.Errorf("ext: inode %d at %d: %w", n, off, err)
+		return nil, fmt.Errorf("ext: inode %d: %w", n, err) // err says where
 	}
 	return fs.decodeInode(n, raw), nil
 }

@@ -91,10 +91,19 @@ func (d *lvDevice) ReadAt(p []byte, off int64) (int, error) {
 		n, err := dev.ReadAt(want, devOff)
 		done += n
 		if err != nil && !(err == io.EOF && n == len(want)) {
-			return done, fmt.Errorf("%s: reading %s at %d: %w", d.name, dev.Name(), devOff, err)
+			return done, blockdev.At(d, pos, "lvm: "+d.name+": read", err)
 		}
 	}
 	return done, nil
+}
+
+// MapOffset places LV byte off on the PV device holding it.
+func (d *lvDevice) MapOffset(off int64) (blockdev.Device, int64, bool) {
+	if off < 0 || off >= d.size {
+		return nil, 0, false
+	}
+	dev, devOff, _ := d.locate(off)
+	return dev, devOff, true
 }
 
 // locate maps an LV byte offset to a PV device, the offset there, and how

@@ -204,9 +204,9 @@ func (a *Array) readPlaces(p []byte, off int64, places []place) error {
 			lost[pl.member] = true
 			continue
 		}
-		if _, err := m.ReadAt(p, pl.offset); err != nil {
+		if err := a.readMember(pl.member, p, pl.offset); err != nil {
 			lost[pl.member] = true
-			lastErr = fmt.Errorf("member %d (%s) at %d: %w", pl.member, m.Name(), pl.offset, err)
+			lastErr = err
 			continue
 		}
 		return nil
@@ -215,9 +215,30 @@ func (a *Array) readPlaces(p []byte, off int64, places []place) error {
 		return r.rebuild(a, p, off, lost)
 	}
 	if lastErr != nil {
-		return fmt.Errorf("%s: offset %d: %w", a.name, off, lastErr)
+		return a.readError(off, lastErr)
 	}
-	return fmt.Errorf("%s: offset %d: %w", a.name, off, errMissing(places))
+	return a.readError(off, errMissing(places))
+}
+
+// readError locates a failed read of array byte off; err says which member
+// failed where, or why no member could serve it.
+func (a *Array) readError(off int64, err error) error {
+	return &blockdev.Error{What: a.name + ": read", Where: []blockdev.Location{{Dev: a.name, Off: off}}, Err: err}
+}
+
+// MapOffset places array byte off on the first present member holding it
+// (on mirrors any copy does); ok is false when only missing members hold it.
+func (a *Array) MapOffset(off int64) (blockdev.Device, int64, bool) {
+	if off < 0 || off >= a.Size() {
+		return nil, 0, false
+	}
+	places, _ := a.layout.locate(off)
+	for _, pl := range places {
+		if m := a.areas[pl.member]; m != nil {
+			return m, pl.offset, true
+		}
+	}
+	return nil, 0, false
 }
 
 func errMissing(places []place) error {
@@ -228,14 +249,17 @@ func errMissing(places []place) error {
 	return fmt.Errorf("every copy is on a missing member (roles %v)", roles)
 }
 
-// readMember reads from member i's data area, failing clearly if it is gone.
+// readMember reads from member i's data area, failing clearly if it is
+// gone; a failed read names the member's device and byte down the stack.
 func (a *Array) readMember(i int, p []byte, off int64) error {
 	m := a.areas[i]
 	if m == nil {
-		return errors.New("missing")
+		return fmt.Errorf("member %d is missing", i)
 	}
-	_, err := m.ReadAt(p, off)
-	return err
+	if n, err := m.ReadAt(p, off); err != nil && !(err == io.EOF && n == len(p)) {
+		return blockdev.At(m, off, fmt.Sprintf("member %d", i), err)
+	}
+	return nil
 }
 
 // ErrNoRedundancy is returned by CheckRedundancy for levels without copies or parity.
@@ -264,7 +288,7 @@ func (a *Array) CheckRedundancy(off int64, n int) (bool, error) {
 		}
 		b := make([]byte, n)
 		if err := a.readMember(pl.member, b, pl.offset); err != nil {
-			return false, fmt.Errorf("%s: member %d at %d: %w", a.name, pl.member, pl.offset, err)
+			return false, fmt.Errorf("%s: redundancy at %d: %w", a.name, off, err)
 		}
 		if first == nil {
 			first = b

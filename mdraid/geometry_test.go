@@ -105,7 +105,9 @@ func TestOpenRefusesWhatCannotBeRead(t *testing.T) {
 	if _, err := a.ReadAt(buf, 0); err != nil {
 		t.Errorf("read from a present member: %v", err)
 	}
-	if _, err := a.ReadAt(buf, 65536); err == nil || !strings.Contains(err.Error(), "md9: offset 65536") {
+	var where *blockdev.Error
+	if _, err := a.ReadAt(buf, 65536); !errors.As(err, &where) || where.Dev() != "md9" || where.Off() != 65536 ||
+		!strings.Contains(err.Error(), "missing member (roles [1])") {
 		t.Errorf("read from the missing member: error %v", err)
 	}
 	if n, err := a.ReadAt(buf, a.Size()-100); n != 100 || err != io.EOF {

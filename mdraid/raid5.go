@@ -223,7 +223,7 @@ func (p *parity) rebuild(a *Array, buf []byte, off int64, lost map[int]bool) err
 	}
 	sort.Ints(lostData)
 	fail := func(why string) error {
-		return fmt.Errorf("%s: offset %d (stripe %d): cannot rebuild member %d: %s", a.name, off, stripeNo, target, why)
+		return a.readError(off, fmt.Errorf("stripe %d: cannot rebuild member %d: %s", stripeNo, target, why))
 	}
 	pOK := blocks[s.pd] != nil
 	qOK := s.qd >= 0 && blocks[s.qd] != nil
@@ -283,7 +283,7 @@ func (p *parity) check(a *Array, off int64, n int) (bool, error) {
 	read := func(i int) ([]byte, error) {
 		b := make([]byte, n)
 		if err := a.readMember(i, b, devOff); err != nil {
-			return nil, fmt.Errorf("%s: member %d at %d: %w", a.name, i, devOff, err)
+			return nil, fmt.Errorf("%s: redundancy at %d: %w", a.name, off, err)
 		}
 		return b, nil
 	}
