@@ -187,3 +187,24 @@ func TestBigallocMatchesE2fsck(t *testing.T) {
 		}
 	}
 }
+
+// The primary descriptor table puts group 0's inode table outside the
+// filesystem; the backup tables hold the right one. Both auto and the
+// primary superblock take group 0's descriptor from group 1's table and
+// say so, and read what e2fsck (which falls back the same way) repairs.
+func TestBadDescriptorsMatchE2fsck(t *testing.T) {
+	for _, opts := range []Options{{}, {Superblock: SuperblockPrimary}} {
+		fsys, img := openFixture(t, "ext4-baddesc", opts)
+		if fsys.Choice.Group != 0 || len(fsys.DescriptorChoices) != 1 {
+			t.Fatalf("superblock group %d, descriptor choices %v", fsys.Choice.Group, fsys.DescriptorChoices)
+		}
+		d := fsys.DescriptorChoices[0]
+		if d.Group != 0 || d.Block != 8194 || !strings.Contains(d.Why, "inode table at block 40000") {
+			t.Fatalf("choice %+v", d)
+		}
+		if p := strings.Join(fsys.Problems(), "; "); !strings.Contains(p, "group 0 descriptor taken from the backup table in group 1") {
+			t.Fatalf("problems: %s", p)
+		}
+		sameAsE2fsck(t, fsys, img, nil)
+	}
+}

@@ -50,6 +50,9 @@ type FS struct {
 	Choice Choice
 	// GroupChecksumErrors counts group descriptors whose checksum fails.
 	GroupChecksumErrors int
+	// DescriptorChoices lists the groups whose descriptor came from
+	// another copy of the table, and why.
+	DescriptorChoices []DescriptorChoice
 }
 
 // Choice explains the superblock selection.
@@ -87,6 +90,7 @@ type groupDesc struct {
 	itableUnused                         uint32
 	checksum                             uint16
 	checksumOK                           bool
+	fromOtherTable                       bool // see repairGroups
 }
 
 // bgInodeUninit marks a group whose inode table was never used.
@@ -254,6 +258,7 @@ func (fs *FS) readGroups() error {
 		fs.groups = append(fs.groups, best...)
 		fs.GroupChecksumErrors += bestBad
 	}
+	fs.repairGroups()
 	return nil
 }
 
@@ -311,15 +316,9 @@ func (fs *FS) decodeGroup(g uint32, d []byte) groupDesc {
 // checkGroups reports the first group descriptor that points outside the
 // filesystem, or nil when all are plausible.
 func (fs *FS) checkGroups() error {
-	itBlocks := (uint64(fs.SB.InodesPerGroup)*uint64(fs.SB.InodeSize) + uint64(fs.bs) - 1) / uint64(fs.bs)
 	for i, g := range fs.groups {
-		for _, b := range []uint64{g.blockBitmap, g.inodeBitmap, g.inodeTable} {
-			if b < uint64(fs.SB.FirstDataBlock) || b >= fs.SB.BlocksCount {
-				return fmt.Errorf("group %d descriptor points at block %d, outside %d blocks", i, b, fs.SB.BlocksCount)
-			}
-		}
-		if g.inodeTable+itBlocks > fs.SB.BlocksCount {
-			return fmt.Errorf("group %d inode table %d+%d runs past the end", i, g.inodeTable, itBlocks)
+		if p := fs.descProblem(g); p != "" {
+			return fmt.Errorf("group %d descriptor %s", i, p)
 		}
 	}
 	return nil
@@ -339,6 +338,9 @@ func (fs *FS) Problems() []string {
 	}
 	if fs.GroupChecksumErrors > 0 {
 		p = append(p, fmt.Sprintf("%d of %d group descriptors have bad checksums", fs.GroupChecksumErrors, len(fs.groups)))
+	}
+	for _, d := range fs.DescriptorChoices {
+		p = append(p, d.String())
 	}
 	if err := fs.checkGroups(); err != nil {
 		p = append(p, err.Error())
