@@ -19,6 +19,13 @@ type Options struct {
 	// of a backup superblock as e2fsck -b takes it (the block size is the
 	// one that makes the copy's own group number agree with its place).
 	Superblock int64
+	// NoJournal reads the on-disk state: a journal that needs recovery is
+	// not replayed (docs/ext.md, "The journal").
+	NoJournal bool
+	// JournalDevice is the external journal, for a filesystem whose
+	// journal lives on another device; JournalDeviceSize its size.
+	JournalDevice     io.ReaderAt
+	JournalDeviceSize int64
 }
 
 // ParseSuperblockChoice turns "auto", "primary" or a block number into an
@@ -53,6 +60,10 @@ type FS struct {
 	// DescriptorChoices lists the groups whose descriptor came from
 	// another copy of the table, and why.
 	DescriptorChoices []DescriptorChoice
+	// Replay is what replaying the journal in memory changed; nil when
+	// nothing was replayed.
+	Replay      *Replay
+	journalNote string // the journal's state, for Problems
 }
 
 // Choice explains the superblock selection.
@@ -99,6 +110,15 @@ const bgInodeUninit = 0x1
 // Open reads the filesystem on r (size bytes long) with the superblock
 // opts asks for.
 func Open(r io.ReaderAt, size int64, opts Options) (*FS, error) {
+	fs, err := openOnDisk(r, size, opts)
+	if err != nil || opts.NoJournal {
+		return fs, err
+	}
+	return fs.withJournal(opts), nil
+}
+
+// openOnDisk opens the filesystem as the device holds it.
+func openOnDisk(r io.ReaderAt, size int64, opts Options) (*FS, error) {
 	switch {
 	case opts.Superblock == SuperblockPrimary:
 		sb, err := ReadSuperblock(r, PrimaryOffset)
@@ -333,8 +353,11 @@ func (fs *FS) Problems() []string {
 	if fs.SB.ChecksumPresent && !fs.SB.ChecksumOK {
 		p = append(p, fmt.Sprintf("superblock at %d: bad checksum", fs.SB.Offset))
 	}
-	if fs.SB.FeatureIncompat&incompatRecover != 0 {
-		p = append(p, "the journal needs recovery: its latest changes are not applied here (holmes reads, never replays)")
+	switch {
+	case fs.journalNote != "":
+		p = append(p, fs.journalNote)
+	case fs.SB.FeatureIncompat&incompatRecover != 0:
+		p = append(p, "the journal needs recovery: its latest changes are not applied here (--no-journal)")
 	}
 	if fs.GroupChecksumErrors > 0 {
 		p = append(p, fmt.Sprintf("%d of %d group descriptors have bad checksums", fs.GroupChecksumErrors, len(fs.groups)))
