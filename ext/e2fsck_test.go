@@ -208,3 +208,77 @@ func TestBadDescriptorsMatchE2fsck(t *testing.T) {
 		sameAsE2fsck(t, fsys, img, nil)
 	}
 }
+
+// Casefolded directories list names as stored and are looked up ignoring
+// case, as the kernel does; their files read like e2fsck + rdump.
+func TestCasefoldMatchesE2fsck(t *testing.T) {
+	fsys, img := openFixture(t, "ext4-casefold", Options{})
+	ci, err := fsys.Lookup("/ci")
+	if err != nil || !ci.IsCasefolded() {
+		t.Fatalf("/ci: %v, flags %#x", err, ci.Flags)
+	}
+	for _, p := range []string{"/ci/README.txt", "/ci/école", "/ci-many/NAME-399.TXT"} {
+		if _, err := fsys.Lookup(p); err != nil {
+			t.Errorf("case-insensitive lookup: %v", err)
+		}
+	}
+	if _, err := fsys.Lookup("/ETC/hostname"); err == nil {
+		t.Error("the root is not casefolded: /ETC must not be found")
+	}
+	entries, _ := fsys.ReadDir(ci)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name)
+	}
+	if got := strings.Join(names, " "); !strings.Contains(got, "Readme.TXT") || !strings.Contains(got, "Straße") || !strings.Contains(got, "ÉCOLE") {
+		t.Fatalf("names as stored: %s", got)
+	}
+	sameAsE2fsck(t, fsys, img, nil)
+}
+
+// Encrypted directories (the encrypt flag and an fscrypt context, set with
+// debugfs: this kernel has no fscrypt) are listed with their names marked
+// as ciphertext and never extracted as if readable; everything else reads
+// like e2fsck + rdump.
+func TestEncryptedMatchesE2fsck(t *testing.T) {
+	fsys, img := openFixture(t, "ext4-encrypt", Options{})
+	vault, err := fsys.Lookup("/vault")
+	if err != nil || !vault.IsEncrypted() {
+		t.Fatalf("/vault: %v", err)
+	}
+	entries, err := fsys.ReadDir(vault)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("debugfs", "-R", "ls -l /vault", img).Output()
+	if err != nil {
+		t.Skip("debugfs not installed")
+	}
+	want := strings.Count(string(out), "<encrypted (")
+	got := 0
+	for _, e := range entries {
+		if e.Encrypted {
+			got++
+			if !strings.HasPrefix(e.Name, "_") || strings.ContainsFunc(e.Name, func(r rune) bool { return r > 127 }) {
+				t.Errorf("encrypted name shown as %q", e.Name)
+			}
+			in, err := fsys.Inode(e.Inode)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := fsys.Reader(in); !in.IsDir() && (err == nil || !strings.Contains(err.Error(), "encrypted")) {
+				t.Errorf("%s: encrypted contents read: %v", e.Name, err)
+			}
+			if _, err := fsys.Lookup("/vault/" + e.Name); err != nil {
+				t.Errorf("the no-key name does not look up: %v", err)
+			}
+		}
+	}
+	if got != want || want < 4 {
+		t.Fatalf("%d encrypted names, debugfs lists %d", got, want)
+	}
+	res := sameAsE2fsck(t, fsys, img, func(rel string) bool { return rel == "vault" || strings.HasPrefix(rel, "vault/") })
+	if s := strings.Join(res.Skipped, "\n"); !strings.Contains(s, "/vault: directory encrypted") {
+		t.Fatalf("skipped: %s", s)
+	}
+}

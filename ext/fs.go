@@ -353,11 +353,8 @@ func (fs *FS) Problems() []string {
 	if fs.SB.ChecksumPresent && !fs.SB.ChecksumOK {
 		p = append(p, fmt.Sprintf("superblock at %d: bad checksum", fs.SB.Offset))
 	}
-	switch {
-	case fs.journalNote != "":
-		p = append(p, fs.journalNote)
-	case fs.SB.FeatureIncompat&incompatRecover != 0:
-		p = append(p, "the journal needs recovery: its latest changes are not applied here (--no-journal)")
+	if fs.journalNote != "" || fs.SB.FeatureIncompat&incompatRecover != 0 {
+		p = append(p, fs.JournalState())
 	}
 	if fs.GroupChecksumErrors > 0 {
 		p = append(p, fmt.Sprintf("%d of %d group descriptors have bad checksums", fs.GroupChecksumErrors, len(fs.groups)))

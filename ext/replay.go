@@ -562,6 +562,19 @@ func (fs *FS) withJournal(opts Options) *FS {
 	return replayed
 }
 
+// JournalState says whether the journal was replayed, and why not.
+func (fs *FS) JournalState() string {
+	switch {
+	case fs.journalNote != "":
+		return fs.journalNote
+	case fs.SB.FeatureIncompat&incompatRecover != 0:
+		return "the journal needs recovery: its latest changes are not applied here (--no-journal)"
+	case fs.SB.FeatureCompat&compatHasJournal == 0:
+		return "no journal"
+	}
+	return "the journal is clean: nothing to replay"
+}
+
 // OnDisk is the filesystem as the device holds it, before the replay
 // (the same FS when nothing was replayed).
 func (fs *FS) OnDisk() *FS {

@@ -53,7 +53,10 @@ lab ext /dev/ubdc
 lab jdev /dev/ubdd
 export E2FSPROGS_FAKE_TIME=1700000000
 mke2fs -q -F -O journal_dev -b 4096 /dev/mapper/jdev
-mke2fs -q -F -t ext4 -b 4096 -J device=/dev/mapper/jdev -d .replay-src /dev/mapper/ext
+mke2fs -q -F -t ext4 -b 4096 -J device=/dev/mapper/jdev /dev/mapper/ext
+mount -t ext4 -o journal_path=/dev/mapper/jdev /dev/mapper/ext /mnt/lab
+cp -a .replay-src/. /mnt/lab/ # mke2fs -d cannot read hostfs's attributes
+umount /mnt/lab
 mount -t ext4 -o journal_path=/dev/mapper/jdev /dev/mapper/ext /mnt/lab
 work /mnt/lab
 cut ext jdev
