@@ -15,7 +15,7 @@ import (
 // also replays the journal) and dumps the whole tree with debugfs rdump:
 // what a user with e2fsprogs would recover. It returns the directory
 // holding the root's entries.
-func e2fsckTree(t *testing.T, img string) string {
+func e2fsckTree(t *testing.T, img string, e2fsckArgs ...string) string {
 	t.Helper()
 	for _, tool := range []string{"e2fsck", "debugfs"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -31,7 +31,7 @@ func e2fsckTree(t *testing.T, img string) string {
 	if err := os.WriteFile(fixed, src, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("e2fsck", "-fy", fixed)
+	cmd := exec.Command("e2fsck", append(append([]string{"-fy"}, e2fsckArgs...), fixed)...)
 	out, err := cmd.CombinedOutput()
 	if code := cmd.ProcessState.ExitCode(); code > 1 {
 		t.Fatalf("e2fsck -fy: exit %d, %v\n%s", code, err, out)
@@ -115,14 +115,22 @@ func compareTrees(t *testing.T, want, got string, skip func(rel string) bool) in
 	return files
 }
 
-// openFixture opens an image of testdata/ext with opts.
-func openFixture(t *testing.T, name string, opts Options) (*FS, string) {
+// fixtureFile writes an image of testdata/ext to a file for the e2fsprogs
+// tools and returns it with its path.
+func fixtureFile(t *testing.T, name string) (memDev, string) {
 	t.Helper()
 	img := loadImage(t, name)
 	p := filepath.Join(t.TempDir(), name+".img")
 	if err := os.WriteFile(p, img, 0o400); err != nil {
 		t.Fatal(err)
 	}
+	return img, p
+}
+
+// openFixture opens an image of testdata/ext with opts.
+func openFixture(t *testing.T, name string, opts Options) (*FS, string) {
+	t.Helper()
+	img, p := fixtureFile(t, name)
 	fsys, err := Open(img, int64(len(img)), opts)
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
@@ -132,9 +140,9 @@ func openFixture(t *testing.T, name string, opts Options) (*FS, string) {
 
 // sameAsE2fsck extracts everything holmes reads from fsys and compares it
 // with e2fsck -fy plus debugfs rdump of img.
-func sameAsE2fsck(t *testing.T, fsys *FS, img string, skip func(string) bool) *ExtractResult {
+func sameAsE2fsck(t *testing.T, fsys *FS, img string, skip func(string) bool, e2fsckArgs ...string) *ExtractResult {
 	t.Helper()
-	want := e2fsckTree(t, img)
+	want := e2fsckTree(t, img, e2fsckArgs...)
 	got, res := holmesTree(t, fsys)
 	if n := compareTrees(t, want, got, skip); n < 3 {
 		t.Errorf("only %d files compared", n)

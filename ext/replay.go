@@ -141,9 +141,7 @@ func openLog(r io.ReaderAt, bs int64, sbBlock uint64, size int64) (*journalLog, 
 		}
 		l.last -= min(fc, l.last)
 	}
-	if blocks := uint64(size / bs); l.last > blocks {
-		return nil, fmt.Errorf("journal claims %d blocks, only %d readable", l.last, blocks)
-	}
+	l.last = min(l.last, uint64(size/bs)) // a truncated journal: the scan ends where it does
 	if l.first == 0 || l.first <= sbBlock || l.first >= l.last || (l.start != 0 && (l.start < l.first || l.start >= l.last)) {
 		return nil, fmt.Errorf("journal area %d..%d (start %d) impossible", l.first, l.last, l.start)
 	}
@@ -408,30 +406,56 @@ func (l *journalLog) replay(fs *FS) *Replay {
 		}
 	}
 	sort.Slice(rp.Revoked, func(i, j int) bool { return rp.Revoked[i] < rp.Revoked[j] })
+	meta := fs.metaMap()
 	for b, ref := range rp.refs {
-		rp.Blocks = append(rp.Blocks, ReplayedBlock{Block: b, Sequence: ref.seq, What: fs.blockRole(b)})
+		rp.Blocks = append(rp.Blocks, ReplayedBlock{Block: b, Sequence: ref.seq, What: meta.role(fs, b)})
 	}
 	sort.Slice(rp.Blocks, func(i, j int) bool { return rp.Blocks[i].Block < rp.Blocks[j].Block })
 	return rp
 }
 
-// blockRole names the metadata a block holds, when the descriptors say.
-func (fs *FS) blockRole(b uint64) string {
+// metaMap locates the metadata blocks the descriptors name, so that a
+// replayed block is named without a pass over every group.
+type metaMap struct {
+	tables  []tableRange // sorted by start
+	bitmaps map[uint64]string
+}
+
+type tableRange struct {
+	start, end uint64 // blocks [start, end)
+	group      uint32
+}
+
+func (fs *FS) metaMap() *metaMap {
+	m := &metaMap{bitmaps: map[uint64]string{}}
+	itBlocks := (uint64(fs.SB.InodesPerGroup)*uint64(fs.SB.InodeSize) + uint64(fs.bs) - 1) / uint64(fs.bs)
+	for g, gd := range fs.groups {
+		m.tables = append(m.tables, tableRange{gd.inodeTable, gd.inodeTable + itBlocks, uint32(g)})
+		m.bitmaps[gd.blockBitmap] = fmt.Sprintf("block bitmap of group %d", g)
+		m.bitmaps[gd.inodeBitmap] = fmt.Sprintf("inode bitmap of group %d", g)
+	}
+	sort.Slice(m.tables, func(i, j int) bool { return m.tables[i].start < m.tables[j].start })
+	return m
+}
+
+// table returns the inode table holding block b, if any.
+func (m *metaMap) table(b uint64) (tableRange, bool) {
+	i := sort.Search(len(m.tables), func(i int) bool { return m.tables[i].start > b }) - 1
+	if i >= 0 && b < m.tables[i].end {
+		return m.tables[i], true
+	}
+	return tableRange{}, false
+}
+
+// role names the metadata block b holds, "" for data or unknown.
+func (m *metaMap) role(fs *FS, b uint64) string {
 	if b == fs.SB.superBlockOf(0) || (fs.bs > 1024 && b == 0) {
 		return "superblock"
 	}
-	itBlocks := (uint64(fs.SB.InodesPerGroup)*uint64(fs.SB.InodeSize) + uint64(fs.bs) - 1) / uint64(fs.bs)
-	for g, gd := range fs.groups {
-		switch {
-		case b >= gd.inodeTable && b < gd.inodeTable+itBlocks:
-			return fmt.Sprintf("inode table of group %d", g)
-		case b == gd.blockBitmap:
-			return fmt.Sprintf("block bitmap of group %d", g)
-		case b == gd.inodeBitmap:
-			return fmt.Sprintf("inode bitmap of group %d", g)
-		}
+	if t, ok := m.table(b); ok {
+		return fmt.Sprintf("inode table of group %d", t.group)
 	}
-	return ""
+	return m.bitmaps[b]
 }
 
 // replayView is the device as it reads after the replay: the blocks the
@@ -598,23 +622,25 @@ func (fs *FS) ReplayChanges() (*Replay, error) {
 	old := rp.onDisk
 	isz := int64(fs.SB.InodeSize)
 	var changed []uint32
+	meta := fs.metaMap()
 	for _, b := range rp.Blocks {
-		for g, gd := range fs.groups {
-			itBlocks := (int64(fs.SB.InodesPerGroup)*isz + fs.bs - 1) / fs.bs
-			if b.Block < gd.inodeTable || b.Block >= gd.inodeTable+uint64(itBlocks) {
-				continue
+		t, ok := meta.table(b.Block)
+		if !ok {
+			continue
+		}
+		g := t.group
+		first := g*fs.SB.InodesPerGroup + 1 + uint32(int64(b.Block-t.start)*fs.bs/isz)
+		for i := uint32(0); i < uint32(fs.bs/isz); i++ {
+			n := first + i
+			if n > fs.SB.InodesCount || n >= (g+1)*fs.SB.InodesPerGroup+1 {
+				break
 			}
-			first := uint32(g)*fs.SB.InodesPerGroup + 1 + uint32(int64(b.Block-gd.inodeTable)*fs.bs/isz)
-			for i := uint32(0); i < uint32(fs.bs/isz); i++ {
-				n := first + i
-				if n > fs.SB.InodesCount || n >= uint32(g+1)*fs.SB.InodesPerGroup+1 {
-					break
-				}
-				a, errA := old.Inode(n)
-				c, errC := fs.Inode(n)
-				if errA == nil && errC == nil && string(a.raw) != string(c.raw) {
-					changed = append(changed, n)
-				}
+			a, errA := old.Inode(n)
+			c, errC := fs.Inode(n)
+			// Inodes used and freed within the replayed transactions
+			// (unused before and after) are left out.
+			if errA == nil && errC == nil && string(a.raw) != string(c.raw) && (a.InUse() || c.InUse()) {
+				changed = append(changed, n)
 			}
 		}
 	}

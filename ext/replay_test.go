@@ -1,6 +1,9 @@
 package ext
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -53,4 +56,69 @@ func readAll(t *testing.T, fsys *FS, p string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// The real kernel committed three transactions (new files, a rename, a
+// directory removed and its blocks revoked, a truncate, new data) and the
+// device failed before the blocks went home: the replayed view reads what
+// e2fsck -fy (which replays first) and debugfs rdump recover, and
+// --no-journal the older on-disk state.
+func TestKernelJournalReplayMatchesE2fsck(t *testing.T) {
+	for _, name := range []string{"ext4-replay", "ext3-replay", "ext4-replay-ext"} {
+		t.Run(name, func(t *testing.T) {
+			opts := Options{}
+			var e2fsckArgs []string
+			if name == "ext4-replay-ext" {
+				jdev := loadImage(t, name+".journal")
+				opts.JournalDevice, opts.JournalDeviceSize = jdev, int64(len(jdev))
+				copyPath := filepath.Join(t.TempDir(), "journal.img")
+				if err := os.WriteFile(copyPath, jdev, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				e2fsckArgs = []string{"-j", copyPath}
+			}
+			fsys, img := openFixture(t, name, opts)
+			rp := fsys.Replay
+			if rp == nil || rp.Transactions < 2 || len(rp.Revoked) == 0 || len(rp.Skipped) != 0 {
+				t.Fatalf("replay %+v: %v", rp, fsys.Problems())
+			}
+			if got := readAll(t, fsys, "/new/hello"); got != "written after mkfs\n" {
+				t.Fatalf("/new/hello: %q", got)
+			}
+			if _, err := fsys.Lookup("/doomed"); err == nil {
+				t.Fatal("/doomed was removed in a replayed transaction")
+			}
+			sameAsE2fsck(t, fsys, img, nil, e2fsckArgs...)
+
+			changes, err := fsys.ReplayChanges()
+			if err != nil {
+				t.Fatal(err)
+			}
+			paths := map[string]bool{}
+			for _, in := range changes.Inodes {
+				for _, p := range in.Paths {
+					paths[p] = true
+				}
+			}
+			for _, p := range []string{"/new/hello", "/new/after-revoke.txt", "/home/user/renamed", "/hello-link"} {
+				if !paths[p] {
+					t.Errorf("replay report lacks %s: %+v", p, changes.Inodes)
+				}
+			}
+
+			onDisk, _ := openFixture(t, name, Options{NoJournal: true, JournalDevice: opts.JournalDevice, JournalDeviceSize: opts.JournalDeviceSize})
+			if _, err := onDisk.Lookup("/new/hello"); err == nil || onDisk.Replay != nil {
+				t.Fatalf("--no-journal reads /new/hello: %v", err)
+			}
+			if !strings.Contains(strings.Join(onDisk.Problems(), ";"), "needs recovery") {
+				t.Fatalf("--no-journal problems: %v", onDisk.Problems())
+			}
+		})
+	}
+	// Without the external journal the on-disk state is read and the
+	// reason given.
+	fsys, _ := openFixture(t, "ext4-replay-ext", Options{})
+	if fsys.Replay != nil || !strings.Contains(strings.Join(fsys.Problems(), ";"), "--journal-device") {
+		t.Fatalf("no journal device: %v", fsys.Problems())
+	}
 }
