@@ -504,18 +504,16 @@ func (v *replayView) ReadAt(p []byte, off int64) (int, error) {
 // journalDevSuperblock checks the ext superblock of an external journal
 // device against the filesystem that names it.
 func journalDevSuperblock(dev io.ReaderAt, fs *FS) error {
-	b := make([]byte, SuperblockSize)
-	if n, err := dev.ReadAt(b, PrimaryOffset); n < len(b) {
-		return fmt.Errorf("journal device: superblock at %d: %v", PrimaryOffset, err)
-	}
-	le := binary.LittleEndian
+	jsb, err := ReadJournalDevice(dev, PrimaryOffset)
 	switch {
-	case le.Uint16(b[0x38:]) != superMagic || le.Uint32(b[0x60:])&incompatJournalDev == 0:
+	case err != nil:
+		return fmt.Errorf("journal device: %w", err)
+	case jsb == nil:
 		return fmt.Errorf("journal device: no external journal superblock at %d", PrimaryOffset)
-	case int64(1024)<<le.Uint32(b[0x18:]) != fs.bs:
-		return fmt.Errorf("journal device: block size %d, the filesystem's is %d", 1024<<le.Uint32(b[0x18:]), fs.bs)
-	case [16]byte(b[0x68:0x78]) != fs.SB.JournalUUID:
-		return fmt.Errorf("journal device: UUID %s, the filesystem wants %s", formatUUID([16]byte(b[0x68:0x78])), formatUUID(fs.SB.JournalUUID))
+	case int64(jsb.BlockSize()) != fs.bs:
+		return fmt.Errorf("journal device: block size %d, the filesystem's is %d", jsb.BlockSize(), fs.bs)
+	case jsb.UUID != fs.SB.JournalUUID:
+		return fmt.Errorf("journal device: UUID %s, the filesystem wants %s", jsb.UUIDString(), formatUUID(fs.SB.JournalUUID))
 	}
 	return nil
 }
