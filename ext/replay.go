@@ -6,6 +6,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"holmes/blockdev"
 )
 
 // Replaying the journal in memory: the committed transactions the kernel
@@ -464,6 +466,24 @@ type replayView struct {
 	base io.ReaderAt
 	bs   int64
 	rp   *Replay
+}
+
+// MapOffset lets errors trace a byte the journal did not replace down to
+// the device below (blockdev.Trace); replayed bytes live in the journal.
+func (v *replayView) MapOffset(off int64) (blockdev.Device, int64, bool) {
+	base, ok := v.base.(blockdev.Device)
+	if _, replayed := v.rp.refs[uint64(off/v.bs)]; !ok || replayed || off < 0 {
+		return nil, 0, false
+	}
+	return base, off, true
+}
+
+// Name is the device's: errors name the device the filesystem is on.
+func (v *replayView) Name() string {
+	if n, ok := v.base.(interface{ Name() string }); ok {
+		return n.Name()
+	}
+	return ""
 }
 
 func (v *replayView) ReadAt(p []byte, off int64) (int, error) {
