@@ -1,9 +1,7 @@
 package compare
 
 import (
-	"bytes"
 	"fmt"
-	"hash/maphash"
 	"slices"
 	"sync"
 
@@ -70,13 +68,6 @@ type SampledDevice struct {
 	Informative int    `json:"informative_samples"` // not one repeated byte
 }
 
-// sample is the fingerprint of one sampled block.
-type sample struct {
-	hash     uint64
-	constant bool // every byte the same (zeroed or never written)
-	present  bool // the block lies inside the device's data area
-}
-
 // Pairs finds mirror halves among devs from their content. It samples the
 // same data-relative 4 KiB blocks on every device (one forward sweep each,
 // all devices in parallel), pairs devices greedily by the fraction of
@@ -98,9 +89,9 @@ func Pairs(devs []blockdev.Device, opt PairOptions) (*PairsReport, error) {
 		seen[d.Name()] = true
 	}
 	rep := &PairsReport{Pairs: []Pair{}, Unpaired: []string{}, Notes: []string{}}
-	areas := make([]span, len(devs))
+	areas := make([]DataArea, len(devs))
 	for i, d := range devs {
-		areas[i] = span{0, d.Size()}
+		areas[i] = DataArea{Size: d.Size()}
 		sd := SampledDevice{Device: d.Name(), DataSize: d.Size()}
 		if opt.Locate != nil {
 			md, ok, err := opt.Locate(d)
@@ -108,29 +99,19 @@ func Pairs(devs []blockdev.Device, opt PairOptions) (*PairsReport, error) {
 				return nil, err
 			}
 			if ok {
-				var note string
-				areas[i], _, note = mdSpan(d, md)
+				area, _, note := mdSpan(d, md)
+				areas[i] = DataArea{Offset: area.start, Size: area.size}
 				rep.Notes = appendNonEmpty(rep.Notes, note)
-				sd.DataOffset, sd.DataSize, sd.Metadata = areas[i].start, areas[i].size, md.Metadata
+				sd.DataOffset, sd.DataSize, sd.Metadata = area.start, area.size, md.Metadata
 			}
 		}
 		rep.Devices = append(rep.Devices, sd)
 	}
-	samples, err := sampleAll(devs, areas, opt.Samples)
+	agree, err := sampleAll(devs, areas, opt.Samples, rep.Devices)
 	if err != nil {
 		return nil, err
 	}
-	for i, s := range samples {
-		for _, b := range s {
-			if b.present {
-				rep.Devices[i].Samples++
-				if !b.constant {
-					rep.Devices[i].Informative++
-				}
-			}
-		}
-	}
-	scores := scoreAll(samples)
+	scores := scoreAll(agree, len(devs))
 	paired := make([]bool, len(devs))
 	var candidates []score
 	for _, e := range scores {
@@ -162,48 +143,33 @@ func Pairs(devs []blockdev.Device, opt PairOptions) (*PairsReport, error) {
 	return rep, nil
 }
 
-// sampleAll fingerprints, on every device in parallel, the blocks at the
-// same offsets from the start of its data area. The grid spans the longest
-// data area so that devices of different sizes share their common points.
-func sampleAll(devs []blockdev.Device, areas []span, count int) ([][]sample, error) {
+// sampleAll samples, on every device in parallel, the blocks at the same
+// offsets from the start of its data area, counting on each device what
+// it held. The grid spans the longest data area so that devices of
+// different sizes share their common points.
+func sampleAll(devs []blockdev.Device, areas []DataArea, count int, sampled []SampledDevice) (*Agreement, error) {
 	var longest int64
 	for _, a := range areas {
-		longest = max(longest, a.size)
+		longest = max(longest, a.Size)
 	}
 	stride := max(BlockSize, (longest/int64(count)+BlockSize-1)&^(BlockSize-1))
-	points := int((longest + stride - 1) / stride)
-	seed := maphash.MakeSeed()
-	out := make([][]sample, len(devs))
-	errs := make([]error, len(devs))
-	var wg sync.WaitGroup
-	for i, d := range devs {
-		wg.Go(func() {
-			out[i], errs[i] = sampleDevice(d, areas[i], stride, points, seed)
-		})
+	offsets := make([]int64, (longest+stride-1)/stride)
+	for k := range offsets {
+		offsets[k] = int64(k) * stride
 	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
+	agree := NewAgreement(len(devs))
+	err := SampleBlocks(devs, areas, offsets, func(blocks [][]byte) {
+		for i, b := range blocks {
+			if b != nil {
+				sampled[i].Samples++
+				if !IsConstant(b) {
+					sampled[i].Informative++
+				}
+			}
 		}
-	}
-	return out, nil
-}
-
-func sampleDevice(d blockdev.Device, area span, stride int64, points int, seed maphash.Seed) ([]sample, error) {
-	s := make([]sample, points)
-	buf := make([]byte, BlockSize)
-	for k := range s {
-		off := int64(k) * stride
-		if off+BlockSize > area.size {
-			break
-		}
-		if err := readFull(d, buf, area.start+off); err != nil {
-			return nil, err
-		}
-		s[k] = sample{hash: maphash.Bytes(seed, buf), constant: bytes.Equal(buf[1:], buf[:len(buf)-1]), present: true}
-	}
-	return s, nil
+		agree.Add(blocks)
+	})
+	return agree, err
 }
 
 // score is the sample agreement of devices i < j.
@@ -219,25 +185,12 @@ func (s score) fraction() float64 {
 	return float64(s.agree) / float64(s.seen)
 }
 
-// scoreAll scores every two devices, best first. Samples both present and
-// both the same constant block (zeroes on both sides) say nothing: all
-// empty disks would look like mirrors.
-func scoreAll(samples [][]sample) []score {
+// scoreAll scores every two devices, best first.
+func scoreAll(agree *Agreement, n int) []score {
 	var scores []score
-	for i := range samples {
-		for j := i + 1; j < len(samples); j++ {
-			s := score{i: i, j: j}
-			for k, a := range samples[i] {
-				b := samples[j][k]
-				if !a.present || !b.present || (a.constant && b.constant && a.hash == b.hash) {
-					continue
-				}
-				s.seen++
-				if a.hash == b.hash {
-					s.agree++
-				}
-			}
-			scores = append(scores, s)
+	for i := range n {
+		for j := i + 1; j < n; j++ {
+			scores = append(scores, score{i: i, j: j, agree: agree.Same(i, j), seen: agree.Seen(i, j)})
 		}
 	}
 	slices.SortStableFunc(scores, func(x, y score) int {

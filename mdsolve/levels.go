@@ -3,11 +3,11 @@ package mdsolve
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"slices"
 	"sort"
 
 	"holmes/blockdev"
+	"holmes/compare"
 )
 
 // contentFacts are what samples taken at the same offsets on every member
@@ -21,7 +21,7 @@ type contentFacts struct {
 	xorIsQ  float64 // fraction whose XOR equals one member's block (P+data cancel, Q remains)
 }
 
-const sampleSize = 4096
+const sampleSize = compare.BlockSize
 
 // sampleMembers reads blocks at the same offsets on every member: up to
 // count of the offsets where the scan saw data (past start), spread evenly,
@@ -44,54 +44,33 @@ func sampleMembers(devs []blockdev.Device, start int64, dataBlocks []int64, coun
 	}
 	f := &contentFacts{}
 	n := len(devs)
-	same := make([][]int, n) // samples where i and j hold the same data
-	seen := make([][]int, n) // samples where i or j holds data
-	for i := range same {
-		same[i], seen[i] = make([]int, n), make([]int, n)
+	areas := make([]compare.DataArea, n)
+	for i := range areas {
+		areas[i] = compare.DataArea{Size: size}
 	}
-	blocks := make([][]byte, n)
-	for i := range blocks {
-		blocks[i] = make([]byte, sampleSize)
-	}
+	agree := compare.NewAgreement(n) // mirror halves: the same sampling compare pairs devices by
 	xor := make([]byte, sampleSize)
 	zeroCount, qCount := 0, 0
-	for _, off := range offsets {
-		anyData := false
-		for i, d := range devs {
-			if _, err := d.ReadAt(blocks[i], off); err != nil && err != io.EOF {
-				return nil, fmt.Errorf("%s: sample at %d: %w", d.Name(), off, err)
-			}
-			anyData = anyData || !isZero(blocks[i])
-		}
-		if !anyData {
-			continue
+	err := compare.SampleBlocks(devs, areas, offsets, func(blocks [][]byte) {
+		if !slices.ContainsFunc(blocks, func(b []byte) bool { return !isZero(b) }) {
+			return
 		}
 		f.samples++
+		agree.Add(blocks)
 		clear(xor)
-		for i := range blocks {
-			for j := i + 1; j < n; j++ {
-				if isZero(blocks[i]) && isZero(blocks[j]) {
-					continue // empty on both says nothing about copies
-				}
-				seen[i][j]++
-				if bytes.Equal(blocks[i], blocks[j]) {
-					same[i][j]++
-				}
-			}
-			for b := range xor {
-				xor[b] ^= blocks[i][b]
+		for _, b := range blocks {
+			for k := range xor {
+				xor[k] ^= b[k]
 			}
 		}
 		if isZero(xor) {
 			zeroCount++
-		} else {
-			for i := range blocks {
-				if bytes.Equal(xor, blocks[i]) {
-					qCount++
-					break
-				}
-			}
+		} else if slices.ContainsFunc(blocks, func(b []byte) bool { return bytes.Equal(xor, b) }) {
+			qCount++
 		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	if f.samples == 0 {
 		return f, nil
@@ -112,7 +91,7 @@ func sampleMembers(devs []blockdev.Device, start int64, dataBlocks []int64, coun
 	}
 	for i := 0; i < n; i++ {
 		for j := i + 1; j < n; j++ {
-			if seen[i][j] >= 2 && float64(same[i][j]) >= 0.9*float64(seen[i][j]) {
+			if seen := agree.Seen(i, j); seen >= 2 && float64(agree.Same(i, j)) >= 0.9*float64(seen) {
 				parent[find(j)] = find(i)
 			}
 		}
