@@ -35,7 +35,7 @@ func (c *Case) openLV(vgName, lvName string, r opening) (blockdev.Device, error)
 		}
 		for name, dev := range g.PVs {
 			if vg.PV(name) == nil {
-				return fail(fmt.Errorf("case file: volume group %s has no PV %q (pvs maps it to %s)", vgName, name, dev))
+				return fail(fmt.Errorf("case file %s: volume group %s has no PV %q (pvs maps it to %s)", c.file, vgName, name, dev))
 			}
 			d, err := blockdev.Open(c.devSpec(dev), r)
 			if err != nil {
@@ -50,25 +50,25 @@ func (c *Case) openLV(vgName, lvName string, r opening) (blockdev.Device, error)
 		}
 		return &stacked{Device: lv, below: opened}, nil
 	}
-	return nil, fmt.Errorf("%s/%s: no volume group %s in case file", vgName, lvName, vgName)
+	return nil, fmt.Errorf("%s/%s: no volume group %s in case file %s", vgName, lvName, vgName, c.file)
 }
 
 func (c *Case) loadVG(g *VolumeGroup) (*lvmmeta.VG, error) {
 	path := c.Path(g.Metadata)
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("case file: volume group metadata: %w", err)
+		return nil, fmt.Errorf("case file %s: volume group metadata: %w", c.file, err)
 	}
 	if st.Size() > maxMetadataFile {
-		return nil, fmt.Errorf("case file: volume group metadata %s: %d bytes is too large", path, st.Size())
+		return nil, fmt.Errorf("case file %s: volume group metadata %s: %d bytes is too large", c.file, path, st.Size())
 	}
 	text, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("case file: volume group metadata: %w", err)
+		return nil, fmt.Errorf("case file %s: volume group metadata: %w", c.file, err)
 	}
 	vg, err := lvmmeta.ParseText(text)
 	if err != nil {
-		return nil, fmt.Errorf("case file: volume group metadata %s: %w", path, err)
+		return nil, fmt.Errorf("case file %s: volume group metadata %s: %w", c.file, path, err)
 	}
 	return vg, nil
 }

@@ -52,7 +52,7 @@ func SetVolumeGroup(path, vgName string, g VolumeGroup) error {
 // update loads the case file at path (or starts an empty one), applies
 // change and writes it back, keeping everything people wrote.
 func update(path string, change func(c *Case)) error {
-	c := &Case{dir: filepath.Dir(path)}
+	c := &Case{file: path, dir: filepath.Dir(path)}
 	if _, err := os.Stat(path); err == nil {
 		if c, err = Load(path); err != nil {
 			return err
@@ -95,7 +95,7 @@ func (c *Case) write(path string) error {
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".case-*.json")
 	if err != nil {
-		return fmt.Errorf("case file: %w", err)
+		return fmt.Errorf("case file %s: %w", path, err)
 	}
 	if _, err := tmp.Write(append(data, '\n')); err != nil {
 		tmp.Close()

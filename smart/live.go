@@ -22,13 +22,14 @@ func IsDevice(path string) bool {
 	return err == nil && st.Mode()&os.ModeDevice != 0
 }
 
-// QueryDevice runs "smartctl -j -x DEV" and parses its output. -x only
+// QueryDevice runs "smartctl -j -x DEV" and parses its output; smartctl is
+// the program to run (a name looked up in PATH, or a path). -x only
 // reads the drive's identity, logs and attributes: it starts no test and
 // changes no setting. smartctl's non-zero exit statuses are bit masks that
 // describe the drive, so they are read from the JSON, not treated as
 // failures of the run.
-func QueryDevice(dev string) (*Report, error) {
-	smartctl, err := exec.LookPath("smartctl")
+func QueryDevice(smartctl, dev string) (*Report, error) {
+	smartctl, err := exec.LookPath(smartctl)
 	if err != nil {
 		return nil, &ParseError{dev, errors.New("is a device and smartctl is not installed (save smartctl -x output and score the file)")}
 	}
@@ -62,10 +63,10 @@ func firstLine(s string) string {
 }
 
 // Load reads the report for one FILE argument: a saved smartctl report, or
-// for a device node, what smartctl says about it now.
-func Load(path string) (*Report, error) {
+// for a device node, what the program smartctl says about it now.
+func Load(path, smartctl string) (*Report, error) {
 	if IsDevice(path) {
-		return QueryDevice(path)
+		return QueryDevice(smartctl, path)
 	}
 	return ReadFile(path)
 }

@@ -224,7 +224,7 @@ func TestQueryDevice(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
-	r, err := Load("/dev/null")
+	r, err := Load("/dev/null", "smartctl")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +237,7 @@ func TestQueryDevice(t *testing.T) {
 	}
 
 	t.Setenv("PATH", t.TempDir())
-	if _, err := Load("/dev/null"); err == nil || !strings.Contains(err.Error(), "smartctl is not installed") {
+	if _, err := Load("/dev/null", "smartctl"); err == nil || !strings.Contains(err.Error(), "smartctl is not installed") {
 		t.Errorf("without smartctl: %v", err)
 	}
 }
