@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"holmes/internal/fixture"
 )
 
 // TestExtLsDeletedMatchesDebugfs removes files with the real debugfs -w
@@ -20,6 +22,9 @@ func TestExtLsDeletedMatchesDebugfs(t *testing.T) {
 	}
 	stale := regexp.MustCompile(`^<\s*\d+>`)
 	for _, name := range []string{"ext4", "ext2-1k"} {
+		if fixture.LeftOutOfShort(name, "ext4") {
+			continue
+		}
 		src, err := os.ReadFile(extImage(t, name))
 		if err != nil {
 			t.Fatal(err)

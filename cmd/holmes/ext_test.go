@@ -65,6 +65,9 @@ func nonEmptyLines(s string) []string {
 func TestExtLsMatchesDebugfs(t *testing.T) {
 	t.Parallel()
 	for _, name := range []string{"ext2-1k", "ext4", "ext4-inline"} {
+		if fixture.LeftOutOfShort(name, "ext4") {
+			continue
+		}
 		img := extImage(t, name)
 		listings := recordedListings(t, name)
 		if len(listings) < 8 {
