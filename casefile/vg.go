@@ -9,9 +9,6 @@ import (
 	"holmes/lvmmeta"
 )
 
-// maxMetadataFile bounds a case file's LVM metadata file; real ones are kilobytes.
-const maxMetadataFile = 16 << 20
-
 // openLV maps logical volume vg/lv over the PVs the case file names. The
 // PV DEVs may themselves be arrays or LVs of the same case file; r carries
 // the names being opened.
@@ -54,21 +51,9 @@ func (c *Case) openLV(vgName, lvName string, r opening) (blockdev.Device, error)
 }
 
 func (c *Case) loadVG(g *VolumeGroup) (*lvmmeta.VG, error) {
-	path := c.Path(g.Metadata)
-	st, err := os.Stat(path)
+	vg, err := lvmmeta.ReadVGFile(c.Path(g.Metadata))
 	if err != nil {
 		return nil, fmt.Errorf("case file %s: volume group metadata: %w", c.file, err)
-	}
-	if st.Size() > maxMetadataFile {
-		return nil, fmt.Errorf("case file %s: volume group metadata %s: %d bytes is too large", c.file, path, st.Size())
-	}
-	text, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("case file %s: volume group metadata: %w", c.file, err)
-	}
-	vg, err := lvmmeta.ParseText(text)
-	if err != nil {
-		return nil, fmt.Errorf("case file %s: volume group metadata %s: %w", c.file, path, err)
 	}
 	return vg, nil
 }

@@ -46,13 +46,9 @@ prints these commands; it never runs them.`,
 
 func lvmPlanRun(opts *LVMPlanOptions) error {
 	file := opts.File
-	text, err := readTextFile(file)
+	vg, err := lvmmeta.ReadVGFile(file)
 	if err != nil {
 		return err
-	}
-	vg, err := lvmmeta.ParseText(text)
-	if err != nil {
-		return fmt.Errorf("%s: %w", file, err)
 	}
 	targets := map[string]lvmmeta.Target{}
 	for _, spec := range opts.PVs {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -9,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"holmes/blockdev"
 	"holmes/lvmmeta"
 	"holmes/render"
 )
@@ -47,49 +45,16 @@ logical volume can be found on the disks by hand.`,
 }
 
 func lvmShowRun(opts *LVMShowOptions) error {
-	vg, err := loadVG(opts.Factory, opts.Source)
+	d, err := opts.OpenDevice(opts.Source)
 	if err != nil {
 		return err
 	}
-	return emit(opts.Out, opts.JSON, vg, func(w io.Writer) error { return printVG(w, vg) })
-}
-
-// maxTextFile bounds a metadata file read whole by show and plan.
-const maxTextFile = 16 << 20
-
-// loadVG reads a VG from a metadata text file, or from the committed text
-// of a PV's metadata area when the argument is a PV (labelled, or with its
-// label wiped but its metadata area in place).
-func loadVG(f *Factory, spec string) (*lvmmeta.VG, error) {
-	d, err := f.OpenDevice(spec)
-	if err != nil {
-		return nil, err
-	}
 	defer d.Close()
-	s, serr := lvmmeta.Scan(d, d.Size(), d.Name())
-	if _, lerr := lvmmeta.ReadLabel(d, d.Size()); lerr == nil && serr != nil {
-		return nil, serr // a PV whose metadata area is damaged: say so
-	}
-	if serr == nil {
-		for _, m := range s.Metadata {
-			if m.Current {
-				if !m.Complete {
-					return nil, fmt.Errorf("%s: current metadata at %d: %s", spec, m.Offset, m.Error)
-				}
-				return lvmmeta.ParseText(m.Text)
-			}
-		}
-		return nil, fmt.Errorf("%s: the metadata area holds no committed text", spec)
-	}
-	text, err := readText(d)
+	vg, err := lvmmeta.ReadVG(d, d.Size())
 	if err != nil {
-		return nil, fmt.Errorf("%s: no PV label, and %w", spec, err)
+		return fmt.Errorf("%s: %w", opts.Source, err)
 	}
-	vg, err := lvmmeta.ParseText(text)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", spec, err)
-	}
-	return vg, nil
+	return emit(opts.Out, opts.JSON, vg, func(w io.Writer) error { return printVG(w, vg) })
 }
 
 func printVG(w io.Writer, vg *lvmmeta.VG) error {
@@ -142,29 +107,4 @@ func segmentWhere(s *lvmmeta.Segment) string {
 		}
 	}
 	return strings.Join(parts, " ")
-}
-
-func readTextFile(path string) ([]byte, error) {
-	d, err := blockdev.OpenFile(path)
-	if err != nil {
-		return nil, err
-	}
-	defer d.Close()
-	text, err := readText(d)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return text, nil
-}
-
-// readText reads a whole metadata file, refusing anything too large to be one.
-func readText(d blockdev.Device) ([]byte, error) {
-	if d.Size() > maxTextFile {
-		return nil, fmt.Errorf("%d bytes is too large for a metadata file", d.Size())
-	}
-	text := make([]byte, d.Size())
-	if _, err := d.ReadAt(text, 0); err != nil && !errors.Is(err, io.EOF) {
-		return nil, err
-	}
-	return text, nil
 }
