@@ -6,10 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"os"
-	"path/filepath"
-	"strings"
 
-	"holmes/blockdev"
+	"holmes/internal/safewrite"
 )
 
 // ExtExtractOptions are holmes ext extract's arguments and flags.
@@ -47,8 +45,8 @@ skipped.`,
 
 func extExtractRun(opts *ExtExtractOptions) error {
 	dest := opts.DestDir
-	if err := checkDestination(dest, opts.Device); err != nil {
-		return err
+	if err := safewrite.Check(dest, []string{opts.Device}, safewrite.Kind{}); err != nil {
+		return usageError{err}
 	}
 	dev, fs, err := opts.open()
 	if err != nil {
@@ -69,29 +67,4 @@ func extExtractRun(opts *ExtExtractOptions) error {
 		}
 		return nil
 	})
-}
-
-// checkDestination refuses a DESTDIR that is the input or lies inside it
-// (a directory given as a device path, or the image file itself).
-func checkDestination(dest, spec string) error {
-	absDest, err := filepath.Abs(dest)
-	if err != nil {
-		return err
-	}
-	if r, err := filepath.EvalSymlinks(absDest); err == nil {
-		absDest = r
-	}
-	for _, p := range blockdev.Paths(spec) {
-		absIn, err := filepath.Abs(p)
-		if err != nil {
-			continue
-		}
-		if r, err := filepath.EvalSymlinks(absIn); err == nil {
-			absIn = r
-		}
-		if absDest == absIn || strings.HasPrefix(absDest, absIn+string(filepath.Separator)) {
-			return usagef("extract: destination %s is the input %s or inside it", dest, spec)
-		}
-	}
-	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"holmes/blockdev"
 	"holmes/compare"
+	"holmes/internal/safewrite"
 )
 
 // HashOptions are holmes hash's arguments and flags.
@@ -56,7 +57,7 @@ func hashRun(opts *HashOptions) error {
 		return usagef("--block-size %q: need a size of at least %d bytes", opts.BlockSize, compare.MinPieceSize)
 	}
 	if opts.OutFile != "" {
-		if err := checkManifestTarget(opts.OutFile); err != nil {
+		if err := safewrite.Check(opts.OutFile, []string{opts.Device}, manifestKind); err != nil {
 			return err
 		}
 	}
@@ -79,7 +80,7 @@ func hashRun(opts *HashOptions) error {
 	}
 	var text bytes.Buffer
 	m.WriteTo(&text)
-	if err := writeManifest(opts.OutFile, text.Bytes()); err != nil {
+	if err := safewrite.WriteFile(opts.OutFile, text.Bytes(), []string{opts.Device}, manifestKind); err != nil {
 		return err
 	}
 	return emit(opts.Out, opts.JSON, m, func(w io.Writer) error {
@@ -88,3 +89,6 @@ func hashRun(opts *HashOptions) error {
 		return err
 	})
 }
+
+// manifestKind: --out replaces only an earlier manifest, never an image.
+var manifestKind = safewrite.Kind{Name: "a holmes hash manifest", Is: compare.IsManifest}

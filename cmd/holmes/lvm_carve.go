@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,6 +12,7 @@ import (
 
 	"holmes/blockdev"
 	"holmes/casefile"
+	"holmes/internal/safewrite"
 	"holmes/lvmmeta"
 	"holmes/render"
 )
@@ -75,7 +73,7 @@ func lvmCarveRun(opts *LVMCarveOptions) error {
 		return usagef("--write-case needs --out: the case file names the metadata files carve writes")
 	}
 	if opts.OutDir != "" {
-		if err := writeCarved(opts.OutDir, res); err != nil {
+		if err := writeCarved(opts.OutDir, res, opts.Devices); err != nil {
 			return err
 		}
 	}
@@ -101,50 +99,26 @@ func lvmCarveRun(opts *LVMCarveOptions) error {
 	})
 }
 
-// writeCarved writes each complete text as DIR/VG_SEQNO.vg; a second VG
-// with the same name and seqno (an installer's new VG) gets its uuid's
-// first characters added.
-func writeCarved(dir string, res []*lvmmeta.Carved) error {
+// writeCarved writes each complete text as DIR/VG_SEQNO.vg, never over an
+// input or a different file already there.
+func writeCarved(dir string, res []*lvmmeta.Carved, inputs []string) error {
+	if err := safewrite.Check(dir, inputs, safewrite.Kind{}); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	used := map[string]bool{}
-	for _, r := range res {
-		if !r.Complete {
+	for i, name := range lvmmeta.RestoreFileNames(res) {
+		if name == "" {
 			continue
 		}
-		name := fmt.Sprintf("%s_%d.vg", r.VG, r.Seqno)
-		if used[name] {
-			name = fmt.Sprintf("%s_%d_%s.vg", r.VG, r.Seqno, r.VGUUID[:6])
-		}
-		used[name] = true
 		path := filepath.Join(dir, name)
-		if err := writeNew(path, r.RestoreFile()); err != nil {
+		if err := safewrite.WriteFile(path, res[i].RestoreFile(), inputs, safewrite.Kind{}); err != nil {
 			return err
 		}
-		r.File = path
+		res[i].File = path
 	}
 	return nil
-}
-
-// writeNew writes data to a new file at path. An existing file is left as
-// it is: identical content is a re-run, anything else may be evidence.
-func writeNew(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if errors.Is(err, fs.ErrExist) {
-		if old, rerr := os.ReadFile(path); rerr == nil && bytes.Equal(old, data) {
-			return nil
-		}
-		return fmt.Errorf("%s exists with other content; not overwriting it", path)
-	}
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // recordCarvedVGs writes the newest complete version of each VG name into
@@ -158,12 +132,7 @@ func recordCarvedVGs(stderr io.Writer, caseFile string, res []*lvmmeta.Carved, s
 			pvDevs[i].PVUUID = l.PVUUID
 		}
 	}
-	done := map[string]bool{}
-	for _, r := range res { // newest first
-		if !r.Complete || done[r.VG] {
-			continue
-		}
-		done[r.VG] = true
+	for _, r := range lvmmeta.NewestComplete(res) {
 		vg, err := lvmmeta.ParseText(r.RestoreFile())
 		if err != nil {
 			return fmt.Errorf("%s: %w", r.File, err)
