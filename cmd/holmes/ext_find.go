@@ -1,12 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"path"
 
 	"github.com/spf13/cobra"
-
-	"holmes/ext"
 )
 
 // ExtFindOptions are holmes ext find's arguments and flags.
@@ -49,45 +49,18 @@ and extract accept.`,
 	return cmd
 }
 
-type extFindResult struct {
-	Matches  []ext.Match `json:"matches"`
-	LostDirs []string    `json:"lost_dirs"`
-	Problems []string    `json:"problems"`
-}
-
 func extFindRun(opts *ExtFindOptions) error {
 	dev, fs, err := opts.open()
 	if err != nil {
 		return err
 	}
 	defer dev.Close()
-	glob, lost := opts.Name, opts.Lost
-	roots := []string{"/"}
-	if opts.Path != "" {
-		roots = []string{opts.Path}
-	}
-	matches, problems, err := fs.Find(roots, glob)
-	if err != nil {
+	res, err := fs.FindAll(opts.Path, opts.Name, opts.Lost)
+	if errors.Is(err, path.ErrBadPattern) {
 		return usageError{err}
 	}
-	res := extFindResult{Matches: matches, LostDirs: []string{}, Problems: problems}
-	if opts.Path == "" && (lost || len(problems) > 0) {
-		// Names are damaged somewhere: rebuild from the inode table and also
-		// walk every directory whose own name is lost.
-		ns, err := fs.ScanInodes()
-		if err != nil {
-			return err
-		}
-		more, moreProblems, _ := fs.Find(ns.Roots()[1:], glob)
-		res.Matches = append(res.Matches, more...)
-		res.Problems = append(res.Problems, moreProblems...)
-		res.LostDirs = ns.Roots()[1:]
-	}
-	if res.Matches == nil {
-		res.Matches = []ext.Match{}
-	}
-	if res.Problems == nil {
-		res.Problems = []string{}
+	if err != nil {
+		return err
 	}
 	err = emit(opts.Out, opts.JSON, res, func(w io.Writer) error {
 		for _, m := range res.Matches {

@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 	"strings"
 
-	"holmes/ext"
 	"holmes/render"
 )
 
@@ -43,67 +42,13 @@ candidate superblocks when they disagree.`,
 	return cmd
 }
 
-type extInfo struct {
-	Device           string          `json:"device"`
-	SuperblockOffset int64           `json:"superblock_offset"`
-	Group            uint16          `json:"superblock_group"`
-	Why              string          `json:"why"`
-	UUID             string          `json:"uuid"`
-	Label            string          `json:"label"`
-	LastMounted      string          `json:"last_mounted"`
-	BlockSize        int             `json:"block_size"`
-	Blocks           uint64          `json:"blocks"`
-	FreeBlocks       uint64          `json:"free_blocks"`
-	Inodes           uint32          `json:"inodes"`
-	FreeInodes       uint32          `json:"free_inodes"`
-	InodeSize        uint16          `json:"inode_size"`
-	Groups           uint32          `json:"groups"`
-	BlocksPerGroup   uint32          `json:"blocks_per_group"`
-	InodesPerGroup   uint32          `json:"inodes_per_group"`
-	Features         []string        `json:"features"`
-	MkfsTime         string          `json:"mkfs_time,omitempty"`
-	WriteTime        string          `json:"write_time,omitempty"`
-	MountTime        string          `json:"mount_time,omitempty"`
-	SuperChecksumOK  *bool           `json:"checksum_ok"`
-	GroupChecksumBad int             `json:"group_checksum_errors"`
-	BackupOffsets    []int64         `json:"backup_offsets"`
-	Candidates       []ext.Candidate `json:"candidates,omitempty"`
-	Problems         []string        `json:"problems"`
-}
-
 func extInfoRun(opts *ExtInfoOptions) error {
 	dev, fs, err := opts.open()
 	if err != nil {
 		return err
 	}
 	defer dev.Close()
-	sb := fs.SB
-	v := extInfo{
-		Device: dev.Name(), SuperblockOffset: fs.Choice.Used, Group: fs.Choice.Group, Why: fs.Choice.Why,
-		UUID: sb.UUIDString(), Label: sb.VolumeName, LastMounted: sb.LastMounted, BlockSize: sb.BlockSize(),
-		Blocks: sb.BlocksCount, FreeBlocks: sb.FreeBlocksCount, Inodes: sb.InodesCount, FreeInodes: sb.FreeInodesCount,
-		InodeSize: sb.InodeSize, Groups: sb.GroupCount(), BlocksPerGroup: sb.BlocksPerGroup, InodesPerGroup: sb.InodesPerGroup,
-		Features: sb.Features(), MkfsTime: rfc3339(sb.MkfsTime), WriteTime: rfc3339(sb.WriteTime), MountTime: rfc3339(sb.MountTime),
-		GroupChecksumBad: fs.GroupChecksumErrors, BackupOffsets: sb.BackupOffsets(), Problems: fs.Problems(),
-	}
-	if v.Problems == nil {
-		v.Problems = []string{}
-	}
-	if sb.ChecksumPresent {
-		ok := sb.ChecksumOK
-		v.SuperChecksumOK = &ok
-	}
-	// Candidates are shown when they disagree: more than one filesystem, or
-	// a copy that failed a check.
-	uuids := map[string]bool{}
-	disagree := false
-	for _, c := range fs.Choice.Candidates {
-		uuids[c.UUID] = true
-		disagree = disagree || !c.RootDirOK || !c.GroupsOK
-	}
-	if len(uuids) > 1 || disagree {
-		v.Candidates = fs.Choice.Candidates
-	}
+	v := fs.Info(dev.Name())
 	return emit(opts.Out, opts.JSON, v, func(w io.Writer) error {
 		check := "not present"
 		if v.SuperChecksumOK != nil {

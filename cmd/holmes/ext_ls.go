@@ -47,21 +47,6 @@ blocks, as <INODE> with the inode they last named.`,
 	return cmd
 }
 
-// extEntry is one line of ls.
-type extEntry struct {
-	Name     string `json:"name"`
-	Inode    uint32 `json:"inode"`
-	Type     string `json:"type"`
-	Mode     uint16 `json:"mode"` // full i_mode, type bits included
-	FileType uint8  `json:"dirent_type"`
-	UID      uint32 `json:"uid"`
-	GID      uint32 `json:"gid"`
-	Size     uint64 `json:"size"`
-	Mtime    string `json:"mtime"`
-	Deleted  bool   `json:"deleted,omitempty"`
-	Error    string `json:"error,omitempty"`
-}
-
 func extLsRun(opts *ExtLsOptions) error {
 	dev, fs, err := opts.open()
 	if err != nil {
@@ -72,27 +57,9 @@ func extLsRun(opts *ExtLsOptions) error {
 	if err != nil {
 		return err
 	}
-	read := fs.ReadDir
-	if opts.Deleted {
-		read = fs.ReadDirWithDeleted
-	}
-	entries, dirErr := read(dir)
-	if dirErr != nil && len(entries) == 0 {
+	list, dirErr := fs.List(dir, opts.Deleted)
+	if dirErr != nil && len(list) == 0 {
 		return dirErr
-	}
-	list := make([]extEntry, 0, len(entries))
-	for _, e := range entries {
-		x := extEntry{Name: e.Name, Inode: e.Inode, FileType: e.Type, Deleted: e.Deleted}
-		if e.Deleted {
-			list = append(list, x) // its inode may belong to another file by now
-			continue
-		}
-		if in, err := fs.Inode(e.Inode); err != nil {
-			x.Error = err.Error()
-		} else {
-			x.Type, x.Mode, x.UID, x.GID, x.Size, x.Mtime = in.TypeName(), in.Mode, in.UID, in.GID, in.Size, rfc3339(in.Mtime)
-		}
-		list = append(list, x)
 	}
 	err = emit(opts.Out, opts.JSON, list, func(w io.Writer) error {
 		for _, x := range list {

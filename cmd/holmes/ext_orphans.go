@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 	"strings"
 
-	"holmes/ext"
 	"holmes/render"
 )
 
@@ -42,35 +41,15 @@ chain, what it holds, and its old name when the journal still has it.`,
 	return cmd
 }
 
-type extOrphans struct {
-	LostDirs     []ext.LostDir `json:"lost_dirs"`
-	Unreferenced []extLost     `json:"unreferenced_files"`
-	Problems     []string      `json:"problems"`
-}
-
-type extLost struct {
-	Path  string `json:"path"`
-	Inode uint32 `json:"inode"`
-	Size  uint64 `json:"size"`
-	Mtime string `json:"mtime"`
-}
-
 func extOrphansRun(opts *ExtOrphansOptions) error {
 	dev, fs, err := opts.open()
 	if err != nil {
 		return err
 	}
 	defer dev.Close()
-	ns, err := fs.ScanInodes()
+	res, err := fs.Orphans()
 	if err != nil {
 		return err
-	}
-	res := extOrphans{LostDirs: ns.Lost(), Unreferenced: []extLost{}, Problems: ns.Problems}
-	if res.Problems == nil {
-		res.Problems = []string{}
-	}
-	for _, in := range ns.Unreferenced {
-		res.Unreferenced = append(res.Unreferenced, extLost{Path: ns.Path(in.Num), Inode: in.Num, Size: in.Size, Mtime: rfc3339(in.Mtime)})
 	}
 	return emit(opts.Out, opts.JSON, res, func(w io.Writer) error {
 		rows := [][]string{}
