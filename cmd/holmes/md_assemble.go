@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"holmes/blockdev"
+	"holmes/casefile"
 	"holmes/mdraid"
 )
 
@@ -109,7 +110,7 @@ func mdAssembleRun(opts *MdAssembleOptions) error {
 		report.SHA256 = fmt.Sprintf("%x", h.Sum(nil))
 	}
 	if opts.WriteCase != "" {
-		if err := writeCaseArray(opts.WriteCase, opts.Name, report.Geometry, report.Members); err != nil {
+		if err := casefile.RecordArray(opts.WriteCase, opts.Name, report.Geometry, report.Members); err != nil {
 			return err
 		}
 	}
@@ -135,7 +136,7 @@ func assembleFromFlags(opts *MdAssembleOptions) (*mdraid.Array, assembleReport, 
 		closeAll(devs)
 		return nil, report, err
 	}
-	report.Members = memberList(specs)
+	report.Members = casefile.MemberList(specs)
 	return arr, report, nil
 }
 
@@ -168,7 +169,7 @@ func assembleFromSuperblocks(opts *MdAssembleOptions) (*mdraid.Array, assembleRe
 		}
 	}
 	report.ArrayUUID, report.Metadata = plan.ArrayUUID, plan.Metadata
-	report.Members, report.Candidates, report.Warnings = memberList(specs), plan.Candidates, plan.Warnings
+	report.Members, report.Candidates, report.Warnings = casefile.MemberList(specs), plan.Candidates, plan.Warnings
 	return arr, report, nil
 }
 

@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -64,52 +62,20 @@ func (f *geometryFlags) geometry(n int) (mdraid.Geometry, error) {
 	return g, nil
 }
 
-// mdadmSize parses a size as mdadm does: a bare number is KiB.
+// mdadmSize parses a size flag as mdadm does: a bare number is KiB.
 func mdadmSize(flag, s string) (int64, error) {
-	if s == "" {
-		return 0, nil
-	}
-	if _, err := strconv.ParseInt(s, 10, 64); err == nil {
-		s += "K"
-	}
-	n, err := blockdev.ParseSize(s)
+	n, err := mdraid.ParseMdadmSize(s)
 	if err != nil {
-		return 0, usageError{fmt.Errorf("%s: %w", flag, err)}
+		return 0, usagef("%s: %w", flag, err)
 	}
 	return n, nil
 }
 
-// roleOrder applies --order to the DEV list: the result holds, per role,
-// the DEV spec or "" for a missing member. The word "missing" may also
-// stand in the DEV list itself.
+// roleOrder applies --order to the DEV list (see mdraid.RoleOrder).
 func roleOrder(specs []string, order string) ([]string, error) {
-	if order == "" {
-		out := make([]string, len(specs))
-		for i, s := range specs {
-			if s != "missing" {
-				out[i] = s
-			}
-		}
-		return out, nil
-	}
-	var out []string
-	used := map[int]bool{}
-	for _, f := range strings.Split(order, ",") {
-		f = strings.TrimSpace(f)
-		if f == "missing" || f == "-" {
-			out = append(out, "")
-			continue
-		}
-		i, err := strconv.Atoi(f)
-		if err != nil || i < 0 || i >= len(specs) || used[i] {
-			return nil, usageError{fmt.Errorf("--order: %q is not an unused index into the %d DEVs (0-based) or \"missing\"", f, len(specs))}
-		}
-		used[i] = true
-		if specs[i] != "missing" {
-			out = append(out, specs[i])
-		} else {
-			out = append(out, "")
-		}
+	out, err := mdraid.RoleOrder(specs, order)
+	if err != nil {
+		return nil, usagef("--order: %w", err)
 	}
 	return out, nil
 }

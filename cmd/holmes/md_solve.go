@@ -3,12 +3,13 @@ package main
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"holmes/casefile"
+	"holmes/mdraid"
 	"holmes/mdsolve"
 	"holmes/render"
 )
@@ -90,25 +91,12 @@ func mdSolveRun(opts *MdSolveOptions) error {
 	if err != nil {
 		return err
 	}
-	// Report members as the user named them.
-	byName := map[string]string{}
-	for i, d := range devs {
-		byName[d.Name()] = opts.Devices[i]
-	}
-	for i, n := range res.Order {
-		if a, ok := byName[n]; ok {
-			res.Order[i] = a
-		}
-	}
-	res.MdadmCreate = mdsolve.MdadmCreate("/dev/md0", res.Geometry(), res.Metadata, res.Order)
+	// Members are named as the user named them: OpenDevice names each
+	// device by its DEV argument, so res.Order and its mdadm line need no
+	// renaming.
 	if opts.WriteCase != "" {
-		specs := slices.Clone(res.Order)
-		for i, o := range specs {
-			if o == "missing" {
-				specs[i] = ""
-			}
-		}
-		if err := writeCaseArray(opts.WriteCase, opts.Name, res.Geometry(), memberList(specs)); err != nil {
+		specs, _ := mdraid.RoleOrder(res.Order, "") // "missing" becomes ""
+		if err := casefile.RecordArray(opts.WriteCase, opts.Name, res.Geometry(), casefile.MemberList(specs)); err != nil {
 			return err
 		}
 	}
