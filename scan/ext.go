@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"holmes/ext"
+	"holmes/internal/ondisk"
 )
 
 // Where an ext superblock keeps the fields scan looks at before (or
@@ -81,20 +82,11 @@ func (s *scanner) checkJournalDev(off int64) error {
 	bs := 1024 << logBlock
 	start := off - ext.PrimaryOffset
 	e := &Ext{UUID: fmt.Sprintf("%x-%x-%x-%x-%x", uuid[0:4], uuid[4:6], uuid[6:8], uuid[8:10], uuid[10:16]),
-		Label: cString(b[extVolumeNameAt : extVolumeNameAt+16]), BlockSize: bs, Blocks: blocks,
+		Label: ondisk.CString(b[extVolumeNameAt : extVolumeNameAt+16]), BlockSize: bs, Blocks: blocks,
 		FSSize: int64(blocks) * int64(bs), JournalDev: true}
 	e.PastEnd = start+e.FSSize > s.size
 	s.add(&Signature{Kind: "ext", Offset: off, Start: &start, Ext: e})
 	return nil
-}
-
-func cString(b []byte) string {
-	for i, c := range b {
-		if c == 0 {
-			return string(b[:i])
-		}
-	}
-	return string(b)
 }
 
 // markExtCopies finds superblocks that lie inside a filesystem with the same
