@@ -62,21 +62,21 @@ func (c *Case) loadVG(g *VolumeGroup) (*lvmmeta.VG, error) {
 // names of this case file's arrays and VG/LVs stay names (with any :pN or
 // @range), other DEVs are paths relative to the case file.
 func (c *Case) devSpec(dev string) string {
-	base, _, _ := strings.Cut(dev, "@")
-	if i := strings.LastIndex(base, ":p"); i >= 0 {
-		base = base[:i]
-	}
+	base, _ := blockdev.SplitSpec(dev, func(p string) bool { return fileExists(c.Path(p)) })
 	for _, a := range c.Arrays {
 		if a.Name == base {
 			return dev
 		}
 	}
-	if vg, _, ok := strings.Cut(base, "/"); ok {
-		if _, err := os.Stat(c.Path(base)); err != nil && c.hasVG(vg) {
-			return dev
-		}
+	if vg, _, ok := strings.Cut(base, "/"); ok && !fileExists(c.Path(base)) && c.hasVG(vg) {
+		return dev
 	}
 	return c.Path(dev)
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 func (c *Case) hasVG(name string) bool {
