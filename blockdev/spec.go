@@ -128,7 +128,7 @@ func openRange(spec, base, rangeSpec string, r Resolver) (Device, error) {
 		dev.Close()
 		return nil, err
 	}
-	return withCloser(s, dev), nil
+	return Stack(s, dev), nil
 }
 
 // openPartitionOf opens base (any DEV form) and returns its partition n.
@@ -142,7 +142,7 @@ func openPartitionOf(base string, n int, r Resolver) (Device, error) {
 		dev.Close()
 		return nil, err
 	}
-	return withCloser(p, dev), nil
+	return Stack(p, dev), nil
 }
 
 func cutLast(s, sep string) (before, after string, found bool) {
@@ -201,23 +201,6 @@ func ParseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("size %q too large", orig)
 	}
 	return n * mult, nil
-}
-
-// closing wraps a derived device so that closing it also closes what it was
-// derived from (a partition opened by spec owns its file).
-type closing struct {
-	Device
-	owner Device
-}
-
-func withCloser(d, owner Device) Device { return closing{d, owner} }
-
-func (c closing) Close() error {
-	err := c.Device.Close()
-	if err2 := c.owner.Close(); err == nil {
-		err = err2
-	}
-	return err
 }
 
 // Paths lists the file paths a DEV argument may name: the whole spec, and

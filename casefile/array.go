@@ -30,7 +30,7 @@ func (c *Case) openArray(a *Array, r opening) (blockdev.Device, error) {
 		closeDevices(members)
 		return nil, err
 	}
-	return arr, nil
+	return blockdev.Stack(arr, members...), nil
 }
 
 func closeDevices(devs []blockdev.Device) {

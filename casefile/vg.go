@@ -45,7 +45,7 @@ func (c *Case) openLV(vgName, lvName string, r opening) (blockdev.Device, error)
 		if err != nil {
 			return fail(err)
 		}
-		return &stacked{Device: lv, below: opened}, nil
+		return blockdev.Stack(lv, opened...), nil
 	}
 	return nil, fmt.Errorf("%s/%s: no volume group %s in case file %s", vgName, lvName, vgName, c.file)
 }
@@ -86,20 +86,4 @@ func (c *Case) hasVG(name string) bool {
 		}
 	}
 	return false
-}
-
-// stacked is a device built on others; closing it closes them too.
-type stacked struct {
-	blockdev.Device
-	below []blockdev.Device
-}
-
-func (s *stacked) Close() error {
-	err := s.Device.Close()
-	for _, d := range s.below {
-		if e := d.Close(); err == nil {
-			err = e
-		}
-	}
-	return err
 }

@@ -147,7 +147,7 @@ func (s *solver) extEvidence(arr *mdraid.Array, v volume, deep bool, e *evidence
 	if !deep {
 		return
 	}
-	area, err := blockdev.Slice(arrayDevice{arr}, v.start, min(v.size, arr.Size()-v.start), v.name)
+	area, err := blockdev.Slice(arr, v.start, min(v.size, arr.Size()-v.start), v.name)
 	if err != nil {
 		return
 	}
@@ -168,12 +168,6 @@ func (s *solver) extEvidence(arr *mdraid.Array, v volume, deep bool, e *evidence
 	}
 	e.add(3, "root directory of %s lists %d entries", v.name, len(entries))
 }
-
-// arrayDevice lets an array be sliced like any device without giving the
-// slice the power to close it.
-type arrayDevice struct{ *mdraid.Array }
-
-func (arrayDevice) Close() error { return nil }
 
 // continuityEvidence reads pairs of sectors across boundaries of every
 // power-of-two chunk size from 4 KiB to 4 MiB (odd multiples, so each size

@@ -83,19 +83,20 @@ func mdAssembleRun(opts *MdAssembleOptions) error {
 	var (
 		arr    *mdraid.Array
 		report assembleReport
+		devs   []blockdev.Device // opened here, closed here: the array closes nothing
 		err    error
 	)
 	if opts.Geometry.level != "" {
-		arr, report, err = assembleFromFlags(opts)
+		arr, report, devs, err = assembleFromFlags(opts)
 	} else if opts.geometryGiven || opts.Geometry.order != "" {
 		return usageError{errors.New("geometry flags need --level (without it the superblocks decide)")}
 	} else {
-		arr, report, err = assembleFromSuperblocks(opts)
+		arr, report, devs, err = assembleFromSuperblocks(opts)
 	}
 	if err != nil {
 		return err
 	}
-	defer arr.Close()
+	defer closeAll(devs)
 	report.Name = opts.Name
 	report.Geometry = arr.Geometry()
 	report.ArraySize = arr.Size()
@@ -117,44 +118,44 @@ func mdAssembleRun(opts *MdAssembleOptions) error {
 	return emit(opts.Out, opts.JSON, report, func(w io.Writer) error { return printAssemble(w, report) })
 }
 
-func assembleFromFlags(opts *MdAssembleOptions) (*mdraid.Array, assembleReport, error) {
+func assembleFromFlags(opts *MdAssembleOptions) (*mdraid.Array, assembleReport, []blockdev.Device, error) {
 	report := assembleReport{Source: "flags"}
 	specs, err := roleOrder(opts.Devices, opts.Geometry.order)
 	if err != nil {
-		return nil, report, err
+		return nil, report, nil, err
 	}
 	g, err := opts.Geometry.geometry(len(specs))
 	if err != nil {
-		return nil, report, err
+		return nil, report, nil, err
 	}
 	devs, err := openRoles(opts.Factory, specs)
 	if err != nil {
-		return nil, report, err
+		return nil, report, nil, err
 	}
 	arr, err := mdraid.Open(g, devs, opts.Name)
 	if err != nil {
 		closeAll(devs)
-		return nil, report, err
+		return nil, report, nil, err
 	}
 	report.Members = casefile.MemberList(specs)
-	return arr, report, nil
+	return arr, report, devs, nil
 }
 
-func assembleFromSuperblocks(opts *MdAssembleOptions) (*mdraid.Array, assembleReport, error) {
+func assembleFromSuperblocks(opts *MdAssembleOptions) (*mdraid.Array, assembleReport, []blockdev.Device, error) {
 	report := assembleReport{Source: "superblocks"}
 	devs, err := opts.OpenDevices(opts.Devices)
 	if err != nil {
-		return nil, report, err
+		return nil, report, nil, err
 	}
 	plan, err := mdraid.PlanFromSuperblocks(devs, opts.UUID)
 	if err != nil {
 		closeAll(devs)
-		return nil, report, err
+		return nil, report, nil, err
 	}
 	arr, err := plan.Open(devs, opts.Name)
 	if err != nil {
 		closeAll(devs)
-		return nil, report, err
+		return nil, report, nil, err
 	}
 	specs := make([]string, len(plan.Roles))
 	for r, i := range plan.Roles {
@@ -162,15 +163,9 @@ func assembleFromSuperblocks(opts *MdAssembleOptions) (*mdraid.Array, assembleRe
 			specs[r] = opts.Devices[i]
 		}
 	}
-	// The array reads only the devices that are members; close the rest now.
-	for i, d := range devs {
-		if plan.Candidates[i].Status != "member" {
-			d.Close()
-		}
-	}
 	report.ArrayUUID, report.Metadata = plan.ArrayUUID, plan.Metadata
 	report.Members, report.Candidates, report.Warnings = casefile.MemberList(specs), plan.Candidates, plan.Warnings
-	return arr, report, nil
+	return arr, report, devs, nil
 }
 
 // openRoles opens the DEVs of each role; "" stays nil (missing).
