@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"slices"
@@ -16,6 +17,7 @@ import (
 // SmartScoreOptions are holmes smart score's arguments and flags.
 type SmartScoreOptions struct {
 	*Factory
+	ctx   context.Context // stops a live smartctl run
 	Files []string
 	JSON  bool
 	Pairs []string
@@ -50,8 +52,8 @@ given as FILE are scored too. Every FILE that can be read is scored; those
 that cannot are named afterwards (exit 1).`,
 		Example: `  holmes smart score --pair sda.txt,sdb.txt sda.txt sdb.txt`,
 		Args:    cobra.ArbitraryArgs,
-		RunE: func(_ *cobra.Command, args []string) error {
-			opts.Files = args
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Files, opts.ctx = args, cmd.Context()
 			if runF != nil {
 				return runF(opts)
 			}
@@ -89,7 +91,7 @@ func smartScoreRun(opts *SmartScoreOptions) error {
 		if _, dup := byFile[f]; dup {
 			continue
 		}
-		r, err := smart.Load(f, opts.Smartctl)
+		r, err := smart.Load(opts.ctx, f, opts.Smartctl)
 		if err != nil {
 			fails.add(err)
 			continue
