@@ -57,7 +57,7 @@ func hashRun(opts *HashOptions) error {
 		return usagef("--block-size %q: need a size of at least %d bytes", opts.BlockSize, compare.MinPieceSize)
 	}
 	if opts.OutFile != "" {
-		if err := safewrite.Check(opts.OutFile, []string{opts.Device}, manifestKind); err != nil {
+		if err := safewrite.Check(opts.OutFile, []string{opts.Device}, manifestKind()); err != nil {
 			return err
 		}
 	}
@@ -80,7 +80,7 @@ func hashRun(opts *HashOptions) error {
 	}
 	var text bytes.Buffer
 	m.WriteTo(&text)
-	if err := safewrite.WriteFile(opts.OutFile, text.Bytes(), []string{opts.Device}, manifestKind); err != nil {
+	if err := safewrite.WriteFile(opts.OutFile, text.Bytes(), []string{opts.Device}, manifestKind()); err != nil {
 		return err
 	}
 	return emit(opts.Out, opts.JSON, m, func(w io.Writer) error {
@@ -91,4 +91,6 @@ func hashRun(opts *HashOptions) error {
 }
 
 // manifestKind: --out replaces only an earlier manifest, never an image.
-var manifestKind = safewrite.Kind{Name: "a holmes hash manifest", Is: compare.IsManifest}
+func manifestKind() safewrite.Kind {
+	return safewrite.Kind{Name: "a holmes hash manifest", Is: compare.IsManifest}
+}
