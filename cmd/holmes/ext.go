@@ -44,3 +44,18 @@ func (s *extSource) open() (blockdev.Device, *ext.FS, error) {
 	}
 	return dev, fs, nil
 }
+
+// lookup opens the filesystem, finds the inode path names and hands both
+// to use; the device is closed when use returns.
+func (s *extSource) lookup(path string, use func(fs *ext.FS, in *ext.Inode) error) error {
+	dev, fs, err := s.open()
+	if err != nil {
+		return err
+	}
+	defer dev.Close()
+	in, err := fs.Lookup(path)
+	if err != nil {
+		return err
+	}
+	return use(fs, in)
+}

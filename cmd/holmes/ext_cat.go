@@ -5,6 +5,8 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"holmes/ext"
 )
 
 // ExtCatOptions are holmes ext cat's arguments and flags.
@@ -37,22 +39,15 @@ that inode.`,
 }
 
 func extCatRun(opts *ExtCatOptions) error {
-	dev, fs, err := opts.open()
-	if err != nil {
+	return opts.lookup(opts.Path, func(fs *ext.FS, in *ext.Inode) error {
+		if in.IsDir() {
+			return fmt.Errorf("%s: is a directory", opts.Path)
+		}
+		r, err := fs.Reader(in)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(opts.Out, io.NewSectionReader(r, 0, r.Size()))
 		return err
-	}
-	defer dev.Close()
-	in, err := fs.Lookup(opts.Path)
-	if err != nil {
-		return err
-	}
-	if in.IsDir() {
-		return fmt.Errorf("%s: is a directory", opts.Path)
-	}
-	r, err := fs.Reader(in)
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(opts.Out, io.NewSectionReader(r, 0, r.Size()))
-	return err
+	})
 }

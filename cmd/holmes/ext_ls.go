@@ -5,6 +5,8 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"holmes/ext"
 	"strings"
 	"time"
 )
@@ -48,20 +50,17 @@ blocks, as <INODE> with the inode they last named.`,
 }
 
 func extLsRun(opts *ExtLsOptions) error {
-	dev, fs, err := opts.open()
-	if err != nil {
-		return err
-	}
-	defer dev.Close()
-	dir, err := fs.Lookup(opts.Path)
-	if err != nil {
-		return err
-	}
+	return opts.lookup(opts.Path, func(fs *ext.FS, dir *ext.Inode) error {
+		return extLsPrint(opts, fs, dir)
+	})
+}
+
+func extLsPrint(opts *ExtLsOptions, fs *ext.FS, dir *ext.Inode) error {
 	list, dirErr := fs.List(dir, opts.Deleted)
 	if dirErr != nil && len(list) == 0 {
 		return dirErr
 	}
-	err = emit(opts.Out, opts.JSON, list, func(w io.Writer) error {
+	err := emit(opts.Out, opts.JSON, list, func(w io.Writer) error {
 		for _, x := range list {
 			// The layout of debugfs ls -l, so the two can be diffed.
 			mt := ""

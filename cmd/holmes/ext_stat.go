@@ -4,6 +4,8 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"holmes/ext"
 )
 
 // ExtStatOptions are holmes ext stat's arguments and flags.
@@ -38,14 +40,7 @@ extents that hold its data. PATH may start with #INODE (as find prints it).`,
 }
 
 func extStatRun(opts *ExtStatOptions) error {
-	dev, fs, err := opts.open()
-	if err != nil {
-		return err
-	}
-	defer dev.Close()
-	in, err := fs.Lookup(opts.Path)
-	if err != nil {
-		return err
-	}
-	return emit(opts.Out, opts.JSON, fs.StatInode(in), func(w io.Writer) error { return fs.WriteDebugfsStat(w, in) })
+	return opts.lookup(opts.Path, func(fs *ext.FS, in *ext.Inode) error {
+		return emit(opts.Out, opts.JSON, fs.StatInode(in), func(w io.Writer) error { return fs.WriteDebugfsStat(w, in) })
+	})
 }
