@@ -67,7 +67,7 @@ func compareRun(opts *CompareOptions) error {
 	defer closeAll(devs)
 	manifests := make([]*compare.Manifest, 2)
 	for i, d := range devs {
-		if manifests[i], err = readManifestIfAny(d); err != nil {
+		if manifests[i], err = compare.ManifestOn(d); err != nil {
 			return err
 		}
 	}
@@ -102,16 +102,6 @@ func parseRange(offsetFlag, lengthFlag string) (offset, length int64, err error)
 		}
 	}
 	return offset, length, nil
-}
-
-// readManifestIfAny returns the manifest d holds, or nil if d is not one.
-func readManifestIfAny(d blockdev.Device) (*compare.Manifest, error) {
-	prefix := make([]byte, 64)
-	n, _ := d.ReadAt(prefix, 0)
-	if !compare.IsManifest(prefix[:n]) {
-		return nil, nil
-	}
-	return compare.ReadManifest(io.NewSectionReader(d, 0, d.Size()), d.Name())
 }
 
 // comparePieces compares two manifests, or a manifest and a device hashed
