@@ -1,5 +1,7 @@
 package ext
 
+import "fmt"
+
 // What the ext commands report (docs/cli.md), built here so that every
 // caller (the CLI, triage) says the same: the info summary, directory
 // listings, find with its lost-directory fallback, and the orphan list.
@@ -78,7 +80,9 @@ type ListEntry struct {
 	Size     uint64 `json:"size"`
 	Mtime    string `json:"mtime"`
 	Deleted  bool   `json:"deleted,omitempty"`
-	Error    string `json:"error,omitempty"`
+	// Encrypted: Name is the no-key form of a ciphertext name (DirEntry).
+	Encrypted bool   `json:"encrypted,omitempty"`
+	Error     string `json:"error,omitempty"`
 }
 
 // List lists directory dir with each entry's inode fields; withDeleted adds
@@ -93,7 +97,10 @@ func (fs *FS) List(dir *Inode, withDeleted bool) ([]ListEntry, error) {
 	entries, dirErr := read(dir)
 	list := make([]ListEntry, 0, len(entries))
 	for _, e := range entries {
-		x := ListEntry{Name: e.Name, Inode: e.Inode, FileType: e.Type, Deleted: e.Deleted}
+		x := ListEntry{Name: e.Name, Inode: e.Inode, FileType: e.Type, Deleted: e.Deleted, Encrypted: e.Encrypted}
+		if e.Encrypted {
+			x.Name = fmt.Sprintf("%s (encrypted name, %d bytes of ciphertext)", e.Name, e.NameBytes)
+		}
 		if !e.Deleted {
 			if in, err := fs.Inode(e.Inode); err != nil {
 				x.Error = err.Error()
