@@ -149,12 +149,8 @@ func (fs *FS) ScanInodes() (*Namespace, error) {
 			ns.Problems = append(ns.Problems, err.Error())
 			continue
 		}
-		entries, err := fs.ReadDir(in)
-		if err != nil {
-			ns.Problems = append(ns.Problems, err.Error())
-		}
 		f := ns.dirs[n]
-		for _, e := range entries {
+		err = fs.WalkDir(in, false, func(e DirEntry) bool {
 			switch e.Name {
 			case ".":
 			case "..":
@@ -168,6 +164,10 @@ func (fs *FS) ScanInodes() (*Namespace, error) {
 					f.sample = append(f.sample, e.Name)
 				}
 			}
+			return true
+		})
+		if err != nil {
+			ns.Problems = append(ns.Problems, err.Error())
 		}
 	}
 	for _, n := range nums {
@@ -244,14 +244,17 @@ func (ns *Namespace) Path(n uint32) string {
 	seen := map[uint32]bool{}
 	for {
 		if n == RootIno {
+			slices.Reverse(parts)
 			return "/" + strings.Join(parts, "/")
 		}
 		f := ns.dirs[n]
 		if f == nil || len(f.names) == 0 || seen[n] {
-			return strings.Join(append([]string{"#" + strconv.FormatUint(uint64(n), 10)}, parts...), "/")
+			parts = append(parts, "#"+strconv.FormatUint(uint64(n), 10))
+			slices.Reverse(parts)
+			return strings.Join(parts, "/")
 		}
 		seen[n] = true
-		parts = append([]string{f.names[0].name}, parts...)
+		parts = append(parts, f.names[0].name) // leaf first; reversed at the end
 		n = f.names[0].dir
 	}
 }
@@ -289,26 +292,36 @@ func (fs *FS) Find(roots []string, glob string) (matches []Match, problems []str
 			return
 		}
 		visited[dir.Num] = true
-		entries, err := fs.ReadDir(dir)
-		if err != nil {
-			problems = append(problems, err.Error())
+		// Only subdirectories are kept until the directory is read: the
+		// rest streams.
+		type sub struct {
+			path string
+			in   *Inode
 		}
-		for _, e := range entries {
+		var subs []sub
+		err := fs.WalkDir(dir, false, func(e DirEntry) bool {
 			if e.Name == "." || e.Name == ".." {
-				continue
+				return true
 			}
 			child := strings.TrimSuffix(p, "/") + "/" + e.Name
 			in, err := fs.Inode(e.Inode)
 			if err != nil {
 				problems = append(problems, fmt.Sprintf("%s: %v", child, err))
-				continue
+				return true
 			}
 			if ok, _ := path.Match(glob, e.Name); ok {
 				matches = append(matches, Match{Path: child, Inode: in.Num, Type: in.TypeName(), Size: in.Size})
 			}
-			if in.IsDir() {
-				walk(child, in)
+			if in.IsDir() && !visited[in.Num] {
+				subs = append(subs, sub{child, in})
 			}
+			return true
+		})
+		if err != nil {
+			problems = append(problems, err.Error())
+		}
+		for _, c := range subs {
+			walk(c.path, c.in)
 		}
 	}
 	for _, r := range roots {

@@ -58,6 +58,8 @@ func init() {
 		Args:  cobra.ExactArgs(3),
 		RunE:  runExtExtract,
 	}
+	extract.Flags().Bool("keep-setid", false, "keep setuid and setgid bits (dropped by default: the image is untrusted)")
+	extract.Flags().Bool("same-owner", false, "restore owners and groups, as tar --same-owner (needs root; by default files belong to whoever extracts)")
 	orphans := &cobra.Command{
 		Use:   "orphans DEV",
 		Short: "directories whose name is lost, with rebuilt paths, and regular files no directory names",
@@ -376,7 +378,10 @@ func runExtExtract(cmd *cobra.Command, args []string) error {
 	if err := os.MkdirAll(dest, 0o755); err != nil {
 		return err
 	}
-	res, err := fs.Extract(args[1], dest)
+	var opts ext.ExtractOptions
+	opts.KeepSetID, _ = cmd.Flags().GetBool("keep-setid")
+	opts.SameOwner, _ = cmd.Flags().GetBool("same-owner")
+	res, err := fs.Extract(args[1], dest, opts)
 	if err != nil {
 		return err
 	}

@@ -258,6 +258,9 @@ func runLVMCarve(cmd *cobra.Command, args []string) error {
 		}
 	}
 	res := c.Results()
+	if c.Dropped > 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "holmes: warning: %d text heads of further metadata versions not examined: the carver holds %d versions at most\n", c.Dropped, len(res))
+	}
 	if lvmCarveCase != "" && lvmCarveOut == "" {
 		return usageError{fmt.Errorf("--write-case needs --out: the case file names the metadata files carve writes")}
 	}
