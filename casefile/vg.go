@@ -59,8 +59,9 @@ func (c *Case) loadVG(g *VolumeGroup) (*lvmmeta.VG, error) {
 	if err != nil {
 		return nil, fmt.Errorf("case file: volume group metadata: %w", err)
 	}
-	if st.Size() > maxMetadataFile {
-		return nil, fmt.Errorf("case file: volume group metadata %s: %d bytes is too large", path, st.Size())
+	if !st.Mode().IsRegular() || st.Size() > maxMetadataFile {
+		// A device or FIFO would be read without end.
+		return nil, fmt.Errorf("case file: volume group metadata %s: not a regular file of at most %d bytes", path, maxMetadataFile)
 	}
 	text, err := os.ReadFile(path)
 	if err != nil {
