@@ -5,11 +5,9 @@ import (
 	"encoding/binary"
 	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
+
+	"holmes/internal/fixture"
 )
 
 // The fuzz targets plant the fuzzer's bytes where one structure of a small
@@ -18,73 +16,13 @@ import (
 // errors, never a panic, a hang or a blow-up. Seeds are the real
 // structure's bytes. bench/fuzz.sh runs them all.
 
-// smallImages are the base images, made once per process.
-var smallImages sync.Map // kind → []byte
-
-// smallImage returns a small image of kind "ext4" (extents, htree, xattr
-// block, journal, metadata_csum), "ext2" (block maps with double indirect
-// blocks) or "inline" (inline_data files and directory).
+// smallImage is fixture.SmallExt as a memory image.
 func smallImage(t testing.TB, kind string) []byte {
 	t.Helper()
-	if b, ok := smallImages.Load(kind); ok {
-		return b.([]byte)
-	}
-	for _, tool := range []string{"mke2fs", "debugfs"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed", tool)
-		}
-	}
-	dir := t.TempDir()
-	file := func(name string, size int) string {
-		p := filepath.Join(dir, name)
-		b := make([]byte, size)
-		for i := range b {
-			b[i] = byte('a' + i%26)
-		}
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	img := filepath.Join(dir, kind+".img")
-	var mkfs []string
-	script := []string{"mkdir dir", "write " + file("small", 40) + " dir/small", "symlink dir/fast short",
-		"symlink dir/slow /a/target/long/enough/that/it/needs/a/block/of/its/own/xxxxxxxxxxxx"}
-	switch kind {
-	case "ext4":
-		mkfs = []string{"-t", "ext4", "-O", "metadata_csum", "-J", "size=1", "4M"}
-		script = append(script, "write "+file("big", 100<<10)+" big", "ea_set big user.note hello",
-			"ea_set -f "+file("value", 600)+" big user.big", "mkdir many", "cd many")
-		for i := range 60 {
-			script = append(script, "mknod entry-with-a-longish-name-"+strings.Repeat("x", i%7)+string(rune('a'+i%26))+string(rune('a'+i/26))+" p")
-		}
-		script = append(script, "cd /")
-	case "ext2":
-		mkfs = []string{"-t", "ext2", "2M"}
-		script = append(script, "write "+file("big", 300<<10)+" big")
-	case "inline":
-		mkfs = []string{"-t", "ext4", "-O", "inline_data,^has_journal", "-I", "256", "2M"}
-		script = append(script, "write "+file("mid", 100)+" dir/mid")
-	}
-	args := append([]string{"-q", "-F", "-b", "1024", "-N", "128"}, mkfs[:len(mkfs)-1]...)
-	args = append(args, img, mkfs[len(mkfs)-1])
-	if out, err := exec.Command("mke2fs", args...).CombinedOutput(); err != nil {
-		t.Fatalf("mke2fs %v: %v %s", args, err, out)
-	}
-	cmd := exec.Command("debugfs", "-w", "-f", "-", img)
-	cmd.Stdin = strings.NewReader(strings.Join(script, "\n") + "\n")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("debugfs: %v %s", err, out)
-	}
-	if kind == "ext4" {
-		// e2fsck -D indexes the 60-entry directory as an htree.
-		exec.Command("e2fsck", "-fyD", img).Run()
-	}
-	b, err := os.ReadFile(img)
+	b, err := os.ReadFile(fixture.SmallExt(t, kind))
 	if err != nil {
 		t.Fatal(err)
 	}
-	smallImages.Store(kind, b)
 	return b
 }
 
