@@ -92,6 +92,17 @@ func putExtentHeader(b []byte, entries, maxEntries, depth int) {
 	le.PutUint16(b[6:], uint16(depth))
 }
 
+// openLoaded opens a lab image loaded in memory, for patching.
+func openLoaded(t *testing.T, name string) (*FS, memDev) {
+	t.Helper()
+	img := loadImage(t, name)
+	fs, err := Open(img, int64(len(img)), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fs, img
+}
+
 func mustLookup(t *testing.T, fs *FS, p string) *Inode {
 	t.Helper()
 	in, err := fs.Lookup(p)
@@ -129,11 +140,7 @@ func TestHostileGroupCount(t *testing.T) {
 // blocks onto the same 16 blocks was read whole, for every superblock
 // candidate. A block mapped twice is now refused.
 func TestHostileDirectoryBomb(t *testing.T) {
-	img := loadImage(t, "ext4")
-	fs, err := Open(img, int64(len(img)), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fs, img := openLoaded(t, "ext4")
 	root := mustLookup(t, fs, "/")
 	m, _ := fs.Map(root)
 	target := m.Runs[0].Physical // the root's real block and the 15 after it
@@ -191,11 +198,7 @@ func TestHostileDirectoryBomb(t *testing.T) {
 // Issue 14.5: an inline_data file claiming 16 GiB wrote 16 GiB of zeros;
 // past its inline bytes it is a hole.
 func TestHostileInlineSizeIsAHole(t *testing.T) {
-	img := loadImage(t, "ext4-inline")
-	fs, err := Open(img, int64(len(img)), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fs, img := openLoaded(t, "ext4-inline")
 	in := mustLookup(t, fs, "/etc/hostname")
 	if in.Flags&flagInlineData == 0 {
 		t.Fatal("fixture: /etc/hostname is not inline")
@@ -218,11 +221,7 @@ func TestHostileInlineSizeIsAHole(t *testing.T) {
 // Issue 14.7: directories claiming 2 GiB without a block walked every
 // hole and built a problem string for each.
 func TestHostileHugeEmptyDirectories(t *testing.T) {
-	img := loadImage(t, "ext4")
-	fs, err := Open(img, int64(len(img)), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fs, img := openLoaded(t, "ext4")
 	var dirs []uint32
 	for _, p := range []string{"/etc", "/etc/lvm", "/home", "/home/user", "/data", "/links"} {
 		in := mustLookup(t, fs, p)
@@ -257,11 +256,7 @@ func TestHostileHugeEmptyDirectories(t *testing.T) {
 // Issue 14.8: a file of impossible size stopped the extraction and left a
 // partial file; now it is reported and skipped, and its siblings come out.
 func TestHostileBadFileSkipped(t *testing.T) {
-	img := loadImage(t, "ext4")
-	fs, err := Open(img, int64(len(img)), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fs, img := openLoaded(t, "ext4")
 	patchInode(t, fs, img, mustLookup(t, fs, "/data/sparse.bin").Num, func(raw []byte) { setSize(raw, 1<<45) })
 	patchInode(t, fs, img, mustLookup(t, fs, "/data/frag.bin").Num, func(raw []byte) { setSize(raw, 1<<63+5) })
 	dest := t.TempDir()
@@ -334,11 +329,7 @@ func deepTree(t *testing.T, levels int) string {
 // Issue 14.11: extracting as root restored setuid bits and owners from
 // the image. Both now need asking for.
 func TestHostileSetuidAndOwners(t *testing.T) {
-	img := loadImage(t, "ext4")
-	fs, err := Open(img, int64(len(img)), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fs, img := openLoaded(t, "ext4")
 	in := patchInode(t, fs, img, mustLookup(t, fs, "/etc/hostname").Num, func(raw []byte) {
 		binary.LittleEndian.PutUint16(raw[0x0:], modeReg|0o6755)
 		binary.LittleEndian.PutUint16(raw[0x2:], 4242) // uid
@@ -373,4 +364,33 @@ func TestHostileSetuidAndOwners(t *testing.T) {
 	check(ExtractOptions{KeepSetID: true}, true, me)
 	check(ExtractOptions{SameOwner: true}, false, 4242)
 	check(ExtractOptions{SameOwner: true, KeepSetID: true}, true, 4242)
+}
+
+// Group descriptors that all point at one inode table (damaged, or crafted
+// with millions of groups) must not make the scan read it once per group.
+func TestHostileSharedInodeTables(t *testing.T) {
+	fs, img := openLoaded(t, "ext4")
+	gdt := (int64(fs.SB.FirstDataBlock) + 1) * fs.bs
+	ds := int64(fs.SB.GroupDescSize())
+	for g := int64(1); g < int64(len(fs.groups)); g++ {
+		copy(img[gdt+g*ds+0x8:][:4], img[gdt+0x8:][:4])
+		copy(img[gdt+g*ds+0x28:][:4], img[gdt+0x28:][:4])
+	}
+	fs, err := Open(img, int64(len(img)), Options{Superblock: SuperblockPrimary})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns, err := fs.ScanInodes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	overlaps := 0
+	for _, p := range ns.Problems {
+		if strings.Contains(p, "overlaps group 0's") {
+			overlaps++
+		}
+	}
+	if overlaps != len(fs.groups)-1 {
+		t.Fatalf("problems %q", ns.Problems)
+	}
 }
