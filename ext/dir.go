@@ -15,6 +15,10 @@ type DirEntry struct {
 	// Deleted marks a removed entry still readable in the slack space of
 	// the entry before it; its inode may since have been reused.
 	Deleted bool `json:"deleted,omitempty"`
+	// Encrypted marks an entry of an encrypted directory: Name is then
+	// "_" and the base64url of the NameBytes stored bytes of ciphertext.
+	Encrypted bool `json:"encrypted,omitempty"`
+	NameBytes int  `json:"name_bytes,omitempty"`
 }
 
 // maxProblems bounds how many damaged blocks one error message names.
@@ -96,7 +100,7 @@ func (fs *FS) WalkDir(in *Inode, deleted bool, fn func(DirEntry) bool) error {
 			if e := fs.parseDirBlock(b, deleted && !index, &ents); e != nil {
 				p.add(fmt.Sprintf("block %d: %v", lb, e))
 			}
-			for _, e := range ents {
+			for _, e := range markEncryptedNames(in, ents) {
 				if !fn(e) {
 					return p.err(in.Num)
 				}
@@ -250,7 +254,7 @@ func (fs *FS) walkInlineDir(in *Inode, deleted bool, fn func(DirEntry) bool, p *
 			p.add(fmt.Sprintf("inline: %v", err))
 		}
 	}
-	for _, e := range entries {
+	for _, e := range markEncryptedNames(in, entries) {
 		if !fn(e) {
 			return
 		}
@@ -259,15 +263,20 @@ func (fs *FS) walkInlineDir(in *Inode, deleted bool, fn func(DirEntry) bool, p *
 
 // lookup finds name in directory dir.
 func (fs *FS) lookup(dir *Inode, name string) (uint32, error) {
-	var found uint32
+	var found, folded uint32
 	err := fs.WalkDir(dir, false, func(e DirEntry) bool {
 		if e.Name == name {
 			found = e.Inode
+		} else if folded == 0 && dir.IsCasefolded() && foldsTo(e.Name, name) {
+			folded = e.Inode
 		}
 		return found == 0
 	})
-	if found != 0 {
+	switch {
+	case found != 0:
 		return found, nil
+	case folded != 0:
+		return folded, nil
 	}
 	if err != nil {
 		return 0, err

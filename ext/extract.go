@@ -99,6 +99,9 @@ func (x *extractor) skip(src string, why any) {
 // inode extracts in as name inside dir; src is its path in the image.
 func (x *extractor) inode(dir *os.Root, name, src string, in *Inode, depth int) error {
 	switch {
+	case in.IsEncrypted():
+		x.skip(src, fmt.Sprintf("%s %v", in.TypeName(), errEncrypted))
+		return nil
 	case in.IsDir():
 		return x.dir(dir, name, src, in, depth)
 	case in.IsSymlink():

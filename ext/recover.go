@@ -219,7 +219,7 @@ func (fs *FS) eachInode(fn func(*Inode)) (shared []string, err error) {
 			continue
 		}
 		count := int64(sb.InodesPerGroup)
-		if trustFlags && gd.checksumOK {
+		if trustFlags && gd.checksumOK && !gd.fromOtherTable {
 			if gd.flags&bgInodeUninit != 0 {
 				continue
 			}
