@@ -24,7 +24,7 @@ type ExtractResult struct {
 const copyBuf = 4 << 20
 
 // ExtractOptions say what of an untrusted image's metadata Extract
-// restores (docs/cli.md, ext extract).
+// restores (README, ext extract; docs/hostile-input.md).
 type ExtractOptions struct {
 	// KeepSetID keeps setuid and setgid bits; by default they are dropped,
 	// so that extracting an image never plants a setuid program.

@@ -87,8 +87,9 @@ type matrixRun struct {
 func TestBadInputMatrix(t *testing.T) {
 	inputs := matrixInputs(t)
 	if testing.Short() {
-		inputs = inputs[:0:0]
-		for _, in := range matrixInputs(t) {
+		all := inputs
+		inputs = nil
+		for _, in := range all {
 			if strings.HasPrefix(in.name, "ext4 zeroed") || in.name == "ext4 directory loop" || in.name == "ext group count 2^32" {
 				inputs = append(inputs, in)
 			}
