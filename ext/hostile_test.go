@@ -369,16 +369,11 @@ func TestHostileSetuidAndOwners(t *testing.T) {
 // Group descriptors that all point at one inode table (damaged, or crafted
 // with millions of groups) must not make the scan read it once per group.
 func TestHostileSharedInodeTables(t *testing.T) {
-	fs, img := openLoaded(t, "ext4")
-	gdt := (int64(fs.SB.FirstDataBlock) + 1) * fs.bs
-	ds := int64(fs.SB.GroupDescSize())
-	for g := int64(1); g < int64(len(fs.groups)); g++ {
-		copy(img[gdt+g*ds+0x8:][:4], img[gdt+0x8:][:4])
-		copy(img[gdt+g*ds+0x28:][:4], img[gdt+0x28:][:4])
-	}
-	fs, err := Open(img, int64(len(img)), Options{Superblock: SuperblockPrimary})
-	if err != nil {
-		t.Fatal(err)
+	fs, _ := openImage(t, "ext4")
+	// As if every descriptor said group 0's table (checksums aside: a
+	// damaged table may be repaired from nothing better).
+	for g := 1; g < len(fs.groups); g++ {
+		fs.groups[g].inodeTable = fs.groups[0].inodeTable
 	}
 	ns, err := fs.ScanInodes()
 	if err != nil {
