@@ -46,7 +46,7 @@ func solveFixtures(t *testing.T) []solveFixture {
 		}
 	}
 	if len(out) == 0 {
-		t.Skip("no solve fixtures in testdata/md/manifest.json yet")
+		t.Fatal("no solve fixtures in testdata/md/manifest.json: the lab's solve set is in the repository")
 	}
 	return out
 }
@@ -77,9 +77,8 @@ func openDisks(t testing.TB, disks []string) (devs []blockdev.Device, byPath map
 func TestSolveRecoversOriginalGeometry(t *testing.T) {
 	for _, f := range solveFixtures(t) {
 		t.Run(f.Name, func(t *testing.T) {
-			if testing.Short() && len(f.Disks) > 6 {
-				t.Skip("large fixture")
-			}
+			// -short: a mirror-pair layout and a parity one.
+			fixture.SkipUnlessRepresentative(t, f.Name, "solve-r10-n2", "solve-r5-ls")
 			devs, byPath := openDisks(t, f.Disks)
 			res, err := Solve(devs, Options{})
 			if err != nil {
@@ -260,6 +259,7 @@ func TestSolveDegraded(t *testing.T) {
 			if f.Original.Level == "raid0" || f.Original.Level == "raid1" || len(f.Disks) > 6 {
 				t.Skip("no redundancy to lose, or large (the test budget)")
 			}
+			fixture.SkipUnlessRepresentative(t, f.Name, "solve-r5-ls")
 			lost := *f.Original.Order[0]
 			var kept []string
 			for _, d := range f.Disks {
