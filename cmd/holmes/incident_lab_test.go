@@ -268,6 +268,26 @@ func TestIncidentLab(t *testing.T) {
 		}
 	})
 
+	t.Run("carve raid10", func(t *testing.T) {
+		// The old PV's metadata area is on the first pair: the half that
+		// kept running has the version lvm wrote while the other was gone;
+		// the installer's new VG (seqno 1, no LVs) is on both.
+		for newer, stale := range r.NewerHalves["raid10"] {
+			if first := r.Original.Raid10.Order[:2]; !slices.Contains(first, newer) {
+				continue
+			}
+			if got, _ := newestCarved(t, newer, r.Original.VG.UUID); got != r.Original.VG.Seqno {
+				t.Errorf("%s: newest old VG seqno %d, want %d", newer, got, r.Original.VG.Seqno)
+			}
+			if got, _ := newestCarved(t, stale, r.Original.VG.UUID); got != r.Original.VGSeqnoBeforeDegraded {
+				t.Errorf("%s: newest old VG seqno %d, want %d", stale, got, r.Original.VGSeqnoBeforeDegraded)
+			}
+			if got, lvs := newestCarved(t, newer, r.Installer.VG.UUID); got != r.Installer.VG.Seqno || len(lvs) != 0 {
+				t.Errorf("%s: installer's VG at seqno %d with LVs %v, want %d and none", newer, got, lvs, r.Installer.VG.Seqno)
+			}
+		}
+	})
+
 	t.Run("compare", func(t *testing.T) {
 		for _, c := range r.CmpAfter {
 			out, stderr, code := holmes(t, "compare", "--raw", "--json", incidentDev(t, c.A), incidentDev(t, c.B))
