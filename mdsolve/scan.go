@@ -10,6 +10,7 @@ import (
 
 	"holmes/blockdev"
 	"holmes/ext"
+	"holmes/lvmmeta"
 	"holmes/mdraid"
 )
 
@@ -33,6 +34,7 @@ type memberScan struct {
 	// (every stride-th one seen), where sampling tells mirrors and parity
 	// apart even on mostly empty arrays.
 	dataBlocks []int64
+	anchors    []anchor
 }
 
 // maxDataBlocks bounds the data block offsets kept from the scan.
@@ -75,7 +77,41 @@ func scanMembers(devs []blockdev.Device, window int64) (*memberScan, error) {
 	}
 	sort.Slice(s.dataBlocks, func(i, j int) bool { return s.dataBlocks[i] < s.dataBlocks[j] })
 	s.dataBlocks = slices.Compact(s.dataBlocks)
+	s.placeMetadataAreas(devs)
 	return s, nil
+}
+
+// placeMetadataAreas gives the LVM metadata area headers found their array
+// offset, from the PV label that lists the area (a label sits whole in one
+// chunk); headers no label places are dropped.
+func (s *memberScan) placeMetadataAreas(devs []blockdev.Device) {
+	at := int64(-1)
+	for _, a := range s.anchors {
+		if a.what != "PV label" {
+			continue
+		}
+		d := devs[a.holders[0]]
+		start := a.offset - a.at
+		pv, err := blockdev.Slice(d, start, d.Size()-start, d.Name())
+		if err != nil {
+			continue
+		}
+		if l, err := lvmmeta.ReadLabel(pv, pv.Size()); err == nil && len(l.MetadataAreas) > 0 {
+			at = l.MetadataAreas[0].Offset
+			break
+		}
+	}
+	kept := s.anchors[:0]
+	for _, a := range s.anchors {
+		if a.at == -1 {
+			if at < 0 {
+				continue
+			}
+			a.at = at
+		}
+		kept = append(kept, a)
+	}
+	s.anchors = kept
 }
 
 // scanMargin is how far past the first data offset the scan reads at least.
@@ -105,6 +141,7 @@ func (s *memberScan) seenEnough(scanned int64) bool {
 var (
 	lvmLabelID   = []byte("LABELONE")
 	lvmLabelType = []byte("LVM2 001")
+	mdaMagic     = []byte(" LVM2 x[5A%r0N*>")
 )
 
 const extMagic = 0xef53
@@ -121,7 +158,11 @@ func (s *memberScan) scanBlock(m int, base int64, b []byte, limit int64) {
 			// The label records its own sector number (0-3).
 			if n := int64(binary.LittleEndian.Uint64(sec[8:])); n < 4 {
 				s.sightings = append(s.sightings, sighting{member: m, offset: base + off, kind: "lvm-label", arrayAt: n * 512})
+				s.addAnchor(anchor{what: "PV label", offset: base + off, at: n * 512}, m)
 			}
+		}
+		if bytes.Equal(sec[4:20], mdaMagic) {
+			s.addAnchor(anchor{what: "LVM metadata area header", offset: base + off, at: -1}, m)
 		}
 		if off%1024 == 0 && len(sec) >= 1024 && binary.LittleEndian.Uint16(sec[0x38:]) == extMagic {
 			sb, err := ext.ReadSuperblock(bytes.NewReader(sec[:1024]), 0)
@@ -129,6 +170,8 @@ func (s *memberScan) scanBlock(m int, base int64, b []byte, limit int64) {
 				continue
 			}
 			s.extUUIDs[sb.UUIDString()] = true
+			s.addAnchor(anchor{what: fmt.Sprintf("ext superblock copy of group %d", sb.BlockGroupNr), offset: base + off,
+				fs: sb.UUIDString(), at: extCopyOffset(uint32(sb.BlockGroupNr), sb.FirstDataBlock, sb.BlocksPerGroup, sb.BlockSize())}, m)
 			if sb.BlockGroupNr == 0 {
 				s.sightings = append(s.sightings, sighting{member: m, offset: base + off, kind: "ext-primary", arrayAt: 1024, extUUID: sb.UUIDString()})
 			}

@@ -20,6 +20,14 @@ import (
 // usageError marks a mistake in the command line (exit status 2).
 type usageError struct{ error }
 
+// exitStatus ends a command that printed its report with a status of its
+// own (md solve: 3 when ambiguous, docs/cli.md); the message still goes to
+// stderr.
+type exitStatus struct {
+	code int
+	error
+}
+
 // Global flags shared by every command.
 var (
 	jsonOutput bool
@@ -64,7 +72,8 @@ func main() {
 }
 
 // run executes the command line and returns the exit status: 0 success,
-// 1 failure, 2 usage. Errors are one line on stderr.
+// 1 failure, 2 usage, or what an exitStatus says. Errors are one line on
+// stderr.
 func run(args []string, stdout, stderr io.Writer) int {
 	rootCmd.SetArgs(args)
 	rootCmd.SetOut(stdout)
@@ -74,6 +83,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	fmt.Fprintln(stderr, "holmes:", err)
+	var es exitStatus
+	if errors.As(err, &es) {
+		return es.code
+	}
 	var ue usageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
 		return 2

@@ -87,7 +87,21 @@ func runMdSolve(cmd *cobra.Command, args []string) error {
 			res.Order[i] = a
 		}
 	}
-	res.MdadmCreate = mdsolve.MdadmCreate("/dev/md0", res.Geometry(), res.Metadata, res.Order)
+	for i := range res.Candidates {
+		for j, n := range res.Candidates[i].Order {
+			if a, ok := byName[n]; ok {
+				res.Candidates[i].Order[j] = a
+			}
+		}
+	}
+	res.MdadmCreate = res.Create("/dev/md0")
+	if res.Ambiguous {
+		if err := emit(cmd, res, func(w io.Writer) error { return printSolve(w, res) }); err != nil {
+			return err
+		}
+		// Exit 3, and no case file: nothing may build on an undecided geometry.
+		return exitStatus{3, fmt.Errorf("md solve: ambiguous, no mdadm --create line: %s", strings.Join(res.Why, "; "))}
+	}
 	if solveWriteCase != "" {
 		specs := slices.Clone(res.Order)
 		for i, o := range specs {
@@ -135,6 +149,32 @@ func printSolve(w io.Writer, r *mdsolve.Result) error {
 			fmt.Fprintln(w, "  "+s)
 		}
 	}
-	fmt.Fprintf(w, "\nWarning: %s\n%s\n", r.Warning, r.MdadmCreate)
+	if r.Ambiguous {
+		return printAmbiguous(w, r)
+	}
+	fmt.Fprintf(w, "\nWarning: %s\n%s\n", r.Warning, *r.MdadmCreate)
+	return nil
+}
+
+// printAmbiguous lists what stays open instead of a create line.
+func printAmbiguous(w io.Writer, r *mdsolve.Result) error {
+	fmt.Fprintln(w, "\nAmbiguous: no mdadm --create line (the evidence does not decide):")
+	for _, s := range r.Why {
+		fmt.Fprintln(w, "  "+s)
+	}
+	fmt.Fprintln(w, "\nCandidates:")
+	for _, c := range r.Candidates {
+		fmt.Fprintf(w, "  %.1f  %s %s chunk %d offset %d order %s\n", c.Score, c.Level, c.Layout, c.ChunkBytes, c.DataOffset, strings.Join(c.Order, " "))
+	}
+	if len(r.Differences) > 0 {
+		fmt.Fprintln(w, "\nWhat differs between the best two:")
+		for _, s := range r.Differences {
+			fmt.Fprintln(w, "  "+s)
+		}
+		fmt.Fprintln(w, "\nWhat would decide:")
+		for _, s := range r.WouldDecide {
+			fmt.Fprintln(w, "  "+s)
+		}
+	}
 	return nil
 }
