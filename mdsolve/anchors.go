@@ -147,57 +147,74 @@ func (s *solver) fitAnchors(g mdraid.Geometry) *roleFit {
 }
 
 // fsStart finds the array offset where a filesystem starts under the probe
-// geometry: each copy, put in each role, proposes one; the start most
-// copies agree on wins (ties: none). Without LVM the array's start is a
-// hypothesis of its own (a bare filesystem).
+// geometry. Each copy, put in each role, proposes a start; a start counts
+// the copies that agree on it, unless it would give one member two roles or
+// two members one role. Copies alone leave a start ambiguous by whole
+// chunks (every copy shifted by a chunk is as consistent), so the starts
+// the LVM metadata gives its LVs (carved from the members), and 0 for a
+// bare filesystem, are preferred: with them one copy suffices.
 func (s *solver) fsStart(arr *mdraid.Array, dataOffset int64, copies []anchor, bare bool) (int64, int) {
-	votes := map[int64]map[int]bool{}
-	vote := func(start int64, i int) {
-		if votes[start] == nil {
-			votes[start] = map[int]bool{}
-		}
-		votes[start][i] = true
-	}
+	type claim struct{ copy, member, role int }
+	claims := map[int64][]claim{}
 	for i, a := range copies {
 		for role := range arr.Geometry().RaidDisks {
 			if at, ok := arr.ArrayOffset(role, a.offset-dataOffset); ok && at >= a.at {
-				vote(at-a.at, i)
+				for _, h := range a.holders {
+					claims[at-a.at] = append(claims[at-a.at], claim{i, h, role})
+				}
 			}
 		}
 	}
-	best, bestN, tie := int64(0), 0, false
-	for start, vs := range votes {
-		n := len(vs)
-		if bare && start == 0 {
-			n++ // a filesystem at the start of a bare array
+	support := func(start int64) int {
+		roleOf, memberOf, agree := map[int]int{}, map[int]int{}, map[int]bool{}
+		for _, c := range claims[start] {
+			if len(copies[c.copy].holders) == 1 {
+				if r, ok := roleOf[c.member]; ok && r != c.role {
+					return 0
+				}
+				if m, ok := memberOf[c.role]; ok && m != c.member {
+					return 0
+				}
+				roleOf[c.member], memberOf[c.role] = c.role, c.member
+			}
+			agree[c.copy] = true
 		}
-		switch {
-		case n > bestN:
-			best, bestN, tie = start, n, false
-		case n == bestN && start != best:
-			tie = true
+		return len(agree)
+	}
+	known := slices.Clone(s.scan.lvStarts)
+	if bare {
+		known = append(known, 0)
+	}
+	pick := func(starts []int64, need int) (int64, int) {
+		best, bestN, tie := int64(0), 0, false
+		for _, start := range starts {
+			switch n := support(start); {
+			case n > bestN:
+				best, bestN, tie = start, n, false
+			case n == bestN && n > 0 && start != best:
+				tie = true
+			}
 		}
+		if tie || bestN < need {
+			return 0, 0
+		}
+		return best, bestN
 	}
-	if tie {
-		return 0, 0
+	if start, n := pick(known, 1); n > 0 {
+		return start, max(n, 2) // placed absolutely
 	}
-	return best, bestN
-}
-
-// assignments lists the role orders (device per role) with the highest
-// anchor support and, so that the scoring has runners-up to weigh, those
-// within anchorOrderSlack of it, up to limit; past limit only the best
-// ones; nil when even those are more.
-func assignments(w [][]float64, n, limit int) [][]int {
-	if out := assignmentsWithin(w, n, limit, anchorOrderSlack); out != nil {
-		return out
+	all := make([]int64, 0, len(claims))
+	for start := range claims {
+		all = append(all, start)
 	}
-	return assignmentsWithin(w, n, limit, 0)
+	return pick(all, 2)
 }
 
 // anchorOrderSlack: orders one anchor short of the best are scored too.
 const anchorOrderSlack = 1.0
 
+// assignmentsWithin lists the role orders (device per role) whose anchor
+// support is within slack of the highest, up to limit; nil when more.
 func assignmentsWithin(w [][]float64, n, limit int, slack float64) [][]int {
 	devs := len(w)
 	// colMax[r]: the most any device gets for role r (an upper bound).

@@ -35,6 +35,10 @@ type memberScan struct {
 	// apart even on mostly empty arrays.
 	dataBlocks []int64
 	anchors    []anchor
+	// lvStarts are the array offsets where LVs start, from every LVM
+	// metadata text carved whole from the members: where their
+	// filesystems start.
+	lvStarts []int64
 }
 
 // maxDataBlocks bounds the data block offsets kept from the scan.
@@ -78,8 +82,64 @@ func scanMembers(devs []blockdev.Device, window int64) (*memberScan, error) {
 	sort.Slice(s.dataBlocks, func(i, j int) bool { return s.dataBlocks[i] < s.dataBlocks[j] })
 	s.dataBlocks = slices.Compact(s.dataBlocks)
 	s.placeMetadataAreas(devs)
+	if err := s.carveLVStarts(devs); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
+
+// carveLVStarts finds the LVM metadata texts lying whole on one member
+// (any seqno: the start of an LV does not move when others are added) near
+// the PV labels, and notes where each LV's first segment starts.
+func (s *memberScan) carveLVStarts(devs []blockdev.Device) error {
+	end := int64(-1)
+	for _, a := range s.anchors {
+		if a.what == "PV label" {
+			end = max(end, a.offset+carveSpan)
+		}
+	}
+	if end < 0 {
+		return nil
+	}
+	c := lvmmeta.NewCarver()
+	for _, d := range devs {
+		head, err := blockdev.Slice(d, 0, min(end, d.Size()), d.Name())
+		if err != nil {
+			return err
+		}
+		if err := c.Scan(head, head.Size(), d.Name()); err != nil {
+			return err
+		}
+	}
+	seen := map[int64]bool{}
+	for _, cv := range c.Results() {
+		if !cv.Complete {
+			continue
+		}
+		vg, err := lvmmeta.ParseText(cv.Section)
+		if err != nil {
+			continue
+		}
+		for _, lv := range vg.LVs {
+			if len(lv.Segments) == 0 || len(lv.Segments[0].Stripes) == 0 {
+				continue
+			}
+			if at := lv.Segments[0].Stripes[0].Offset; !seen[at] && len(s.lvStarts) < maxLVStarts {
+				seen[at] = true
+				s.lvStarts = append(s.lvStarts, at)
+			}
+		}
+	}
+	slices.Sort(s.lvStarts)
+	return nil
+}
+
+// carveSpan is how far past a PV label LVM metadata texts are looked for
+// (the metadata area, 1 MiB by default, spread over the members).
+const carveSpan = 2 << 20
+
+// maxLVStarts bounds the LV starts kept.
+const maxLVStarts = 256
 
 // placeMetadataAreas gives the LVM metadata area headers found their array
 // offset, from the PV label that lists the area (a label sits whole in one

@@ -293,16 +293,79 @@ func (s *solver) candidates(families []family, offsets []int64) []*candidate {
 		}
 		var orders [][]int
 		if gm.fit != nil {
-			orders = assignments(gm.fit.w, s.opt.RaidDisks, s.opt.ExhaustiveOrders)
-		}
-		if orders == nil {
-			orders = s.orders(gm.g, gm.f.width, s.soleFirstMember(gm.g.DataOffset, gm.f), mdraid.FirstRole(gm.g))
+			orders = s.anchoredOrders(gm.g, gm.fit)
+		} else {
+			fixed := map[int]int{}
+			if first := s.soleFirstMember(gm.g.DataOffset, gm.f); first >= 0 {
+				fixed[mdraid.FirstRole(gm.g)] = first
+			}
+			orders = s.orders(gm.g, gm.f.width, fixed, s.opt.ExhaustiveOrders)
 		}
 		for _, o := range orders {
 			out = append(out, &candidate{geo: gm.g, order: o, fit: gm.fit, sbVotes: s.superblockVotes(gm.g, o)})
 		}
 	}
 	return out
+}
+
+// anchoredOrders: the orders the anchors support most, when few; with a
+// single one, those one anchor short too (runners-up for the scoring).
+// When many tie, the roles the anchors fix stay fixed and the rest is
+// searched as without anchors.
+func (s *solver) anchoredOrders(g mdraid.Geometry, fit *roleFit) [][]int {
+	n := s.opt.RaidDisks
+	limit := min(s.opt.ExhaustiveOrders, maxAnchoredOrders)
+	best := assignmentsWithin(fit.w, n, limit, 0)
+	if len(best) == 1 {
+		if near := assignmentsWithin(fit.w, n, limit, anchorOrderSlack); near != nil {
+			return near
+		}
+	}
+	if best != nil {
+		return best
+	}
+	return s.orders(g, 1, fixedRoles(fit.w), min(s.opt.ExhaustiveOrders, maxFreeOrders))
+}
+
+// maxFreeOrders: past this many orders of the roles the anchors leave
+// free, a beam search fills them (a geometry the anchors fit is one of
+// several, each of which would otherwise cost thousands of assemblies).
+const maxFreeOrders = 720
+
+// maxAnchoredOrders bounds the tied orders taken from the anchors as they
+// are; past it the free roles are searched.
+const maxAnchoredOrders = 24
+
+// fixedRoles: the roles one member has the most support for, where that
+// role is also the one that member has the most support for.
+func fixedRoles(w [][]float64) map[int]int {
+	fixed := map[int]int{}
+	argmax := func(xs []float64) int {
+		best, at := 0.0, -1
+		for i, x := range xs {
+			switch {
+			case x > best:
+				best, at = x, i
+			case x == best && best > 0:
+				at = -1
+			}
+		}
+		return at
+	}
+	for d, row := range w {
+		r := argmax(row)
+		if r < 0 {
+			continue
+		}
+		col := make([]float64, len(w))
+		for e := range w {
+			col[e] = w[e][r]
+		}
+		if argmax(col) == d {
+			fixed[r] = d
+		}
+	}
+	return fixed
 }
 
 // Geometries whose anchors fit anchorSlack less than the best are dropped,
@@ -418,10 +481,10 @@ func (s *solver) firstMember(d int64) int {
 
 // orders lists role orders: units of width members (mirror groups from the
 // content facts when width > 1) permuted, with the unit holding device
-// first (if >= 0) fixed at the unit of role0. Up to ExhaustiveOrders
-// permutations are all tried; beyond, a beam search builds orders role by
-// role from partial assemblies.
-func (s *solver) orders(g mdraid.Geometry, width, first, role0 int) [][]int {
+// fixed[role] placed at that role's unit. Up to limit permutations are
+// all tried; beyond, a beam search builds orders role by role from partial
+// assemblies.
+func (s *solver) orders(g mdraid.Geometry, width int, fixed map[int]int, limit int) [][]int {
 	n := s.opt.RaidDisks
 	if width == n {
 		all := make([]int, n)
@@ -463,9 +526,14 @@ func (s *solver) orders(g mdraid.Geometry, width, first, role0 int) [][]int {
 	}
 	var free []int
 	for u, members := range units {
-		if first >= 0 && slices.Contains(members, first) {
-			slots[role0/width] = u
-		} else {
+		placed := false
+		for role, dev := range fixed {
+			if slices.Contains(members, dev) && slots[role/width] < 0 {
+				slots[role/width], placed = u, true
+				break
+			}
+		}
+		if !placed {
 			free = append(free, u)
 		}
 	}
@@ -482,7 +550,7 @@ func (s *solver) orders(g mdraid.Geometry, width, first, role0 int) [][]int {
 		}
 		return order
 	}
-	if factorial(len(free)) > s.opt.ExhaustiveOrders {
+	if factorial(len(free)) > limit {
 		return s.beamOrders(g, slots, free, expand)
 	}
 	var out [][]int
