@@ -12,8 +12,9 @@ import (
 
 // anchor is a structure found on the members whose place in the array its
 // own content tells: a PV label sits in sector 1 of the array, an LVM
-// metadata area where the label says, an ext superblock copy of group g at
-// a fixed offset from the start of its filesystem. Under a candidate
+// metadata area where the label says, a partition table in sector 0, an
+// ext superblock copy of group g at a fixed offset from the start of its
+// filesystem. Under a candidate
 // geometry, the member holding it must hold the role that geometry gives
 // that array offset: anchors solve the order before any assembly is read.
 type anchor struct {
@@ -151,8 +152,9 @@ func (s *solver) fitAnchors(g mdraid.Geometry) *roleFit {
 // the copies that agree on it, unless it would give one member two roles or
 // two members one role. Copies alone leave a start ambiguous by whole
 // chunks (every copy shifted by a chunk is as consistent), so the starts
-// the LVM metadata gives its LVs (carved from the members), and 0 for a
-// bare filesystem, are preferred: with them one copy suffices.
+// of volumes (LVs from carved LVM metadata, partitions from a partition
+// table) and 0 for a bare filesystem are preferred: with them one copy
+// suffices.
 func (s *solver) fsStart(arr *mdraid.Array, dataOffset int64, copies []anchor, bare bool) (int64, int) {
 	type claim struct{ copy, member, role int }
 	claims := map[int64][]claim{}
@@ -181,7 +183,7 @@ func (s *solver) fsStart(arr *mdraid.Array, dataOffset int64, copies []anchor, b
 		}
 		return len(agree)
 	}
-	known := slices.Clone(s.scan.lvStarts)
+	known := slices.Clone(s.scan.volumeStarts)
 	if bare {
 		known = append(known, 0)
 	}

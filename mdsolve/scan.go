@@ -35,10 +35,10 @@ type memberScan struct {
 	// apart even on mostly empty arrays.
 	dataBlocks []int64
 	anchors    []anchor
-	// lvStarts are the array offsets where LVs start, from every LVM
-	// metadata text carved whole from the members: where their
-	// filesystems start.
-	lvStarts []int64
+	// volumeStarts are array offsets where volumes start: LVs, from every
+	// LVM metadata text carved whole from the members, and partitions of a
+	// partition table at the array's start. Filesystems start there.
+	volumeStarts []int64
 }
 
 // maxDataBlocks bounds the data block offsets kept from the scan.
@@ -111,7 +111,6 @@ func (s *memberScan) carveLVStarts(devs []blockdev.Device) error {
 			return err
 		}
 	}
-	seen := map[int64]bool{}
 	for _, cv := range c.Results() {
 		if !cv.Complete {
 			continue
@@ -124,13 +123,12 @@ func (s *memberScan) carveLVStarts(devs []blockdev.Device) error {
 			if len(lv.Segments) == 0 || len(lv.Segments[0].Stripes) == 0 {
 				continue
 			}
-			if at := lv.Segments[0].Stripes[0].Offset; !seen[at] && len(s.lvStarts) < maxLVStarts {
-				seen[at] = true
-				s.lvStarts = append(s.lvStarts, at)
+			if at := lv.Segments[0].Stripes[0].Offset; !slices.Contains(s.volumeStarts, at) && len(s.volumeStarts) < maxVolumeStarts {
+				s.volumeStarts = append(s.volumeStarts, at)
 			}
 		}
 	}
-	slices.Sort(s.lvStarts)
+	slices.Sort(s.volumeStarts)
 	return nil
 }
 
@@ -138,8 +136,8 @@ func (s *memberScan) carveLVStarts(devs []blockdev.Device) error {
 // (the metadata area, 1 MiB by default, spread over the members).
 const carveSpan = 2 << 20
 
-// maxLVStarts bounds the LV starts kept.
-const maxLVStarts = 256
+// maxVolumeStarts bounds the volume starts kept.
+const maxVolumeStarts = 256
 
 // placeMetadataAreas gives the LVM metadata area headers found their array
 // offset, from the PV label that lists the area (a label sits whole in one
@@ -219,6 +217,14 @@ func (s *memberScan) scanBlock(m int, base int64, b []byte, limit int64) {
 			if n := int64(binary.LittleEndian.Uint64(sec[8:])); n < 4 {
 				s.sightings = append(s.sightings, sighting{member: m, offset: base + off, kind: "lvm-label", arrayAt: n * 512})
 				s.addAnchor(anchor{what: "PV label", offset: base + off, at: n * 512}, m)
+			}
+		}
+		if starts, ok := mbrPartitions(sec[:512]); ok {
+			s.addAnchor(anchor{what: "partition table", offset: base + off, at: 0}, m)
+			for _, st := range starts {
+				if !slices.Contains(s.volumeStarts, st) && len(s.volumeStarts) < maxVolumeStarts {
+					s.volumeStarts = append(s.volumeStarts, st)
+				}
 			}
 		}
 		if bytes.Equal(sec[4:20], mdaMagic) {
@@ -304,4 +310,35 @@ func (s *memberScan) noteData(base int64, b []byte) {
 		}
 		s.dataBlocks = append(s.dataBlocks, base+int64(off))
 	}
+}
+
+// mbrPartitions recognises an MBR partition table in sector and returns
+// the byte offsets where its primary partitions start. Only a sector that
+// can be nothing else counts: the 0x55AA signature, every status byte 0 or
+// 0x80, at least one partition, each starting past the table and none of
+// an extended type (their starts are tables, not filesystems).
+func mbrPartitions(sector []byte) ([]int64, bool) {
+	if len(sector) < 512 || sector[510] != 0x55 || sector[511] != 0xaa {
+		return nil, false
+	}
+	var starts []int64
+	for i := range 4 {
+		e := sector[446+16*i : 446+16*(i+1)]
+		if e[0] != 0 && e[0] != 0x80 {
+			return nil, false
+		}
+		typ := e[4]
+		start := int64(binary.LittleEndian.Uint32(e[8:]))
+		count := binary.LittleEndian.Uint32(e[12:])
+		if typ == 0 {
+			continue
+		}
+		if start == 0 || count == 0 {
+			return nil, false
+		}
+		if typ != 0x05 && typ != 0x0f && typ != 0x85 && typ != 0xee {
+			starts = append(starts, start*512)
+		}
+	}
+	return starts, len(starts) > 0
 }
