@@ -176,7 +176,11 @@ func (s *solver) extEvidence(c *candidate, arr *mdraid.Array, v volume, deep boo
 		}
 	}
 	if good+bad > 0 {
-		e.add(2*float64(good)-float64(bad), "%d of %d backup superblocks of %s found where the primary places them (%d more also on the parity: not counted)", good, good+bad+shadows, v.name, shadows)
+		also := ""
+		if shadows > 0 {
+			also = fmt.Sprintf(" (%d more also on the parity: not counted)", shadows)
+		}
+		e.add(2*float64(good)-float64(bad), "%d of %d backup superblocks of %s found where the primary places them%s", good, good+bad+shadows, v.name, also)
 	}
 	if !deep {
 		return
