@@ -75,6 +75,8 @@ func TestLabArraysReadAsTheKernel(t *testing.T) {
 	}
 	for _, e := range entries {
 		t.Run(e.Name, func(t *testing.T) {
+			// -short: a mirror, a stripe over unequal members, parity, double parity.
+			fixture.SkipUnlessRepresentative(t, e.Name, "r10-n2-v12", "r0-zones-v12", "r5-ls-v12", "r6-v090")
 			roles := make([]blockdev.Device, len(e.Members))
 			var present []blockdev.Device
 			missing := 0

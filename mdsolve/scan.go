@@ -2,7 +2,6 @@ package mdsolve
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"slices"
@@ -196,14 +195,6 @@ func (s *memberScan) seenEnough(scanned int64) bool {
 	return past >= 64
 }
 
-var (
-	lvmLabelID   = []byte("LABELONE")
-	lvmLabelType = []byte("LVM2 001")
-	mdaMagic     = []byte(" LVM2 x[5A%r0N*>")
-)
-
-const extMagic = 0xef53
-
 // scanBlock looks at the sectors starting in b[:limit] (b may run further,
 // so structures starting near the end are read whole).
 func (s *memberScan) scanBlock(m int, base int64, b []byte, limit int64) {
@@ -212,14 +203,12 @@ func (s *memberScan) scanBlock(m int, base int64, b []byte, limit int64) {
 		if len(sec) < 512 {
 			return
 		}
-		if bytes.HasPrefix(sec, lvmLabelID) && bytes.Equal(sec[24:32], lvmLabelType) {
-			// The label records its own sector number (0-3).
-			if n := int64(binary.LittleEndian.Uint64(sec[8:])); n < 4 {
-				s.sightings = append(s.sightings, sighting{member: m, offset: base + off, kind: "lvm-label", arrayAt: n * 512})
-				s.addAnchor(anchor{what: "PV label", offset: base + off, at: n * 512}, m)
-			}
+		// The label records its own sector number (0-3).
+		if n, ok := lvmmeta.ProbeLabel(sec); ok && n < 4 {
+			s.sightings = append(s.sightings, sighting{member: m, offset: base + off, kind: "lvm-label", arrayAt: int64(n) * 512})
+			s.addAnchor(anchor{what: "PV label", offset: base + off, at: int64(n) * 512}, m)
 		}
-		if starts, ok := mbrPartitions(sec[:512]); ok {
+		if starts, ok := blockdev.ProbeMBR(sec); ok {
 			s.addAnchor(anchor{what: "partition table", offset: base + off, at: 0}, m)
 			for _, st := range starts {
 				if !slices.Contains(s.volumeStarts, st) && len(s.volumeStarts) < maxVolumeStarts {
@@ -227,10 +216,10 @@ func (s *memberScan) scanBlock(m int, base int64, b []byte, limit int64) {
 				}
 			}
 		}
-		if bytes.Equal(sec[4:20], mdaMagic) {
+		if lvmmeta.ProbeMDAHeader(sec) {
 			s.addAnchor(anchor{what: "LVM metadata area header", offset: base + off, at: -1}, m)
 		}
-		if off%1024 == 0 && len(sec) >= 1024 && binary.LittleEndian.Uint16(sec[0x38:]) == extMagic {
+		if off%1024 == 0 && len(sec) >= 1024 && ext.ProbeSuperblock(sec) {
 			sb, err := ext.ReadSuperblock(bytes.NewReader(sec[:1024]), 0)
 			if err != nil {
 				continue
@@ -310,35 +299,4 @@ func (s *memberScan) noteData(base int64, b []byte) {
 		}
 		s.dataBlocks = append(s.dataBlocks, base+int64(off))
 	}
-}
-
-// mbrPartitions recognises an MBR partition table in sector and returns
-// the byte offsets where its primary partitions start. Only a sector that
-// can be nothing else counts: the 0x55AA signature, every status byte 0 or
-// 0x80, at least one partition, each starting past the table and none of
-// an extended type (their starts are tables, not filesystems).
-func mbrPartitions(sector []byte) ([]int64, bool) {
-	if len(sector) < 512 || sector[510] != 0x55 || sector[511] != 0xaa {
-		return nil, false
-	}
-	var starts []int64
-	for i := range 4 {
-		e := sector[446+16*i : 446+16*(i+1)]
-		if e[0] != 0 && e[0] != 0x80 {
-			return nil, false
-		}
-		typ := e[4]
-		start := int64(binary.LittleEndian.Uint32(e[8:]))
-		count := binary.LittleEndian.Uint32(e[12:])
-		if typ == 0 {
-			continue
-		}
-		if start == 0 || count == 0 {
-			return nil, false
-		}
-		if typ != 0x05 && typ != 0x0f && typ != 0x85 && typ != 0xee {
-			starts = append(starts, start*512)
-		}
-	}
-	return starts, len(starts) > 0
 }

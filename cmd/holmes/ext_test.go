@@ -66,6 +66,9 @@ func nonEmptyLines(s string) []string {
 
 func TestExtLsMatchesDebugfs(t *testing.T) {
 	for _, name := range []string{"ext2-1k", "ext4", "ext4-inline"} {
+		if fixture.LeftOutOfShort(name, "ext4") {
+			continue
+		}
 		img := extImage(t, name)
 		listings := recordedListings(t, name)
 		if len(listings) < 8 {
@@ -217,6 +220,9 @@ func TestExtLsDeletedMatchesDebugfs(t *testing.T) {
 	}
 	stale := regexp.MustCompile(`^<\s*\d+>`)
 	for _, name := range []string{"ext4", "ext2-1k"} {
+		if fixture.LeftOutOfShort(name, "ext4") {
+			continue
+		}
 		src, err := os.ReadFile(extImage(t, name))
 		if err != nil {
 			t.Fatal(err)

@@ -326,7 +326,13 @@ func TestMdExamineLab(t *testing.T) {
 		compareExamine(t, what, parseMdadmExamine(t, string(recorded)), got, time.UTC)
 		liveMdadm(t, what, dev, got)
 	}
+	// -short: one array per metadata version, and one disk outside the
+	// members (a stale one).
+	representatives := []string{"r1-v090", "r5-la-v10", "r10-o2-v11", "r5-ls-v12", "r1-stale-v12"}
 	for _, e := range loadLabManifest(t) {
+		if fixture.LeftOutOfShort(e.Name, representatives...) {
+			continue
+		}
 		// examine lists the members' outputs in role order, or (pairs
 		// fixtures) the disks'.
 		devs := e.Members
@@ -349,7 +355,7 @@ func TestMdExamineLab(t *testing.T) {
 	for _, out := range outputs {
 		rel, _ := filepath.Rel(filepath.Join(fixture.RepoRoot(t), "testdata/md"), out)
 		image := strings.TrimSuffix(out, ".examine.txt") + ".img.xz"
-		if _, err := os.Stat(image); err != nil || covered[rel] {
+		if _, err := os.Stat(image); err != nil || covered[rel] || fixture.LeftOutOfShort(filepath.Dir(rel), representatives...) {
 			continue
 		}
 		check(rel, rel, fixture.Unpack(t, image))
