@@ -750,7 +750,8 @@ func (s *solver) names(order []int) []string {
 // a data offset, and only such a superblock tells them apart. Otherwise:
 // data at offset 0 needs the superblock at the end, 1.0 (inside the tail
 // 0.90 reserved too, so it spares a 0.90 array's data); a data offset
-// leaves room for 1.2's superblock at 4 KiB inside it.
+// leaves room for 1.2's superblock at 4 KiB inside it (1.1, at 0, when
+// the offset is too small for that).
 func (s *solver) metadata(best *candidate) string {
 	for r, i := range best.order {
 		if i < 0 {
@@ -762,11 +763,18 @@ func (s *solver) metadata(best *candidate) string {
 			}
 		}
 	}
-	if best.geo.DataOffset > 0 {
+	switch {
+	case best.geo.DataOffset >= minDataOffset12:
 		return "1.2"
+	case best.geo.DataOffset > 0:
+		return "1.1" // too little room before the data for 1.2's superblock at 4 KiB
 	}
 	return "1.0"
 }
+
+// minDataOffset12: 1.2 keeps its superblock (and mdadm's bad-block log
+// after it) in 4-8 KiB; data must start past that.
+const minDataOffset12 = 8 << 10
 
 // superblockReport compares the md superblocks on the members with the solved geometry.
 func (s *solver) superblockReport(best *candidate) []string {
