@@ -77,8 +77,9 @@ installer)
 esac
 [ "$(areas)" = "$before" ] || { echo "$FIX: $fate changed the original data area" >&2; exit 1; }
 jq --arg fate "$fate" --arg content "$content" --argjson comp "$comp" \
-	'. + {original: {level, layout, chunk_bytes, data_offset, metadata, order: .members, component_bytes: $comp}
-	      | with_entries(select(.value != null))} + {fate: $fate, content_kind: $content}' \
+	'. + {original: ({level, layout, chunk_bytes, data_offset, metadata, order: .members, component_bytes: $comp}
+	      | with_entries(select(.value != null))), fate: $fate, content_kind: $content, examine_original: .examine}
+	 | del(.examine)' \
 	"$ENTRIES/$FIX.json" >"$ENTRIES/$FIX.json.tmp"
 mv "$ENTRIES/$FIX.json.tmp" "$ENTRIES/$FIX.json"
 echo "$FIX: $fate"
