@@ -88,33 +88,19 @@ func (s *solver) lvmEvidence(c *candidate, arr *mdraid.Array, e *evidence) []vol
 	if len(label.MetadataAreas) == 0 {
 		return nil
 	}
-	area := label.MetadataAreas[0]
-	h, err := lvmmeta.ReadMDAHeader(arr, area)
-	if err != nil || len(h.Slots) == 0 || h.Slots[0].Size <= 0 || h.Slots[0].Size > area.Size {
-		e.add(-2, "no readable LVM metadata area header at %d", area.Offset)
+	current, vg, err := lvmmeta.ReadCurrent(arr, arr.Size())
+	if current == nil {
+		e.add(-2, "no readable LVM metadata: %v", err)
 		return nil
 	}
-	loc := h.Slots[0]
-	if loc.Offset < 0 || loc.Offset+loc.Size > area.Size {
-		e.add(-2, "LVM metadata text location %d+%d lies outside its area", loc.Offset, loc.Size)
+	if vg == nil {
+		e.add(-4, "LVM metadata text at %d does not parse: %v", current.Offset, err)
 		return nil
 	}
-	text := make([]byte, loc.Size)
-	if _, err := arr.ReadAt(text, area.Offset+loc.Offset); err != nil {
-		return nil
-	}
-	for len(text) > 0 && text[len(text)-1] == 0 {
-		text = text[:len(text)-1]
-	}
-	vg, err := lvmmeta.ParseText(text)
-	if err != nil {
-		e.add(-4, "LVM metadata text at %d does not parse: %v", area.Offset+loc.Offset, err)
-		return nil
-	}
-	if s.shadowedRange(arr, c, area.Offset+loc.Offset, int64(len(text))) {
-		e.add(0, "LVM metadata of VG %s (seqno %d, %d bytes at %d) parses (the parity holds the same bytes: not counted)", vg.Name, vg.Seqno, len(text), area.Offset+loc.Offset)
+	if s.shadowedRange(arr, c, current.Offset, int64(len(current.Text))) {
+		e.add(0, "LVM metadata of VG %s (seqno %d, %d bytes at %d) parses (the parity holds the same bytes: not counted)", vg.Name, vg.Seqno, len(current.Text), current.Offset)
 	} else {
-		e.add(6, "LVM metadata of VG %s (seqno %d, %d bytes at %d) parses", vg.Name, vg.Seqno, len(text), area.Offset+loc.Offset)
+		e.add(6, "LVM metadata of VG %s (seqno %d, %d bytes at %d) parses", vg.Name, vg.Seqno, len(current.Text), current.Offset)
 	}
 	var pvName string
 	for _, pv := range vg.PVs {
