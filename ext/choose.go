@@ -128,8 +128,8 @@ func findCandidates(r io.ReaderAt, size int64) []Candidate {
 			}
 			seen[o] = true
 			sb, err := ReadSuperblock(r, o)
-			if err == nil && sb.FSOffset() != 0 && agreesWithACopy(r, size, sb) {
-				sb.AdoptOldBackup()
+			if err == nil && sb.FSOffset() != 0 {
+				sb.PlaceOldBackup(r, size) // a backup of old mke2fs says group 0
 			}
 			if err != nil || sb.FSOffset() != 0 {
 				continue // not a superblock, or a copy of a filesystem that starts elsewhere
@@ -154,32 +154,55 @@ func findCandidates(r io.ReaderAt, size int64) []Candidate {
 	return cands
 }
 
-// maxAgreementProbes bounds how many other copies agreesWithACopy reads.
+// maxAgreementProbes bounds how many copy places each reading of a
+// group-0 copy is checked at.
 const maxAgreementProbes = 8
 
-// agreesWithACopy reports whether a copy that says group 0 but sits where
-// its own geometry puts a backup has a twin (same UUID and size) at the
-// primary's place or at another backup place: then it is an old mke2fs
-// backup, not the primary of a filesystem starting 1024 bytes before it.
-func agreesWithACopy(r io.ReaderAt, size int64, sb *Superblock) bool {
-	if _, ok := sb.backupGroupAt(sb.Offset); !ok || sb.BlockGroupNr != 0 {
+// PlaceOldBackup decides what a copy that says group 0 is, read at
+// sb.Offset of r, where the filesystem's start is not known (scan): the
+// backup of group g (old mke2fs wrote 0 into every copy) when, for the
+// filesystem start that makes sb.Offset group g's place, more copies with
+// the same UUID and size sit at that filesystem's copy places than at
+// those of a filesystem starting 1024 bytes before it, which it is the
+// primary of otherwise. It reports whether it made the copy a backup.
+func (sb *Superblock) PlaceOldBackup(r io.ReaderAt, size int64) bool {
+	if sb.BlockGroupNr != 0 {
 		return false
 	}
-	offs := append([]int64{PrimaryOffset}, sb.BackupOffsets()...)
-	probed := 0
-	for _, o := range offs {
-		if o == sb.Offset || o+SuperblockSize > size {
-			continue
+	best, bestGroup := sb.copiesAgreeAt(r, size, sb.Offset-PrimaryOffset), uint32(0)
+	places := sb.BackupOffsets()
+	for _, place := range places[:min(len(places), maxAgreementProbes)] {
+		if start := sb.Offset - place; start >= 0 {
+			if n := sb.copiesAgreeAt(r, size, start); n > best {
+				best = n
+				bestGroup, _ = sb.backupGroupAt(place)
+			}
 		}
-		if probed++; probed > maxAgreementProbes {
-			break
+	}
+	if bestGroup == 0 {
+		return false
+	}
+	sb.BlockGroupNr, sb.GroupFromPlace = uint16(bestGroup), true
+	return true
+}
+
+// copiesAgreeAt counts the other copies of sb (same UUID, size and group
+// size) at the primary's and the first backups' places of a filesystem
+// starting at byte start.
+func (sb *Superblock) copiesAgreeAt(r io.ReaderAt, size int64, start int64) int {
+	places := append([]int64{PrimaryOffset}, sb.BackupOffsets()...)
+	n := 0
+	for _, place := range places[:min(len(places), maxAgreementProbes+1)] {
+		o := start + place
+		if o == sb.Offset || o < 0 || o+SuperblockSize > size {
+			continue
 		}
 		other, err := ReadSuperblock(r, o)
 		if err == nil && other.UUID == sb.UUID && other.BlocksCount == sb.BlocksCount && other.BlocksPerGroup == sb.BlocksPerGroup {
-			return true
+			n++
 		}
 	}
-	return false
+	return n
 }
 
 // defaultBackupOffsets are where mke2fs's default geometry puts the first

@@ -102,7 +102,7 @@ func (l *journalLog) read(jb uint64) ([]byte, error) {
 // wrap steps past the end of the log area back to its start.
 func (l *journalLog) wrap(jb uint64) uint64 {
 	if jb >= l.last {
-		jb -= l.last - l.first
+		jb = l.first + (jb-l.first)%(l.last-l.first)
 	}
 	return jb
 }

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"holmes/internal/fixture"
 )
 
 // journalFixtures are the journals debugfs's journal writer made
@@ -17,6 +19,7 @@ var journalFixtures = []string{"ext4-jv2-32", "ext4-jv2-64", "ext4-jv3-32", "ext
 func TestDebugfsJournalsReplayLikeE2fsck(t *testing.T) {
 	for _, name := range journalFixtures {
 		t.Run(name, func(t *testing.T) {
+			fixture.SkipUnlessRepresentative(t, name, "ext4-jv3-32", "ext4-jv1")
 			fsys, img := openFixture(t, name, Options{})
 			rp := fsys.Replay
 			if rp == nil {
@@ -66,6 +69,7 @@ func readAll(t *testing.T, fsys *FS, p string) string {
 func TestKernelJournalReplayMatchesE2fsck(t *testing.T) {
 	for _, name := range []string{"ext4-replay", "ext3-replay", "ext4-replay-ext"} {
 		t.Run(name, func(t *testing.T) {
+			fixture.SkipUnlessRepresentative(t, name, "ext4-replay-ext")
 			opts := Options{}
 			var e2fsckArgs []string
 			if name == "ext4-replay-ext" {

@@ -462,11 +462,11 @@ func (sb *Superblock) backupGroupAt(off int64) (uint32, bool) {
 }
 
 // AdoptOldBackup takes a copy that says group 0 but sits where its own
-// geometry puts a backup as that backup: old mke2fs wrote 0 in every
-// copy. It reports whether it did; a copy that says group 0 elsewhere
-// may be the primary of a filesystem that starts 1024 bytes before it,
-// so callers adopt only when the user named the copy or another copy
-// agrees (see agreesWithACopy).
+// geometry puts a backup of a filesystem starting at byte 0 as that
+// backup: old mke2fs wrote 0 in every copy. It reports whether it did. A
+// copy that says group 0 may also be the primary of a filesystem that
+// starts 1024 bytes before it, so this is for a copy the user named;
+// PlaceOldBackup decides from the other copies.
 func (sb *Superblock) AdoptOldBackup() bool {
 	if sb.BlockGroupNr != 0 || sb.Offset == PrimaryOffset {
 		return false

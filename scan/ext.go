@@ -33,6 +33,7 @@ func (s *scanner) checkExt(off int64) error {
 	if err != nil {
 		return s.checkJournalDev(off)
 	}
+	sb.PlaceOldBackup(s.d, s.size) // old mke2fs wrote group 0 into every backup
 	start := sb.FSOffset()
 	if start < 0 {
 		return nil // a backup copy that would put its filesystem before the device
