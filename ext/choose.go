@@ -21,13 +21,6 @@ func openAuto(r io.ReaderAt, size int64) (*FS, error) {
 	if len(cands) == 0 {
 		return nil, fmt.Errorf("ext: no superblock: none at byte %d and no backup copy at the usual places", PrimaryOffset)
 	}
-	copies := map[[16]byte]int{}
-	for _, c := range cands {
-		copies[c.sb.UUID]++
-	}
-	for i := range cands {
-		cands[i].Copies = copies[cands[i].sb.UUID]
-	}
 	best := 0
 	for i := range cands {
 		if cands[i].score() > cands[best].score() {
@@ -120,6 +113,8 @@ const scanLimit = 1 << 30
 // searches the first GiB for the superblock magic at every 1 KiB.
 func findCandidates(r io.ReaderAt, size int64) []Candidate {
 	seen := map[int64]bool{}
+	checked := map[[16]byte]int{} // candidates fully checked per UUID
+	extra := map[[16]byte]int{}   // further copies only counted
 	var cands []Candidate
 	try := func(offs []int64) {
 		for _, o := range offs {
@@ -134,6 +129,11 @@ func findCandidates(r io.ReaderAt, size int64) []Candidate {
 			if err != nil || sb.FSOffset() != 0 {
 				continue // not a superblock, or a copy of a filesystem that starts elsewhere
 			}
+			if checked[sb.UUID] >= maxChecksPerFS || len(cands) >= maxCandidates {
+				extra[sb.UUID]++
+				continue
+			}
+			checked[sb.UUID]++
 			cands = append(cands, checkCandidate(r, size, sb))
 		}
 	}
@@ -150,9 +150,22 @@ func findCandidates(r io.ReaderAt, size int64) []Candidate {
 	if !usable {
 		try(scanMagic(r, min(size, scanLimit)))
 	}
+	for i := range cands {
+		cands[i].Copies = checked[cands[i].sb.UUID] + extra[cands[i].sb.UUID]
+	}
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].Offset < cands[j].Offset })
 	return cands
 }
+
+// Caps on the superblock candidates auto opens and checks (each check
+// reads a group descriptor table and a root directory): copies of one
+// filesystem beyond the first few are only counted, and crafted devices
+// full of magic numbers cannot multiply the work (docs/hostile-input.md).
+const (
+	maxChecksPerFS = 4
+	maxCandidates  = 32
+	maxMagicHits   = 4096
+)
 
 // maxAgreementProbes bounds how many copy places each reading of a
 // group-0 copy is checked at.
@@ -221,8 +234,9 @@ func defaultBackupOffsets() []int64 {
 	return offs
 }
 
-// scanMagic returns every 1 KiB-aligned offset below limit whose would-be
-// superblock carries the ext magic. Read errors end the search early.
+// scanMagic returns the 1 KiB-aligned offsets below limit whose would-be
+// superblock carries the ext magic, the first maxMagicHits of them. Read
+// errors end the search early.
 func scanMagic(r io.ReaderAt, limit int64) []int64 {
 	const chunk = 4 << 20
 	buf := make([]byte, chunk)
@@ -231,7 +245,9 @@ func scanMagic(r io.ReaderAt, limit int64) []int64 {
 		n, _ := r.ReadAt(buf[:min(chunk, limit-base)], base)
 		for p := 0; p+0x3A <= n; p += 1024 {
 			if ProbeSuperblock(buf[p:n]) {
-				offs = append(offs, base+int64(p))
+				if offs = append(offs, base+int64(p)); len(offs) == maxMagicHits {
+					return offs
+				}
 			}
 		}
 		if n < int(min(chunk, limit-base)) {
@@ -272,8 +288,13 @@ func checkCandidate(r io.ReaderAt, size int64, sb *Superblock) Candidate {
 		return c
 	}
 	c.RootInodeOK = true
-	entries, err := fs.ReadDir(root)
-	if err == nil && len(entries) >= 2 && entries[0].Name == "." && entries[0].Inode == RootIno && entries[1].Name == ".." && entries[1].Inode == RootIno {
+	// "." and ".." open the directory: read no further.
+	var entries []DirEntry
+	err = fs.WalkDir(root, false, func(e DirEntry) bool {
+		entries = append(entries, e)
+		return len(entries) < 2
+	})
+	if err == nil && len(entries) == 2 && entries[0].Name == "." && entries[0].Inode == RootIno && entries[1].Name == ".." && entries[1].Inode == RootIno {
 		c.RootDirOK = true
 	} else if c.Problem == "" {
 		c.Problem = "has an unreadable root directory"

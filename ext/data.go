@@ -1,9 +1,11 @@
 package ext
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 )
 
@@ -85,7 +87,26 @@ func (fs *FS) extentMap(in *Inode) (*BlockMap, error) {
 			return nil, fmt.Errorf("ext: inode %d extent tree: overlapping extents at logical block %d", in.Num, m.Runs[i].Logical)
 		}
 	}
+	if err := m.checkNoAliases(); err != nil {
+		return nil, fmt.Errorf("ext: inode %d extent tree: %w", in.Num, err)
+	}
 	return m, nil
+}
+
+// checkNoAliases refuses a map that gives one physical block to two
+// logical blocks: ext never shares blocks within a file, and a crafted map
+// that does would make a few blocks on disk read as gigabytes (a directory
+// or file "bomb"). With every block mapped once, a file's data is bounded
+// by the filesystem.
+func (m *BlockMap) checkNoAliases() error {
+	byPhys := slices.Clone(m.Runs)
+	slices.SortFunc(byPhys, func(a, b Run) int { return cmp.Compare(a.Physical, b.Physical) })
+	for i := 1; i < len(byPhys); i++ {
+		if a, b := byPhys[i-1], byPhys[i]; b.Physical < a.Physical+a.Len {
+			return fmt.Errorf("physical block %d is mapped twice (logical blocks %d and %d)", b.Physical, a.Logical+(b.Physical-a.Physical), b.Logical)
+		}
+	}
+	return nil
 }
 
 // walkExtents reads one extent node; levels is how deep the tree may still go.
@@ -220,7 +241,21 @@ func (fs *FS) indirectMap(in *Inode) (*BlockMap, error) {
 		}
 		base += span
 	}
+	if err := m.checkNoAliases(); err != nil {
+		return nil, fmt.Errorf("ext: inode %d block map: %w", in.Num, err)
+	}
 	return m, nil
+}
+
+// maxFileSize is the largest size in's block map can give a file: 2^32
+// blocks through extents, 12 direct pointers and three levels of indirect
+// blocks otherwise. A larger i_size is impossible, whatever is on disk.
+func (fs *FS) maxFileSize(in *Inode) uint64 {
+	if in.Flags&flagExtents != 0 || in.Flags&flagInlineData != 0 {
+		return 1 << 32 * uint64(fs.bs)
+	}
+	p := uint64(fs.bs / 4)
+	return min((12+p+p*p+p*p*p)*uint64(fs.bs), 1<<63-1)
 }
 
 // inlineData returns the bytes of an inline_data inode: the 60 bytes of
@@ -240,6 +275,9 @@ func (fs *FS) inlineData(in *Inode) ([]byte, error) {
 func (fs *FS) Reader(in *Inode) (*FileReader, error) {
 	if in.IsEncrypted() && !in.IsDir() {
 		return nil, fmt.Errorf("ext: inode %d: %w", in.Num, errEncrypted)
+	}
+	if limit := fs.maxFileSize(in); in.Size > limit {
+		return nil, fmt.Errorf("ext: inode %d: size %d is more than its block map can address (%d)", in.Num, in.Size, limit)
 	}
 	m, err := fs.Map(in)
 	if err != nil {
@@ -315,7 +353,9 @@ func (f *FileReader) ReadAt(p []byte, off int64) (int, error) {
 // holes), so that a copy can keep the file sparse.
 func (f *FileReader) DataRegions() [][2]int64 {
 	if f.m.Inline != nil {
-		return [][2]int64{{0, f.size}}
+		// Past the inline bytes the file reads as zeros: a hole, never
+		// written out.
+		return [][2]int64{{0, min(f.size, int64(len(f.m.Inline)))}}
 	}
 	var out [][2]int64
 	for _, r := range f.m.Runs {

@@ -3,7 +3,6 @@ package ext
 import (
 	"encoding/binary"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 )
@@ -25,68 +24,119 @@ type DirEntry struct {
 // maxProblems bounds how many damaged blocks one error message names.
 const maxProblems = 8
 
-// maxDirBytes bounds how much of a directory is read: large_dir allows
-// 3-level htrees, far below this.
+// maxDirBytes bounds the size a directory may claim: large_dir allows
+// 3-level htrees, far below this. (Only mapped blocks are ever read.)
 const maxDirBytes = 1 << 31
 
 // ReadDir returns the entries of directory inode in, "." and ".." included,
 // in on-disk order. Damage inside a block skips the rest of that block and
 // is reported in the returned error after every readable entry.
-func (fs *FS) ReadDir(in *Inode) ([]DirEntry, error) {
-	entries, err := fs.readDir(in, false)
-	return markEncryptedNames(in, entries), err
-}
+func (fs *FS) ReadDir(in *Inode) ([]DirEntry, error) { return fs.collectDir(in, false) }
 
 // ReadDirWithDeleted is ReadDir plus the removed entries that can still be
 // read where the kernel left them (marked Deleted), like debugfs ls -d.
-func (fs *FS) ReadDirWithDeleted(in *Inode) ([]DirEntry, error) {
-	entries, err := fs.readDir(in, true)
-	return markEncryptedNames(in, entries), err
+func (fs *FS) ReadDirWithDeleted(in *Inode) ([]DirEntry, error) { return fs.collectDir(in, true) }
+
+func (fs *FS) collectDir(in *Inode, deleted bool) ([]DirEntry, error) {
+	var entries []DirEntry
+	err := fs.WalkDir(in, deleted, func(e DirEntry) bool {
+		entries = append(entries, e)
+		return true
+	})
+	return entries, err
 }
 
-func (fs *FS) readDir(in *Inode, deleted bool) ([]DirEntry, error) {
+// WalkDir calls fn with each entry of directory in, in on-disk order, until
+// fn returns false; with deleted, removed entries still readable come too.
+// It holds one block at a time and reads only the blocks the directory's
+// map gives it, each once: holes are counted, not read, so a directory
+// claiming gigabytes without blocks costs nothing. Damage inside a block
+// skips the rest of that block and is reported in the returned error after
+// every readable entry.
+func (fs *FS) WalkDir(in *Inode, deleted bool, fn func(DirEntry) bool) error {
 	if !in.IsDir() {
-		return nil, fmt.Errorf("ext: inode %d is not a directory", in.Num)
+		return fmt.Errorf("ext: inode %d is not a directory", in.Num)
 	}
+	var p dirProblems
 	if in.Flags&flagInlineData != 0 {
-		return fs.readInlineDir(in, deleted)
+		fs.walkInlineDir(in, deleted, fn, &p)
+		return p.err(in.Num)
 	}
-	r, err := fs.Reader(in)
+	if in.Size > maxDirBytes {
+		return fmt.Errorf("ext: directory inode %d claims %d bytes", in.Num, in.Size)
+	}
+	m, err := fs.Map(in)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if r.Size() > maxDirBytes {
-		return nil, fmt.Errorf("ext: directory inode %d claims %d bytes", in.Num, r.Size())
-	}
-	var entries []DirEntry
-	var problems []string
+	nblocks := fs.maxLogical(in)
+	mapped := uint64(0)
 	block := make([]byte, fs.bs)
-	for off := int64(0); off < r.Size(); off += fs.bs {
-		n, err := r.ReadAt(block, off)
-		if err != nil && err != io.EOF {
-			return entries, err
-		}
-		if allZero(block[:n]) {
-			problems = append(problems, fmt.Sprintf("block %d is all zeros", off/fs.bs))
-			continue
-		}
-		if !fs.dirBlockChecksumOK(in, block[:n]) {
-			problems = append(problems, fmt.Sprintf("block %d: bad checksum", off/fs.bs))
-		}
-		// htree index blocks hide binary index data in slack: no deleted
-		// entries there.
-		index := in.Flags&flagIndex != 0 && (off == 0 || isIndexNode(block[:n]))
-		if e := fs.parseDirBlock(block[:n], deleted && !index, &entries); e != nil {
-			problems = append(problems, fmt.Sprintf("block %d: %v", off/fs.bs, e))
+	var ents []DirEntry
+	for _, r := range m.Runs {
+		for i := range min(r.Len, nblocks-min(nblocks, r.Logical)) {
+			mapped++
+			lb := r.Logical + i
+			n := min(fs.bs, int64(in.Size)-int64(lb)*fs.bs)
+			b := block[:n]
+			if r.Unwritten {
+				p.add(fmt.Sprintf("block %d is all zeros", lb))
+				continue
+			}
+			if err := fs.readAt(b, int64(r.Physical+i)*fs.bs); err != nil {
+				return fmt.Errorf("ext: directory inode %d block %d (physical %d): %w", in.Num, lb, r.Physical+i, err)
+			}
+			if allZero(b) {
+				p.add(fmt.Sprintf("block %d is all zeros", lb))
+				continue
+			}
+			if !fs.dirBlockChecksumOK(in, b) {
+				p.add(fmt.Sprintf("block %d: bad checksum", lb))
+			}
+			// htree index blocks hide binary index data in slack: no deleted
+			// entries there.
+			index := in.Flags&flagIndex != 0 && (lb == 0 || isIndexNode(b))
+			ents = ents[:0]
+			if e := fs.parseDirBlock(b, deleted && !index, &ents); e != nil {
+				p.add(fmt.Sprintf("block %d: %v", lb, e))
+			}
+			for _, e := range markEncryptedNames(in, ents) {
+				if !fn(e) {
+					return p.err(in.Num)
+				}
+			}
 		}
 	}
-	if len(problems) > maxProblems {
-		problems = append(problems[:maxProblems], fmt.Sprintf("and %d more", len(problems)-maxProblems))
+	if holes := nblocks - mapped; holes > 0 {
+		p.add(fmt.Sprintf("%d of %d blocks are holes", holes, nblocks))
 	}
-	if len(problems) > 0 {
-		return entries, fmt.Errorf("ext: directory inode %d: %s", in.Num, strings.Join(problems, "; "))
+	return p.err(in.Num)
+}
+
+// dirProblems collects what is wrong with one directory, naming the first
+// few and counting the rest.
+type dirProblems struct {
+	first []string
+	more  int
+}
+
+func (p *dirProblems) add(s string) {
+	if len(p.first) < maxProblems {
+		p.first = append(p.first, s)
+	} else {
+		p.more++
 	}
-	return entries, nil
+}
+
+func (p *dirProblems) err(ino uint32) error {
+	if len(p.first) == 0 {
+		return nil
+	}
+	s := strings.Join(p.first, "; ")
+	if p.more > 0 {
+		s += fmt.Sprintf("; and %d more", p.more)
+	}
+	return fmt.Errorf("ext: directory inode %d: %s", ino, s)
 }
 
 // dirBlockChecksumOK checks the metadata_csum tail of a leaf directory
@@ -192,35 +242,41 @@ func plausibleName(b []byte) bool {
 	return true
 }
 
-// readInlineDir: the parent inode number in the first 4 bytes of i_block,
+// walkInlineDir: the parent inode number in the first 4 bytes of i_block,
 // entries in the rest and in the system.data attribute.
-func (fs *FS) readInlineDir(in *Inode, deleted bool) ([]DirEntry, error) {
-	data, err := fs.inlineData(in)
-	if err != nil {
-		return nil, err
-	}
+func (fs *FS) walkInlineDir(in *Inode, deleted bool, fn func(DirEntry) bool, p *dirProblems) {
+	data, _ := fs.inlineData(in)
 	entries := []DirEntry{{Name: ".", Inode: in.Num}, {Name: "..", Inode: binary.LittleEndian.Uint32(data[0:])}} // synthesized: no dirent type, as debugfs shows
 	if err := fs.parseDirBlock(data[4:60], deleted, &entries); err != nil {
-		return entries, fmt.Errorf("ext: inline directory inode %d: %w", in.Num, err)
-	}
-	if len(data) > 60 {
+		p.add(fmt.Sprintf("inline: %v", err))
+	} else if len(data) > 60 {
 		if err := fs.parseDirBlock(data[60:], deleted, &entries); err != nil {
-			return entries, fmt.Errorf("ext: inline directory inode %d: %w", in.Num, err)
+			p.add(fmt.Sprintf("inline: %v", err))
 		}
 	}
-	return entries, nil
+	for _, e := range markEncryptedNames(in, entries) {
+		if !fn(e) {
+			return
+		}
+	}
 }
 
 // lookup finds name in directory dir.
 func (fs *FS) lookup(dir *Inode, name string) (uint32, error) {
-	entries, err := fs.ReadDir(dir)
-	for _, e := range entries {
+	var found, folded uint32
+	err := fs.WalkDir(dir, false, func(e DirEntry) bool {
 		if e.Name == name {
-			return e.Inode, nil
+			found = e.Inode
+		} else if folded == 0 && dir.IsCasefolded() && foldsTo(e.Name, name) {
+			folded = e.Inode
 		}
-	}
-	if n, ok := casefoldMatch(entries, name); ok && dir.IsCasefolded() {
-		return n, nil
+		return found == 0
+	})
+	switch {
+	case found != 0:
+		return found, nil
+	case folded != 0:
+		return folded, nil
 	}
 	if err != nil {
 		return 0, err

@@ -53,7 +53,7 @@ func e2fsckTree(t *testing.T, img string, e2fsckArgs ...string) string {
 func holmesTree(t *testing.T, fsys *FS) (string, *ExtractResult) {
 	t.Helper()
 	dest := t.TempDir()
-	res, err := fsys.Extract("/", dest)
+	res, err := fsys.Extract("/", dest, ExtractOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

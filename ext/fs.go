@@ -94,15 +94,22 @@ type Candidate struct {
 	fs *FS
 }
 
-// groupDesc is one block group descriptor.
+// groupDesc is one block group descriptor, as little of it as reading
+// needs: millions of them may be held.
 type groupDesc struct {
 	blockBitmap, inodeBitmap, inodeTable uint64
-	flags                                uint16
 	itableUnused                         uint32
-	checksum                             uint16
+	flags                                uint16
 	checksumOK                           bool
 	fromOtherTable                       bool // see repairGroups
 }
+
+// maxGroups caps the group descriptors Open reads and holds (32 bytes
+// each in memory): 2^21 groups are a 256 TiB filesystem at the default
+// 4 KiB blocks and 32768 blocks per group. A superblock claiming more is
+// refused, whatever the device holds: a crafted group count must not cost
+// gigabytes (docs/hostile-input.md).
+const maxGroups = 1 << 21
 
 // bgInodeUninit marks a group whose inode table was never used.
 const bgInodeUninit = 0x1
@@ -252,6 +259,9 @@ func (fs *FS) readGroups() error {
 	if nblocks*uint64(fs.bs) > uint64(fs.size) {
 		return fmt.Errorf("ext: superblock at %d: %d group descriptors cannot fit the %d-byte device", sb.Offset, n, fs.size)
 	}
+	if n > maxGroups {
+		return fmt.Errorf("ext: superblock at %d: %d block groups (%d blocks of %d per group) exceed the cap of %d", sb.Offset, n, sb.BlocksCount, sb.BlocksPerGroup, maxGroups)
+	}
 	fs.groups = make([]groupDesc, 0, n)
 	for i := range nblocks {
 		// Take the first readable copy whose checksums hold; failing that,
@@ -305,9 +315,9 @@ func (fs *FS) decodeGroup(g uint32, d []byte) groupDesc {
 		inodeTable:   uint64(le.Uint32(d[0x8:])),
 		flags:        le.Uint16(d[0x12:]),
 		itableUnused: uint32(le.Uint16(d[0x1C:])),
-		checksum:     le.Uint16(d[0x1E:]),
 		checksumOK:   true,
 	}
+	checksum := le.Uint16(d[0x1E:])
 	if len(d) >= 64 {
 		gd.blockBitmap |= uint64(le.Uint32(d[0x20:])) << 32
 		gd.inodeBitmap |= uint64(le.Uint32(d[0x24:])) << 32
@@ -322,13 +332,13 @@ func (fs *FS) decodeGroup(g uint32, d []byte) groupDesc {
 		c = crc32c(c, d[:0x1E])
 		c = crc32c(c, []byte{0, 0})
 		c = crc32c(c, d[0x20:])
-		gd.checksumOK = uint16(c) == gd.checksum
+		gd.checksumOK = uint16(c) == checksum
 	case fs.SB.FeatureROCompat&roCompatGdtCsum != 0:
 		c := crc16(0xFFFF, fs.SB.UUID[:])
 		c = crc16(c, num[:])
 		c = crc16(c, d[:0x1E])
 		c = crc16(c, d[0x20:])
-		gd.checksumOK = c == gd.checksum
+		gd.checksumOK = c == checksum
 	}
 	return gd
 }

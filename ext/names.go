@@ -41,15 +41,8 @@ func markEncryptedNames(dir *Inode, entries []DirEntry) []DirEntry {
 	return entries
 }
 
-// casefoldMatch finds name among a casefolded directory's entries the way
+// foldsTo says whether a casefolded directory's entry matches name the way
 // the kernel's lookup would, ignoring case (Unicode simple folding; the
 // kernel also normalises, which matters only for names that differ in
 // composition alone).
-func casefoldMatch(entries []DirEntry, name string) (uint32, bool) {
-	for _, e := range entries {
-		if strings.EqualFold(e.Name, name) {
-			return e.Inode, true
-		}
-	}
-	return 0, false
-}
+func foldsTo(entry, name string) bool { return strings.EqualFold(entry, name) }

@@ -1,6 +1,7 @@
 package ext
 
 import (
+	"cmp"
 	"fmt"
 	"path"
 	"slices"
@@ -125,8 +126,8 @@ func (ns *Namespace) journalName(d, p uint32) (string, uint32) {
 // never trusts the bitmaps (they may be gone), only the inodes.
 func (fs *FS) ScanInodes() (*Namespace, error) {
 	ns := &Namespace{fs: fs, dirs: map[uint32]*dirFacts{}}
-	var files []uint32
-	err := fs.eachInode(func(in *Inode) {
+	var files []uint32 // ascending: eachInode goes in inode order
+	shared, err := fs.eachInode(func(in *Inode) {
 		switch {
 		case in.IsDir():
 			ns.dirs[in.Num] = &dirFacts{size: in.Size, mtime: in.Mtime}
@@ -137,30 +138,34 @@ func (fs *FS) ScanInodes() (*Namespace, error) {
 	if err != nil {
 		return nil, err
 	}
+	ns.Problems = append(ns.Problems, shared...)
 	nums := make([]uint32, 0, len(ns.dirs))
 	for n := range ns.dirs {
 		nums = append(nums, n)
 	}
 	slices.Sort(nums)
-	named := make([]uint64, fs.SB.InodesCount/64+1) // one bit per inode some entry names
+	// One bit per file found, set when an entry names it: memory follows
+	// the inode tables read, not the inode count the superblock claims.
+	named := make([]uint64, len(files)/64+1)
+	markNamed := func(ino uint32) {
+		if i, ok := slices.BinarySearch(files, ino); ok {
+			named[i/64] |= 1 << (i % 64)
+		}
+	}
 	for _, n := range nums {
 		in, err := fs.Inode(n)
 		if err != nil {
 			ns.Problems = append(ns.Problems, err.Error())
 			continue
 		}
-		entries, err := fs.ReadDir(in)
-		if err != nil {
-			ns.Problems = append(ns.Problems, err.Error())
-		}
 		f := ns.dirs[n]
-		for _, e := range entries {
+		err = fs.WalkDir(in, false, func(e DirEntry) bool {
 			switch e.Name {
 			case ".":
 			case "..":
 				f.dotdot = e.Inode
 			default:
-				named[e.Inode/64] |= 1 << (e.Inode % 64)
+				markNamed(e.Inode)
 				if child, ok := ns.dirs[e.Inode]; ok {
 					child.names = append(child.names, nameRef{n, e.Name})
 				}
@@ -168,6 +173,10 @@ func (fs *FS) ScanInodes() (*Namespace, error) {
 					f.sample = append(f.sample, e.Name)
 				}
 			}
+			return true
+		})
+		if err != nil {
+			ns.Problems = append(ns.Problems, err.Error())
 		}
 	}
 	for _, n := range nums {
@@ -175,8 +184,8 @@ func (fs *FS) ScanInodes() (*Namespace, error) {
 			ns.LostDirs = append(ns.LostDirs, n)
 		}
 	}
-	for _, n := range files {
-		if named[n/64]&(1<<(n%64)) != 0 {
+	for i, n := range files {
+		if named[i/64]&(1<<(i%64)) != 0 {
 			continue
 		}
 		in, err := fs.Inode(n)
@@ -191,12 +200,24 @@ func (fs *FS) ScanInodes() (*Namespace, error) {
 
 // eachInode calls fn for every in-use inode, reading the inode tables a
 // group at a time. Groups the checksummed descriptors mark as never used
-// are skipped.
-func (fs *FS) eachInode(fn func(*Inode)) error {
+// are skipped, and so are groups whose table overlaps another group's
+// (damaged or crafted descriptors): each table block is read once, and
+// those groups are returned as problems.
+func (fs *FS) eachInode(fn func(*Inode)) (shared []string, err error) {
 	sb := fs.SB
 	isz := int64(sb.InodeSize)
 	trustFlags := sb.HasMetadataCsum() || sb.FeatureROCompat&roCompatGdtCsum != 0
+	skip := fs.sharedInodeTables()
+	// Read the tables in bounded chunks: a group may hold 512 MiB of inodes.
+	perChunk := max(1, int64(4<<20)/isz)
+	buf := make([]byte, min(int64(sb.InodesPerGroup), perChunk)*isz)
 	for g, gd := range fs.groups {
+		if other, ok := skip[g]; ok {
+			if len(shared) < maxProblems {
+				shared = append(shared, fmt.Sprintf("ext: group %d inode table at block %d overlaps group %d's: not read again", g, gd.inodeTable, other))
+			}
+			continue
+		}
 		count := int64(sb.InodesPerGroup)
 		if trustFlags && gd.checksumOK && !gd.fromOtherTable {
 			if gd.flags&bgInodeUninit != 0 {
@@ -210,15 +231,12 @@ func (fs *FS) eachInode(fn func(*Inode)) error {
 		}
 		off, err := fs.inodeLocation(first)
 		if err != nil {
-			return fmt.Errorf("ext: scanning inodes: %w", err)
+			return shared, fmt.Errorf("ext: scanning inodes: %w", err)
 		}
-		// Read the table in bounded chunks: a group may hold 512 MiB of inodes.
-		perChunk := max(1, int64(4<<20)/isz)
-		buf := make([]byte, min(count, perChunk)*isz)
 		for start := int64(0); start < count; start += perChunk {
 			k := min(perChunk, count-start)
 			if err := fs.readAt(buf[:k*isz], off+start*isz); err != nil {
-				return fmt.Errorf("ext: inode table of group %d: %w", g, err)
+				return shared, fmt.Errorf("ext: inode table of group %d: %w", g, err)
 			}
 			for i := range k {
 				n := first + uint32(start+i)
@@ -232,7 +250,29 @@ func (fs *FS) eachInode(fn func(*Inode)) error {
 			}
 		}
 	}
-	return nil
+	return shared, nil
+}
+
+// sharedInodeTables maps each group whose inode table overlaps that of a
+// group met earlier in block order to that group.
+func (fs *FS) sharedInodeTables() map[int]int {
+	itBlocks := (uint64(fs.SB.InodesPerGroup)*uint64(fs.SB.InodeSize) + uint64(fs.bs) - 1) / uint64(fs.bs)
+	order := make([]int, len(fs.groups))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(fs.groups[a].inodeTable, fs.groups[b].inodeTable) })
+	shared := map[int]int{}
+	end, owner := uint64(0), -1
+	for _, g := range order {
+		t := fs.groups[g].inodeTable
+		if owner >= 0 && t < end {
+			shared[g] = owner
+			continue
+		}
+		end, owner = t+itBlocks, g
+	}
+	return shared
 }
 
 // Path names directory n the best the scan can: from the root when every
@@ -244,14 +284,17 @@ func (ns *Namespace) Path(n uint32) string {
 	seen := map[uint32]bool{}
 	for {
 		if n == RootIno {
+			slices.Reverse(parts)
 			return "/" + strings.Join(parts, "/")
 		}
 		f := ns.dirs[n]
 		if f == nil || len(f.names) == 0 || seen[n] {
-			return strings.Join(append([]string{"#" + strconv.FormatUint(uint64(n), 10)}, parts...), "/")
+			parts = append(parts, "#"+strconv.FormatUint(uint64(n), 10))
+			slices.Reverse(parts)
+			return strings.Join(parts, "/")
 		}
 		seen[n] = true
-		parts = append([]string{f.names[0].name}, parts...)
+		parts = append(parts, f.names[0].name) // leaf first; reversed at the end
 		n = f.names[0].dir
 	}
 }
@@ -289,26 +332,36 @@ func (fs *FS) Find(roots []string, glob string) (matches []Match, problems []str
 			return
 		}
 		visited[dir.Num] = true
-		entries, err := fs.ReadDir(dir)
-		if err != nil {
-			problems = append(problems, err.Error())
+		// Only subdirectories are kept until the directory is read: the
+		// rest streams.
+		type sub struct {
+			path string
+			in   *Inode
 		}
-		for _, e := range entries {
+		var subs []sub
+		err := fs.WalkDir(dir, false, func(e DirEntry) bool {
 			if e.Name == "." || e.Name == ".." {
-				continue
+				return true
 			}
 			child := strings.TrimSuffix(p, "/") + "/" + e.Name
 			in, err := fs.Inode(e.Inode)
 			if err != nil {
 				problems = append(problems, fmt.Sprintf("%s: %v", child, err))
-				continue
+				return true
 			}
 			if ok, _ := path.Match(glob, e.Name); ok {
 				matches = append(matches, Match{Path: child, Inode: in.Num, Type: in.TypeName(), Size: in.Size})
 			}
-			if in.IsDir() {
-				walk(child, in)
+			if in.IsDir() && !visited[in.Num] {
+				subs = append(subs, sub{child, in})
 			}
+			return true
+		})
+		if err != nil {
+			problems = append(problems, err.Error())
+		}
+		for _, c := range subs {
+			walk(c.path, c.in)
 		}
 	}
 	for _, r := range roots {

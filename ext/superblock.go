@@ -396,14 +396,15 @@ func (sb *Superblock) superBlockOf(g uint32) uint64 {
 }
 
 // maxAllGroupBackups caps BackupOffsets without sparse_super, where every
-// group has a copy: a garbage group count must not allocate gigabytes.
-const maxAllGroupBackups = 1 << 20
+// group has a copy: a garbage group count (or a crafted 8 blocks per
+// group) must not make every caller walk millions of positions.
+const maxAllGroupBackups = 1 << 12
 
 // BackupOffsets returns the byte offsets, relative to the filesystem start,
 // of every backup superblock this superblock's geometry places, in
 // ascending order: groups 1 and the powers of 3, 5 and 7 with sparse_super;
 // the two listed groups with sparse_super2; every group otherwise (at most
-// the first 1,048,576). A backup sits at the very start of its group's
+// the first 4096). A backup sits at the very start of its group's
 // first block.
 func (sb *Superblock) BackupOffsets() []int64 {
 	n := sb.GroupCount()

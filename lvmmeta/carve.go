@@ -51,7 +51,20 @@ type Carved struct {
 // deduplicates them by VG uuid and seqno.
 type Carver struct {
 	found map[carveKey]*Carved
+	// Dropped counts the texts of further versions met once maxCarved
+	// versions or maxCarvedBytes were held.
+	Dropped int
+	held    int // bytes of the sections kept
 }
+
+// maxCarved caps the distinct metadata versions one carver holds, and
+// maxCarvedBytes the bytes of their texts: lvm keeps a few hundred
+// versions of a few KiB in its archive, and a crafted device full of heads
+// must not hold memory without bound.
+const (
+	maxCarved      = 1 << 14
+	maxCarvedBytes = 64 << 20
+)
 
 type carveKey struct {
 	uuid  string
@@ -69,9 +82,22 @@ func (c *Carver) Scan(r io.ReaderAt, size int64, name string) error {
 	if pv, err := Scan(r, size, name); err == nil {
 		for _, m := range pv.Metadata {
 			if end, ok := sectionEnd(m.Text); ok && m.Wrapped {
-				c.add(name, m.Offset, textHead{vg: m.VG, id: m.VGUUID, seqno: m.Seqno}, m.Text[:end], headerAfter(m.Text[end:]))
+				c.add(name, m.Offset, textHead{vg: m.VG, id: m.VGUUID, seqno: m.Seqno}, m.Text[:end], true, headerAfter(m.Text[end:]))
 			}
 		}
+	}
+	// A head is taken once the next is found: its text cannot run past
+	// the next head (a newer text written over it), so every byte is read
+	// for one text at most and the work stays linear.
+	var pending *textHead
+	var pendingOff int64
+	takePending := func(limit int64) error {
+		if pending == nil {
+			return nil
+		}
+		h := *pending
+		pending = nil
+		return c.take(r, limit, name, pendingOff, h)
 	}
 	buf := make([]byte, headBack+min(carveChunk, size)+headFwd)
 	// buf[0:headBack] repeats the end of the previous chunk, so heads
@@ -102,18 +128,25 @@ func (c *Carver) Scan(r io.ReaderAt, size int64, name string) error {
 				continue
 			}
 			if h, ok := headAround(b, at); ok {
-				if err := c.take(r, size, name, base+int64(lo+h.start), h); err != nil {
+				off := base + int64(lo+h.start)
+				if err := takePending(off); err != nil {
 					return err
 				}
+				pending, pendingOff = &h, off
 			}
 		}
 	}
-	return nil
+	return takePending(size)
 }
 
-// take reads the text whose head starts at off and records it.
-func (c *Carver) take(r io.ReaderAt, size int64, name string, off int64, h textHead) error {
-	section, rest, err := readSection(r, size, off)
+// take reads the text whose head starts at off, ending before limit at
+// the latest, and records it.
+func (c *Carver) take(r io.ReaderAt, limit int64, name string, off int64, h textHead) error {
+	if len(c.found) >= maxCarved && c.found[carveKey{h.id, h.seqno}] == nil {
+		c.Dropped++
+		return nil
+	}
+	section, closed, rest, err := readSection(r, limit, off)
 	if err != nil {
 		return fmt.Errorf("%s: text at %d: %w", name, off, err)
 	}
@@ -121,13 +154,13 @@ func (c *Carver) take(r io.ReaderAt, size int64, name string, off int64, h textH
 	if hdr == (fileHeader{}) {
 		hdr = headerBefore(r, off)
 	}
-	c.add(name, off, h, section, hdr)
+	c.add(name, off, h, section, closed, hdr)
 	return nil
 }
 
 // add records a VG section found at off, keeping the first complete text
 // of each VG uuid and seqno and every place it was found.
-func (c *Carver) add(name string, off int64, h textHead, section []byte, hdr fileHeader) {
+func (c *Carver) add(name string, off int64, h textHead, section []byte, closed bool, hdr fileHeader) {
 	k := carveKey{h.id, h.seqno}
 	cv := c.found[k]
 	if cv == nil {
@@ -142,14 +175,25 @@ func (c *Carver) add(name string, off int64, h textHead, section []byte, hdr fil
 	if cv.Complete {
 		return
 	}
+	if !closed {
+		if cv.Error == "" {
+			cv.Error = fmt.Sprintf("the VG section does not close within %d bytes (cut short by a NUL, a newer text, the end of the device or the %d-byte bound)", len(section), maxCarveText)
+		}
+		return
+	}
+	if c.held+len(section) > maxCarvedBytes {
+		c.Dropped++
+		return
+	}
 	vg, err := ParseText(restoreText(section, Location{name, off}, hdr))
 	if err != nil {
-		if cv.Section == nil {
-			cv.Section, cv.Error = section, err.Error()
+		if cv.Error == "" {
+			cv.Error = err.Error() // the section is kept only when it is whole
 		}
 		return
 	}
 	cv.Section, cv.Error, cv.Complete = section, "", true
+	c.held += len(section)
 	cv.Description, cv.CreationTime = hdr.Description, hdr.CreationTime
 	for _, pv := range vg.PVs {
 		cv.PVUUIDs = append(cv.PVUUIDs, pv.ID)
@@ -163,16 +207,16 @@ func (c *Carver) add(name string, off int64, h textHead, section []byte, hdr fil
 // more as needed up to maxCarveText, and returns the section and up to
 // headerWindow bytes after it. A text cut short (by a NUL, the end of the
 // device or the bound) is returned as far as it goes.
-func readSection(r io.ReaderAt, size, off int64) (section, rest []byte, err error) {
+func readSection(r io.ReaderAt, size, off int64) (section []byte, closed bool, rest []byte, err error) {
 	for want := int64(firstRead); ; want *= 2 {
 		want = min(want, maxCarveText, size-off)
 		buf := make([]byte, want)
 		n, err := r.ReadAt(buf, off)
 		if err != nil && !(err == io.EOF && int64(n) == want) {
-			return nil, nil, err
+			return nil, false, nil, err
 		}
 		if end, done := sectionEnd(buf); done || want == maxCarveText || want == size-off {
-			return buf[:end], buf[end:min(len(buf), end+headerWindow)], nil
+			return buf[:end], done, buf[end:min(len(buf), end+headerWindow)], nil
 		}
 	}
 }

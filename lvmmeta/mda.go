@@ -110,9 +110,9 @@ func ReadHistory(r io.ReaderAt, devSize int64, a Area) (*MDAHeader, []Metadata, 
 	if err != nil {
 		return nil, nil, err
 	}
-	size := h.Size
-	if size > devSize-a.Offset {
-		size = devSize - a.Offset
+	size := min(h.Size, devSize-a.Offset)
+	if size <= mdaHeaderSize {
+		return nil, nil, fmt.Errorf("lvm metadata area at %d: the %d-byte device ends inside it", a.Offset, devSize)
 	}
 	ring := make([]byte, size-mdaHeaderSize)
 	if n, err := r.ReadAt(ring, a.Offset+mdaHeaderSize); err != nil && !(err == io.EOF && n == len(ring)) {
@@ -123,11 +123,26 @@ func ReadHistory(r io.ReaderAt, devSize int64, a Area) (*MDAHeader, []Metadata, 
 	search := append(ring[:len(ring):len(ring)], ring[:min(len(ring), 4096)]...)
 	var found []Metadata
 	current := -1
-	for _, hd := range findHeads(search) {
+	heads := findHeads(search)
+	// A text ends at the next head at the latest (a newer text written
+	// over it), so each byte of the ring belongs to one text: reading is
+	// linear however many heads the ring holds.
+	ends := make([]int, len(heads))
+	for i := range heads {
+		ends[i] = len(ring)
+		if i+1 < len(heads) {
+			ends[i] = min(heads[i+1].start, len(ring))
+		}
+	}
+	wrapEnd := len(ring)
+	if len(heads) > 0 {
+		wrapEnd = heads[0].start
+	}
+	for i, hd := range heads {
 		if hd.start+len(hd.vg) >= len(ring) {
 			break // seen already, at the ring's start
 		}
-		m := readRingText(ring, hd.start, a.Offset)
+		m := readRingText(ring, hd.start, ends[i], wrapEnd, a.Offset)
 		m.VG, m.VGUUID, m.Seqno = hd.vg, hd.id, hd.seqno
 		if len(h.Slots) > 0 && int64(hd.start)+mdaHeaderSize == h.Slots[0].Offset {
 			current = len(found)
@@ -141,7 +156,7 @@ func ReadHistory(r io.ReaderAt, devSize int64, a Area) (*MDAHeader, []Metadata, 
 			if start >= int64(len(ring)) {
 				return nil, nil, fmt.Errorf("lvm mda header at %d: committed text at %d lies past the end of the device", a.Offset, a.Offset+h.Slots[0].Offset)
 			}
-			m := readRingText(ring, int(start), a.Offset)
+			m := readRingText(ring, int(start), len(ring), len(ring), a.Offset)
 			current = len(found)
 			found = append(found, m)
 		}
@@ -153,16 +168,17 @@ func ReadHistory(r io.ReaderAt, devSize int64, a Area) (*MDAHeader, []Metadata, 
 	return h, found, nil
 }
 
-// readRingText takes the text starting at ring[start] up to its NUL,
-// wrapping once to the ring's start, and parses it.
-func readRingText(ring []byte, start int, areaOffset int64) Metadata {
+// readRingText takes the text starting at ring[start] up to its NUL or
+// end; a text that reaches the ring's end without a NUL wraps once to the
+// ring's start, up to wrapEnd at most. It parses the text.
+func readRingText(ring []byte, start, end, wrapEnd int, areaOffset int64) Metadata {
 	m := Metadata{Offset: areaOffset + mdaHeaderSize + int64(start)}
-	text := ring[start:]
+	text := ring[start:end]
 	if i := bytes.IndexByte(text, 0); i >= 0 {
 		text = text[:i]
-	} else {
+	} else if end == len(ring) {
 		m.Wrapped = true
-		rest := ring[:start]
+		rest := ring[:min(start, wrapEnd)]
 		if i := bytes.IndexByte(rest, 0); i >= 0 {
 			rest = rest[:i]
 		}

@@ -270,12 +270,27 @@ func (s *scanner) followImplied() error {
 	return nil
 }
 
+// maxExtBackupsFollowed caps the backup positions followed per ext
+// filesystem: sparse_super places a few dozen even on petabytes, but a
+// filesystem without it has a copy in every group (a crafted 8 blocks per
+// group makes 131072 of them on 1 GiB). The first ones tell where the
+// filesystem is; more add nothing (docs/hostile-input.md).
+const maxExtBackupsFollowed = 64
+
 func (s *scanner) followExtBackups(fsStart, primary int64) error {
 	sb, err := ext.ReadSuperblock(s.d, primary)
 	if err != nil {
 		return nil
 	}
-	for _, b := range sb.BackupOffsets() {
+	// A filesystem is followed once, however many copies of its primary
+	// lie around.
+	id := key("ext-fs "+sb.UUIDString(), fsStart)
+	if s.seen[id] {
+		return nil
+	}
+	s.seen[id] = true
+	offs := sb.BackupOffsets()
+	for _, b := range offs[:min(len(offs), maxExtBackupsFollowed)] {
 		off := fsStart + b
 		if off+ext.SuperblockSize > s.size {
 			break

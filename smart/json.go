@@ -135,6 +135,9 @@ func parseJSON(r *Report, data []byte) error {
 		return errors.New("JSON without smartctl's \"smartctl\" or \"device\" members: not a smartctl -j report")
 	}
 	if j.Smartctl != nil && j.Smartctl.ExitStatus != nil {
+		if e := *j.Smartctl.ExitStatus; e < 0 || e > 255 {
+			return fmt.Errorf("smartctl exit_status %d: an exit status is 0..255", e)
+		}
 		r.ExitStatus = *j.Smartctl.ExitStatus
 		if r.ExitStatus&(exitCommandLine|exitOpenFailed) != 0 {
 			return fmt.Errorf("smartctl exit status %d: %s", r.ExitStatus, smartctlFailure(r.ExitStatus, j))
@@ -238,6 +241,30 @@ func parseJSON(r *Report, data []byte) error {
 		return err
 	} else if tests != nil {
 		r.SelfTests = tests
+	}
+	return checkHours(r, &j)
+}
+
+// checkHours refuses negative power-on hours, in the report and in its
+// self-tests: Unknown (-1) is how absence is kept, so a negative number
+// from the file would read as absent or skew the scoring.
+func checkHours(r *Report, j *jsonReport) error {
+	var given []*int64
+	if j.PowerOnTime != nil {
+		given = append(given, j.PowerOnTime.Hours)
+	}
+	if j.NVMeHealth != nil {
+		given = append(given, j.NVMeHealth.PowerOnHours)
+	}
+	for _, h := range given {
+		if h != nil && *h < 0 {
+			return fmt.Errorf("power-on hours %d: negative", *h)
+		}
+	}
+	for i, t := range r.SelfTests {
+		if t.LifetimeHours < Unknown {
+			return fmt.Errorf("self-test %d: lifetime hours %d: negative", i, t.LifetimeHours)
+		}
 	}
 	return nil
 }

@@ -156,6 +156,11 @@ func TestParseRejects(t *testing.T) {
 		"other json":  `{"name": "x"}`,
 		"bad attr":    "smartctl 7.3\nID# ATTRIBUTE_NAME          FLAGS    VALUE WORST THRESH FAIL RAW_VALUE\n  5 Reallocated_Sector_Ct   PO--CK   abc   100   010    -    0\n",
 		"bad count":   "smartctl 7.3\nSMART/Health Information (NVMe Log 0x02)\nMedia and Data Integrity Errors: lots\n",
+		// issue 14.10: negative numbers where only counts make sense
+		"negative exit status": `{"smartctl": {"exit_status": -3}, "device": {"protocol": "ATA"}}`,
+		"huge exit status":     `{"smartctl": {"exit_status": 4096}, "device": {"protocol": "ATA"}}`,
+		"negative hours":       `{"smartctl": {"exit_status": 0}, "device": {"protocol": "ATA"}, "power_on_time": {"hours": -5}}`,
+		"negative nvme hours":  `{"smartctl": {"exit_status": 0}, "device": {"protocol": "NVMe"}, "nvme_smart_health_information_log": {"power_on_hours": -1}}`,
 	} {
 		_, err := Parse("x.txt", []byte(in))
 		if err == nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 	"os"
 
+	"holmes/ext"
 	"holmes/internal/safewrite"
 )
 
@@ -15,6 +16,9 @@ type ExtExtractOptions struct {
 	extSource
 	Source, DestDir string
 	JSON            bool
+	// KeepSetID and SameOwner say what of the untrusted image's metadata
+	// is restored (docs/hostile-input.md).
+	KeepSetID, SameOwner bool
 }
 
 // NewCmdExtExtract builds holmes ext extract; runF replaces the run (tests).
@@ -40,6 +44,8 @@ skipped.`,
 	}
 	opts.addFlags(cmd)
 	addJSONFlag(cmd, &opts.JSON)
+	cmd.Flags().BoolVar(&opts.KeepSetID, "keep-setid", false, "keep setuid and setgid bits (dropped by default: the image is untrusted)")
+	cmd.Flags().BoolVar(&opts.SameOwner, "same-owner", false, "restore owners and groups, as tar --same-owner (needs root; by default files belong to whoever extracts)")
 	return cmd
 }
 
@@ -56,7 +62,7 @@ func extExtractRun(opts *ExtExtractOptions) error {
 	if err := os.MkdirAll(dest, 0o755); err != nil {
 		return err
 	}
-	res, err := fs.Extract(opts.Source, dest)
+	res, err := fs.Extract(opts.Source, dest, ext.ExtractOptions{KeepSetID: opts.KeepSetID, SameOwner: opts.SameOwner})
 	if err != nil {
 		return err
 	}

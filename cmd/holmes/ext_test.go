@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -208,5 +210,55 @@ func TestExtErrors(t *testing.T) {
 	out, _, code := holmes(t, "ext", "cat", img, "/etc/hostname")
 	if code != 0 || out != "holmes\n" {
 		t.Fatalf("cat hostname: %q", out)
+	}
+}
+
+// ext extract drops setuid/setgid unless --keep-setid, and restores owners
+// only with --same-owner (issue 14.11). The image is the lab's ext4 with
+// one file made setuid and foreign-owned by debugfs.
+func TestExtExtractSetidAndOwners(t *testing.T) {
+	if _, err := exec.LookPath("debugfs"); err != nil {
+		t.Skip("debugfs not installed")
+	}
+	src, err := os.ReadFile(extImage(t, "ext4"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := filepath.Join(t.TempDir(), "setuid.img")
+	if err := os.WriteFile(img, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"sif /etc/hostname mode 0106755", "sif /etc/hostname uid 4242"} {
+		if out, err := exec.Command("debugfs", "-w", "-R", c, img).CombinedOutput(); err != nil {
+			t.Fatalf("debugfs %s: %v %s", c, err, out)
+		}
+	}
+	for _, c := range []struct {
+		flags     []string
+		setid     bool
+		foreignID bool
+	}{
+		{nil, false, false},
+		{[]string{"--keep-setid"}, true, false},
+		{[]string{"--same-owner"}, false, true},
+	} {
+		if (c.setid || c.foreignID) && os.Geteuid() != 0 {
+			continue // only root may own foreign files or keep setuid on chown
+		}
+		dest := t.TempDir()
+		args := append([]string{"ext", "extract", img, "/etc/hostname", dest}, c.flags...)
+		if _, errOut, code := holmes(t, args...); code != 0 {
+			t.Fatalf("%v: exit %d %s", c.flags, code, errOut)
+		}
+		st, err := os.Stat(filepath.Join(dest, "hostname"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := st.Mode()&os.ModeSetuid != 0; got != c.setid {
+			t.Errorf("%v: mode %v", c.flags, st.Mode())
+		}
+		if got := st.Sys().(*syscall.Stat_t).Uid == 4242; got != c.foreignID {
+			t.Errorf("%v: owner %d", c.flags, st.Sys().(*syscall.Stat_t).Uid)
+		}
 	}
 }

@@ -69,6 +69,9 @@ func lvmCarveRun(opts *LVMCarveOptions) error {
 		}
 	}
 	res := c.Results()
+	if c.Dropped > 0 {
+		fmt.Fprintf(opts.ErrOut, "holmes: warning: %d text heads of further metadata versions not examined: the carver holds %d versions at most\n", c.Dropped, len(res))
+	}
 	if opts.WriteCase != "" && opts.OutDir == "" {
 		return usagef("--write-case needs --out: the case file names the metadata files carve writes")
 	}
