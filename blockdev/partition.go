@@ -353,3 +353,35 @@ func (i deviceInfo) Mode() fs.FileMode  { return 0o444 }
 func (i deviceInfo) ModTime() time.Time { return time.Time{} }
 func (i deviceInfo) IsDir() bool        { return false }
 func (i deviceInfo) Sys() any           { return nil }
+
+// ProbeMBR recognises an MBR partition table in sector (without a device:
+// a solver finds tables in members' raw bytes) and returns the byte
+// offsets where its primary partitions start. Only a sector that can be
+// nothing else counts: the 0x55AA signature, every status byte 0 or 0x80,
+// at least one partition, each starting past the table; extended entries
+// (their starts are tables, not filesystems) and a GPT's protective entry
+// are not partitions here.
+func ProbeMBR(sector []byte) (starts []int64, ok bool) {
+	if len(sector) < 512 || sector[510] != 0x55 || sector[511] != 0xaa {
+		return nil, false
+	}
+	for i := range 4 {
+		e := sector[446+16*i : 446+16*(i+1)]
+		if e[0] != 0 && e[0] != 0x80 {
+			return nil, false
+		}
+		typ := e[4]
+		start := int64(binary.LittleEndian.Uint32(e[8:]))
+		count := binary.LittleEndian.Uint32(e[12:])
+		if typ == 0 {
+			continue
+		}
+		if start == 0 || count == 0 {
+			return nil, false
+		}
+		if !isExtended(typ) && typ != 0xee {
+			starts = append(starts, start*512)
+		}
+	}
+	return starts, len(starts) > 0
+}

@@ -17,6 +17,13 @@ const (
 	rawLocnSize = 24
 )
 
+// ProbeMDAHeader says whether sector starts with a metadata area header's
+// magic (the checksum before it is not checked: a solver looking for where
+// the area lies counts a header that was partly overwritten too).
+func ProbeMDAHeader(sector []byte) bool {
+	return len(sector) >= 20 && string(sector[4:20]) == mdaMagic
+}
+
 // MDAHeader is the header of a metadata area.
 type MDAHeader struct {
 	Offset     int64         `json:"offset"` // where the header is on the device

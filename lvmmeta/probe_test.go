@@ -29,3 +29,18 @@ func TestProbeLabel(t *testing.T) {
 		t.Error("a buffer shorter than the label header probed as a label")
 	}
 }
+
+// TestProbeMDAHeader finds the metadata area header pvcreate wrote at 4 KiB
+// of util-linux's lvm2 image (where its label lists the area), and nothing
+// in the label's sector.
+func TestProbeMDAHeader(t *testing.T) {
+	img, err := os.ReadFile(fixture.Unpack(t, fixture.Public(t, "util-linux/tests/ts/blkid/images-fs/lvm2.img.xz")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s := range 16 {
+		if ok := ProbeMDAHeader(img[s*sectorSize : (s+1)*sectorSize]); ok != (s == 8) {
+			t.Errorf("sector %d: ProbeMDAHeader = %v; the header is in sector 8", s, ok)
+		}
+	}
+}

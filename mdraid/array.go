@@ -304,3 +304,36 @@ func FirstRole(g Geometry) int {
 	}
 	return 0
 }
+
+// Locate says where the array bytes at off live: the role holding them (the
+// first copy on mirrors) and the offset in that role's data area, and for
+// raid4/5/6 the roles holding the stripe's P and Q (-1 where there is none).
+// The solver uses it to ask, per candidate geometry, which role a structure
+// found on some member would have to be.
+func (a *Array) Locate(off int64) (role int, areaOff int64, p, q int) {
+	places, _ := a.layout.locate(off)
+	p, q = -1, -1
+	if par, ok := a.layout.(*parity); ok {
+		s := par.stripe(off / par.chunk / int64(par.dataDisks))
+		p, q = s.pd, s.qd
+	}
+	return places[0].member, places[0].offset, p, q
+}
+
+// ArrayOffset is Locate's inverse for raid4/5/6: the array offset of the
+// data at areaOff in role's data area. ok is false where the role holds P
+// or Q, past the end, or for other levels.
+func (a *Array) ArrayOffset(role int, areaOff int64) (off int64, ok bool) {
+	par, isParity := a.layout.(*parity)
+	if !isParity || areaOff < 0 || areaOff >= par.devSize || role < 0 || role >= par.disks {
+		return 0, false
+	}
+	stripe, inChunk := areaOff/par.chunk, areaOff%par.chunk
+	s := par.stripe(stripe)
+	for dd, m := range s.data {
+		if m == role {
+			return (stripe*int64(par.dataDisks)+int64(dd))*par.chunk + inChunk, true
+		}
+	}
+	return 0, false
+}

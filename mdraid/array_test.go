@@ -185,3 +185,46 @@ func TestPlanReportsSpares(t *testing.T) {
 		t.Errorf("sha256 %s, the kernel read %s", got, e.ArraySHA256)
 	}
 }
+
+// Locate and ArrayOffset are inverses on every data byte of a parity array,
+// and ArrayOffset refuses where a role holds P or Q.
+func TestLocateArrayOffsetInverse(t *testing.T) {
+	for _, g := range []Geometry{
+		{Level: "raid5", Layout: "left-symmetric", ChunkBytes: 4096, RaidDisks: 5, DataSize: 64 << 10},
+		{Level: "raid5", Layout: "right-asymmetric", ChunkBytes: 8192, RaidDisks: 4, DataSize: 64 << 10},
+		{Level: "raid6", Layout: "left-symmetric", ChunkBytes: 4096, RaidDisks: 6, DataSize: 64 << 10},
+		{Level: "raid6", Layout: "right-asymmetric", ChunkBytes: 4096, RaidDisks: 7, DataSize: 64 << 10},
+	} {
+		areas := make([]blockdev.Device, g.RaidDisks)
+		for i := range areas {
+			areas[i] = zeroArea(g.DataSize)
+		}
+		a, err := openAreas(g, areas, "t")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for off := int64(0); off < a.Size(); off += 1536 {
+			role, ao, p, q := a.Locate(off)
+			back, ok := a.ArrayOffset(role, ao)
+			if !ok || back != off {
+				t.Fatalf("%+v: %d -> role %d at %d -> %d %v", g, off, role, ao, back, ok)
+			}
+			if _, ok := a.ArrayOffset(p, ao); ok || role == p || role == q {
+				t.Fatalf("%+v: %d: P on role %d reads as data", g, off, p)
+			}
+			if q >= 0 {
+				if _, ok := a.ArrayOffset(q, ao); ok {
+					t.Fatalf("%+v: %d: Q on role %d reads as data", g, off, q)
+				}
+			}
+		}
+	}
+}
+
+// zeroArea is a data area of size zero bytes: Locate needs no content.
+type zeroArea int64
+
+func (z zeroArea) ReadAt(p []byte, off int64) (int, error) { clear(p); return len(p), nil }
+func (z zeroArea) Size() int64                             { return int64(z) }
+func (z zeroArea) Name() string                            { return "zero" }
+func (z zeroArea) Close() error                            { return nil }

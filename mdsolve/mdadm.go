@@ -11,6 +11,7 @@ import (
 // MdadmCreate is the mdadm command that re-creates geometry g over members
 // (role order, "missing" for a lost one) without touching the data:
 // --assume-clean skips the resync, --readonly keeps the kernel from writing.
+// g.DataSize, when set, is each member's share (--size).
 func MdadmCreate(dev string, g mdraid.Geometry, metadata string, members []string) string {
 	args := []string{"mdadm", "--create", dev, "--assume-clean", "--readonly",
 		"--level=" + g.Level, fmt.Sprintf("--raid-devices=%d", len(members)), "--metadata=" + metadata}
@@ -19,6 +20,9 @@ func MdadmCreate(dev string, g mdraid.Geometry, metadata string, members []strin
 	}
 	if g.Layout != "" && g.Level != "raid0" {
 		args = append(args, "--layout="+g.Layout)
+	}
+	if g.DataSize > 0 { // the array was smaller than its members
+		args = append(args, fmt.Sprintf("--size=%dK", g.DataSize/1024))
 	}
 	if metadata != "0.90" && metadata != "1.0" {
 		args = append(args, fmt.Sprintf("--data-offset=%dK", g.DataOffset/1024))

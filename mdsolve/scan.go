@@ -33,6 +33,11 @@ type memberScan struct {
 	// (every stride-th one seen), where sampling tells mirrors and parity
 	// apart even on mostly empty arrays.
 	dataBlocks []int64
+	anchors    []anchor
+	// volumeStarts are array offsets where volumes start: LVs, from every
+	// LVM metadata text carved whole from the members, and partitions of a
+	// partition table at the array's start. Filesystems start there.
+	volumeStarts []int64
 }
 
 // maxDataBlocks bounds the data block offsets kept from the scan.
@@ -75,7 +80,95 @@ func scanMembers(devs []blockdev.Device, window int64) (*memberScan, error) {
 	}
 	sort.Slice(s.dataBlocks, func(i, j int) bool { return s.dataBlocks[i] < s.dataBlocks[j] })
 	s.dataBlocks = slices.Compact(s.dataBlocks)
+	s.placeMetadataAreas(devs)
+	if err := s.carveLVStarts(devs); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// carveLVStarts finds the LVM metadata texts lying whole on one member
+// (any seqno: the start of an LV does not move when others are added) near
+// the PV labels, and notes where each LV's first segment starts.
+func (s *memberScan) carveLVStarts(devs []blockdev.Device) error {
+	end := int64(-1)
+	for _, a := range s.anchors {
+		if a.what == "PV label" {
+			end = max(end, a.offset+carveSpan)
+		}
+	}
+	if end < 0 {
+		return nil
+	}
+	c := lvmmeta.NewCarver()
+	for _, d := range devs {
+		head, err := blockdev.Slice(d, 0, min(end, d.Size()), d.Name())
+		if err != nil {
+			return err
+		}
+		if err := c.Scan(head, head.Size(), d.Name()); err != nil {
+			return err
+		}
+	}
+	for _, cv := range c.Results() {
+		if !cv.Complete {
+			continue
+		}
+		vg, err := lvmmeta.ParseText(cv.Section)
+		if err != nil {
+			continue
+		}
+		for _, lv := range vg.LVs {
+			if len(lv.Segments) == 0 || len(lv.Segments[0].Stripes) == 0 {
+				continue
+			}
+			if at := lv.Segments[0].Stripes[0].Offset; !slices.Contains(s.volumeStarts, at) && len(s.volumeStarts) < maxVolumeStarts {
+				s.volumeStarts = append(s.volumeStarts, at)
+			}
+		}
+	}
+	slices.Sort(s.volumeStarts)
+	return nil
+}
+
+// carveSpan is how far past a PV label LVM metadata texts are looked for
+// (the metadata area, 1 MiB by default, spread over the members).
+const carveSpan = 2 << 20
+
+// maxVolumeStarts bounds the volume starts kept.
+const maxVolumeStarts = 256
+
+// placeMetadataAreas gives the LVM metadata area headers found their array
+// offset, from the PV label that lists the area (a label sits whole in one
+// chunk); headers no label places are dropped.
+func (s *memberScan) placeMetadataAreas(devs []blockdev.Device) {
+	at := int64(-1)
+	for _, a := range s.anchors {
+		if a.what != "PV label" {
+			continue
+		}
+		d := devs[a.holders[0]]
+		start := a.offset - a.at
+		pv, err := blockdev.Slice(d, start, d.Size()-start, d.Name())
+		if err != nil {
+			continue
+		}
+		if l, err := lvmmeta.ReadLabel(pv, pv.Size()); err == nil && len(l.MetadataAreas) > 0 {
+			at = l.MetadataAreas[0].Offset
+			break
+		}
+	}
+	kept := s.anchors[:0]
+	for _, a := range s.anchors {
+		if a.at == -1 {
+			if at < 0 {
+				continue
+			}
+			a.at = at
+		}
+		kept = append(kept, a)
+	}
+	s.anchors = kept
 }
 
 // scanMargin is how far past the first data offset the scan reads at least.
@@ -113,6 +206,18 @@ func (s *memberScan) scanBlock(m int, base int64, b []byte, limit int64) {
 		// The label records its own sector number (0-3).
 		if n, ok := lvmmeta.ProbeLabel(sec); ok && n < 4 {
 			s.sightings = append(s.sightings, sighting{member: m, offset: base + off, kind: "lvm-label", arrayAt: int64(n) * 512})
+			s.addAnchor(anchor{what: "PV label", offset: base + off, at: int64(n) * 512}, m)
+		}
+		if starts, ok := blockdev.ProbeMBR(sec); ok {
+			s.addAnchor(anchor{what: "partition table", offset: base + off, at: 0}, m)
+			for _, st := range starts {
+				if !slices.Contains(s.volumeStarts, st) && len(s.volumeStarts) < maxVolumeStarts {
+					s.volumeStarts = append(s.volumeStarts, st)
+				}
+			}
+		}
+		if lvmmeta.ProbeMDAHeader(sec) {
+			s.addAnchor(anchor{what: "LVM metadata area header", offset: base + off, at: -1}, m)
 		}
 		if off%1024 == 0 && len(sec) >= 1024 && ext.ProbeSuperblock(sec) {
 			sb, err := ext.ReadSuperblock(bytes.NewReader(sec[:1024]), 0)
@@ -120,6 +225,8 @@ func (s *memberScan) scanBlock(m int, base int64, b []byte, limit int64) {
 				continue
 			}
 			s.extUUIDs[sb.UUIDString()] = true
+			s.addAnchor(anchor{what: fmt.Sprintf("ext superblock copy of group %d", sb.BlockGroupNr), offset: base + off,
+				fs: sb.UUIDString(), at: extCopyOffset(uint32(sb.BlockGroupNr), sb.FirstDataBlock, sb.BlocksPerGroup, sb.BlockSize())}, m)
 			if sb.BlockGroupNr == 0 {
 				s.sightings = append(s.sightings, sighting{member: m, offset: base + off, kind: "ext-primary", arrayAt: 1024, extUUID: sb.UUIDString()})
 			}

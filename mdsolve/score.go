@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 
-	"holmes/blockdev"
 	"holmes/ext"
 	"holmes/lvmmeta"
 	"holmes/mdraid"
@@ -18,6 +17,11 @@ type evidence struct {
 	// probes are array offsets where structures were found: places known
 	// to hold data, where copies and parity are worth checking.
 	probes []int64
+	// verified and unreadable name the filesystems the deep check read
+	// through, or failed to: a candidate with one unreadable cannot win
+	// with confidence.
+	verified, unreadable []string
+	pvSize               int64 // the size the PV label records (0: no PV)
 }
 
 func (e *evidence) add(points float64, format string, args ...any) {
@@ -40,16 +44,16 @@ type volume struct {
 // Checks come in stages of rising cost: every candidate gets the quick ones
 // (a few dozen small reads), the leaders the redundancy check (parity
 // arithmetic), the last few the directory check (opens the filesystem).
-func (s *solver) score(arr *mdraid.Array, stage int) evidence {
+func (s *solver) score(c *candidate, arr *mdraid.Array, stage int) evidence {
 	var e evidence
-	vols := s.lvmEvidence(arr, &e)
+	vols := s.lvmEvidence(c, arr, &e)
 	if vols == nil {
 		vols = []volume{{"the array", 0, arr.Size()}}
 	}
 	for _, v := range vols {
-		s.extEvidence(arr, v, stage >= stageDeep, &e)
+		s.extEvidence(c, arr, v, stage >= stageDeep, &e)
 	}
-	s.continuityEvidence(arr, &e)
+	s.continuityEvidence(c, arr, &e)
 	if stage >= stageFull {
 		s.redundancyEvidence(arr, &e)
 	}
@@ -65,12 +69,17 @@ const (
 
 // lvmEvidence checks for a PV at the start of the array and returns the
 // logical volumes its metadata maps onto it (nil without LVM).
-func (s *solver) lvmEvidence(arr *mdraid.Array, e *evidence) []volume {
+func (s *solver) lvmEvidence(c *candidate, arr *mdraid.Array, e *evidence) []volume {
 	label, err := lvmmeta.ReadLabel(arr, arr.Size())
 	if err != nil {
 		return nil
 	}
-	e.add(2, "LVM PV label %s in sector %d", label.PVUUID, label.Sector)
+	e.pvSize = label.DeviceSize
+	if s.shadowed(arr, c, label.Sector*512, 512) {
+		e.add(0, "LVM PV label %s in sector %d (the parity holds the same bytes: not counted)", label.PVUUID, label.Sector)
+	} else {
+		e.add(2, "LVM PV label %s in sector %d", label.PVUUID, label.Sector)
+	}
 	if d := label.DeviceSize - arr.Size(); d >= 0 && d <= arr.Size()/100 || d < 0 && -d <= arr.Size()/100 {
 		e.add(3, "array size %d matches the PV size %d recorded in the label", arr.Size(), label.DeviceSize)
 	} else {
@@ -88,7 +97,11 @@ func (s *solver) lvmEvidence(arr *mdraid.Array, e *evidence) []volume {
 		e.add(-4, "LVM metadata text at %d does not parse: %v", current.Offset, err)
 		return nil
 	}
-	e.add(6, "LVM metadata of VG %s (seqno %d, %d bytes at %d) parses", vg.Name, vg.Seqno, len(current.Text), current.Offset)
+	if s.shadowedRange(arr, c, current.Offset, int64(len(current.Text))) {
+		e.add(0, "LVM metadata of VG %s (seqno %d, %d bytes at %d) parses (the parity holds the same bytes: not counted)", vg.Name, vg.Seqno, len(current.Text), current.Offset)
+	} else {
+		e.add(6, "LVM metadata of VG %s (seqno %d, %d bytes at %d) parses", vg.Name, vg.Seqno, len(current.Text), current.Offset)
+	}
 	var pvName string
 	for _, pv := range vg.PVs {
 		if pv.ID == label.PVUUID {
@@ -113,7 +126,7 @@ func (s *solver) lvmEvidence(arr *mdraid.Array, e *evidence) []volume {
 }
 
 // extEvidence checks for an ext filesystem at the start of v.
-func (s *solver) extEvidence(arr *mdraid.Array, v volume, deep bool, e *evidence) {
+func (s *solver) extEvidence(c *candidate, arr *mdraid.Array, v volume, deep bool, e *evidence) {
 	sb, err := ext.ReadSuperblock(arr, v.start+ext.PrimaryOffset)
 	if err != nil {
 		if v.start > 0 { // an LV without a filesystem we know is no evidence either way
@@ -125,48 +138,51 @@ func (s *solver) extEvidence(arr *mdraid.Array, v volume, deep bool, e *evidence
 	if s.scan.extUUIDs[sb.UUIDString()] {
 		points++
 	}
-	e.add(points, "ext superblock %s at %d (start of %s)", sb.UUIDString(), v.start+ext.PrimaryOffset, v.name)
+	if s.shadowed(arr, c, v.start+ext.PrimaryOffset, 1024) {
+		e.add(0, "ext superblock %s at %d (start of %s; the parity holds the same bytes: not counted)", sb.UUIDString(), v.start+ext.PrimaryOffset, v.name)
+	} else {
+		e.add(points, "ext superblock %s at %d (start of %s)", sb.UUIDString(), v.start+ext.PrimaryOffset, v.name)
+	}
 	e.probes = append(e.probes, v.start+ext.PrimaryOffset)
 	if sb.Size() > v.size {
 		e.add(-3, "its filesystem (%d bytes) is larger than %s (%d bytes)", sb.Size(), v.name, v.size)
 	}
-	good, bad := 0, 0
+	good, bad, shadows := 0, 0, 0
 	backups := sb.BackupOffsets()
 	for _, off := range backups[:min(len(backups), 16)] {
 		b, err := ext.ReadSuperblock(arr, v.start+off)
-		if err == nil && b.UUID == sb.UUID && b.BlockGroupNr != 0 {
+		switch {
+		case err != nil || b.UUID != sb.UUID || b.BlockGroupNr == 0:
+			bad++
+		case s.shadowed(arr, c, v.start+off, 1024):
+			shadows++
+		default:
 			good++
 			e.probes = append(e.probes, v.start+off)
-		} else {
-			bad++
 		}
 	}
 	if good+bad > 0 {
-		e.add(2*float64(good)-float64(bad), "%d of %d backup superblocks of %s found where the primary places them", good, good+bad, v.name)
+		also := ""
+		if shadows > 0 {
+			also = fmt.Sprintf(" (%d more also on the parity: not counted)", shadows)
+		}
+		e.add(2*float64(good)-float64(bad), "%d of %d backup superblocks of %s found where the primary places them%s", good, good+bad+shadows, v.name, also)
 	}
 	if !deep {
 		return
 	}
-	area, err := blockdev.Slice(arr, v.start, min(v.size, arr.Size()-v.start), v.name)
-	if err != nil {
-		return
+	verifyVolume(arr, v, e)
+}
+
+// shadowedRange says whether every piece of [off, off+n) is shadowed (see
+// shadowed).
+func (s *solver) shadowedRange(arr *mdraid.Array, c *candidate, off, n int64) bool {
+	for pos := off; pos < off+n; pos += 512 {
+		if !s.shadowed(arr, c, pos, int(min(512, off+n-pos))) {
+			return false
+		}
 	}
-	fs, err := ext.Open(area, area.Size(), ext.Options{Superblock: ext.SuperblockPrimary})
-	if err != nil {
-		e.add(-2, "%s does not open as ext: %v", v.name, err)
-		return
-	}
-	root, err := fs.Inode(2)
-	if err != nil {
-		e.add(-2, "root inode of %s unreadable: %v", v.name, err)
-		return
-	}
-	entries, err := fs.ReadDir(root)
-	if err != nil {
-		e.add(-2, "root directory of %s unreadable: %v", v.name, err)
-		return
-	}
-	e.add(3, "root directory of %s lists %d entries", v.name, len(entries))
+	return true
 }
 
 // continuityEvidence reads pairs of sectors across boundaries of every
@@ -174,7 +190,7 @@ func (s *solver) extEvidence(arr *mdraid.Array, v volume, deep bool, e *evidence
 // is tested on its own) and checks that numbered text runs on: sector text
 // carrying a counter (logs, the lab's fill) shows both a wrong order and a
 // wrong chunk size.
-func (s *solver) continuityEvidence(arr *mdraid.Array, e *evidence) {
+func (s *solver) continuityEvidence(c *candidate, arr *mdraid.Array, e *evidence) {
 	buf := make([]byte, 1024)
 	good, bad := 0, 0
 	for shift := 12; shift <= 22; shift++ {
@@ -189,7 +205,7 @@ func (s *solver) continuityEvidence(arr *mdraid.Array, e *evidence) {
 			}
 			a, okA := sectorNumber(buf[:512])
 			b, okB := sectorNumber(buf[512:])
-			if !okA || !okB {
+			if !okA || !okB || s.shadowed(arr, c, x-512, 512) || s.shadowed(arr, c, x, 512) {
 				continue
 			}
 			if b == a+1 {

@@ -54,8 +54,32 @@ type Result struct {
 	RunnerUp    *Alternative `json:"runner_up"`
 	Superblocks []string     `json:"superblocks"` // what the md superblocks on the members say, against the data
 	Searched    int          `json:"searched"`    // candidate assemblies scored
-	MdadmCreate string       `json:"mdadm_create"`
-	Warning     string       `json:"warning"`
+	// DataSize is the bytes of each member the array used, when the data
+	// shows it was created smaller than its members (mdadm --size); 0
+	// otherwise.
+	DataSize int64 `json:"data_size"`
+	// Ambiguous: the evidence does not decide (see docs/md-solve.md, the
+	// gate); MdadmCreate is then nil and Candidates, Differences and
+	// WouldDecide say what is open. Subset: the members look like part of
+	// a larger array.
+	Ambiguous   bool        `json:"ambiguous"`
+	Subset      bool        `json:"subset"`
+	Why         []string    `json:"why_ambiguous"`
+	Differences []string    `json:"differences"`
+	WouldDecide []string    `json:"would_decide"`
+	Candidates  []Candidate `json:"candidates"`
+	MdadmCreate *string     `json:"mdadm_create"`
+	Warning     string      `json:"warning"`
+}
+
+// Candidate is one assembly still in the running (docs/cli.md, md solve).
+type Candidate struct {
+	Level      string   `json:"level"`
+	Layout     string   `json:"layout"`
+	ChunkBytes int64    `json:"chunk_bytes"`
+	DataOffset int64    `json:"data_offset"`
+	Order      []string `json:"order"`
+	Score      float64  `json:"score"`
 }
 
 // Alternative is a losing candidate.
@@ -72,14 +96,15 @@ type Alternative struct {
 // Geometry is the solved geometry as mdraid takes it.
 func (r *Result) Geometry() mdraid.Geometry {
 	return mdraid.Geometry{Level: r.Level, Layout: r.Layout, ChunkBytes: r.ChunkBytes,
-		RaidDisks: len(r.Order), DataOffset: r.DataOffset}
+		RaidDisks: len(r.Order), DataOffset: r.DataOffset, DataSize: r.DataSize}
 }
 
 type solver struct {
-	devs  []blockdev.Device
-	opt   Options
-	scan  *memberScan
-	facts *contentFacts
+	devs     []blockdev.Device
+	opt      Options
+	scan     *memberScan
+	facts    *contentFacts
+	ruledOut int // geometries the anchors ruled out
 }
 
 // candidate is one assembly to score.
@@ -90,6 +115,7 @@ type candidate struct {
 	// sbVotes counts members whose md superblock agrees with this
 	// candidate: only a tie-breaker, as superblocks may be an installer's.
 	sbVotes int
+	fit     *roleFit // what the anchors say about its geometry (nil: not used)
 }
 
 // chunkSizes are the chunk sizes tried: every power of two mdadm accepts
@@ -163,12 +189,7 @@ func Solve(devs []blockdev.Device, opt Options) (*Result, error) {
 		return nil, fmt.Errorf("the data rules out level %s", opt.Level)
 	}
 
-	var cands []*candidate
-	for _, d := range offsets {
-		for _, f := range families {
-			cands = append(cands, s.candidates(f, d)...)
-		}
-	}
+	cands := s.candidates(families, offsets)
 	if len(cands) == 0 {
 		return nil, fmt.Errorf("no candidate geometry fits the members")
 	}
@@ -228,26 +249,140 @@ const (
 )
 
 func (s *solver) evaluate(c *candidate, stage int) {
-	members := make([]blockdev.Device, len(c.order))
-	for r, i := range c.order {
-		if i >= 0 { // partial orders leave members out
-			members[r] = s.devs[i]
-		}
-	}
-	arr, err := mdraid.Open(c.geo, members, "candidate")
+	arr, err := mdraid.Open(c.geo, s.membersOf(c.order), "candidate") // partial orders leave members out
 	if err != nil {
 		c.ev = evidence{score: math.Inf(-1), notes: []string{err.Error()}}
 		return
 	}
-	c.ev = s.score(arr, stage)
+	c.ev = s.score(c, arr, stage)
 }
 
-// candidates lists the assemblies of family f at data offset d: every
-// layout and chunk size not ruled out, and every order of the members (as
-// units: mirror groups move together) that keeps the member holding the
-// array's first bytes in the role the layout gives them.
-func (s *solver) candidates(f family, d int64) []*candidate {
+// candidates lists the assemblies worth scoring: every level, layout,
+// chunk size and data offset not ruled out, each with the member orders the
+// anchors allow. On parity levels with every member given, anchors (PV
+// label, metadata area, ext superblock copies: structures whose array
+// position their content tells) first rule out geometries that cannot put
+// them where they were found, then fix member roles; only the orders with
+// the most anchor support are kept. Brute force (every order, or a beam
+// search past ExhaustiveOrders) is the fallback where anchors say nothing.
+func (s *solver) candidates(families []family, offsets []int64) []*candidate {
+	type geometry struct {
+		g   mdraid.Geometry
+		f   family
+		fit *roleFit
+	}
+	var geos []geometry
+	bestFit := math.Inf(-1)
+	for _, d := range offsets {
+		for _, f := range families {
+			for _, g := range s.geometries(f, d) {
+				gm := geometry{g: g, f: f}
+				if s.anchorsApply(f) {
+					gm.fit = s.fitAnchors(g)
+					bestFit = math.Max(bestFit, gm.fit.fit-gm.fit.misfit)
+				}
+				geos = append(geos, gm)
+			}
+		}
+	}
+	var out []*candidate
+	for _, gm := range geos {
+		if gm.fit != nil && bestFit >= minAnchorsToPrune && gm.fit.fit-gm.fit.misfit < bestFit-anchorSlack {
+			s.ruledOut++
+			continue
+		}
+		var orders [][]int
+		if gm.fit != nil {
+			orders = s.anchoredOrders(gm.g, gm.fit)
+		} else {
+			fixed := map[int]int{}
+			if first := s.soleFirstMember(gm.g.DataOffset, gm.f); first >= 0 {
+				fixed[mdraid.FirstRole(gm.g)] = first
+			}
+			orders = s.orders(gm.g, gm.f.width, fixed, s.opt.ExhaustiveOrders)
+		}
+		for _, o := range orders {
+			out = append(out, &candidate{geo: gm.g, order: o, fit: gm.fit, sbVotes: s.superblockVotes(gm.g, o)})
+		}
+	}
+	return out
+}
+
+// anchoredOrders: the orders the anchors support most, when few; with a
+// single one, those one anchor short too (runners-up for the scoring).
+// When many tie, the roles the anchors fix stay fixed and the rest is
+// searched as without anchors.
+func (s *solver) anchoredOrders(g mdraid.Geometry, fit *roleFit) [][]int {
 	n := s.opt.RaidDisks
+	limit := min(s.opt.ExhaustiveOrders, maxAnchoredOrders)
+	best := assignmentsWithin(fit.w, n, limit, 0)
+	if len(best) == 1 {
+		if near := assignmentsWithin(fit.w, n, limit, anchorOrderSlack); near != nil {
+			return near
+		}
+	}
+	if best != nil {
+		return best
+	}
+	return s.orders(g, 1, fixedRoles(fit.w), min(s.opt.ExhaustiveOrders, maxFreeOrders))
+}
+
+// maxFreeOrders: past this many orders of the roles the anchors leave
+// free, a beam search fills them (a geometry the anchors fit is one of
+// several, each of which would otherwise cost thousands of assemblies).
+const maxFreeOrders = 720
+
+// maxAnchoredOrders bounds the tied orders taken from the anchors as they
+// are; past it the free roles are searched.
+const maxAnchoredOrders = 24
+
+// fixedRoles: the roles one member has the most support for, where that
+// role is also the one that member has the most support for.
+func fixedRoles(w [][]float64) map[int]int {
+	fixed := map[int]int{}
+	argmax := func(xs []float64) int {
+		best, at := 0.0, -1
+		for i, x := range xs {
+			switch {
+			case x > best:
+				best, at = x, i
+			case x == best && best > 0:
+				at = -1
+			}
+		}
+		return at
+	}
+	for d, row := range w {
+		r := argmax(row)
+		if r < 0 {
+			continue
+		}
+		col := make([]float64, len(w))
+		for e := range w {
+			col[e] = w[e][r]
+		}
+		if argmax(col) == d {
+			fixed[r] = d
+		}
+	}
+	return fixed
+}
+
+// Geometries whose anchors fit anchorSlack less than the best are dropped,
+// once the best fits at least minAnchorsToPrune of them.
+const (
+	minAnchorsToPrune = 2
+	anchorSlack       = 1
+)
+
+// anchorsApply: anchors place members by the parity layouts' mapping, with
+// every member given.
+func (s *solver) anchorsApply(f family) bool {
+	return (f.level == "raid4" || f.level == "raid5" || f.level == "raid6") && s.opt.RaidDisks == len(s.devs)
+}
+
+// geometries lists the layouts and chunk sizes of family f at data offset d.
+func (s *solver) geometries(f family, d int64) []mdraid.Geometry {
 	smallest := s.devs[0].Size()
 	for _, dev := range s.devs {
 		smallest = min(smallest, dev.Size())
@@ -263,22 +398,40 @@ func (s *solver) candidates(f family, d int64) []*candidate {
 	if f.chunked {
 		chunks = s.plausibleChunks(d)
 	}
-	first := s.firstMember(d) // -1 when nothing marks the array's start
-	var out []*candidate
+	var out []mdraid.Geometry
 	for _, layout := range layouts {
 		for _, chunk := range chunks {
-			g := mdraid.Geometry{Level: f.level, Layout: layout, ChunkBytes: chunk, RaidDisks: n, DataOffset: d, DataSize: smallest - d}
-			g, err := g.Normalize()
-			if err != nil {
-				continue
-			}
-			role0 := mdraid.FirstRole(g)
-			for _, o := range s.orders(g, f.width, first, role0) {
-				out = append(out, &candidate{geo: g, order: o, sbVotes: s.superblockVotes(g, o)})
+			g := mdraid.Geometry{Level: f.level, Layout: layout, ChunkBytes: chunk, RaidDisks: s.opt.RaidDisks, DataOffset: d, DataSize: smallest - d}
+			if g, err := g.Normalize(); err == nil {
+				out = append(out, g)
 			}
 		}
 	}
 	return out
+}
+
+// soleFirstMember is the member that must hold the array's first bytes at
+// data offset d, or -1. On parity levels a PV label seen on two members
+// (the data and its parity, the rest of stripe 0 being zero) fixes neither.
+func (s *solver) soleFirstMember(d int64, f family) int {
+	at := s.scan.at(d)
+	if len(at) == 0 {
+		return -1
+	}
+	if f.level == "raid4" || f.level == "raid5" || f.level == "raid6" {
+		holders := map[int]bool{}
+		for _, a := range s.scan.anchors {
+			if a.what == "PV label" && a.offset == at[0].offset {
+				for _, h := range a.holders {
+					holders[h] = true
+				}
+			}
+		}
+		if len(holders) > 1 {
+			return -1
+		}
+	}
+	return at[0].member
 }
 
 // plausibleChunks drops chunk sizes the member holding the array's start
@@ -328,10 +481,10 @@ func (s *solver) firstMember(d int64) int {
 
 // orders lists role orders: units of width members (mirror groups from the
 // content facts when width > 1) permuted, with the unit holding device
-// first (if >= 0) fixed at the unit of role0. Up to ExhaustiveOrders
-// permutations are all tried; beyond, a beam search builds orders role by
-// role from partial assemblies.
-func (s *solver) orders(g mdraid.Geometry, width, first, role0 int) [][]int {
+// fixed[role] placed at that role's unit. Up to limit permutations are
+// all tried; beyond, a beam search builds orders role by role from partial
+// assemblies.
+func (s *solver) orders(g mdraid.Geometry, width int, fixed map[int]int, limit int) [][]int {
 	n := s.opt.RaidDisks
 	if width == n {
 		all := make([]int, n)
@@ -373,9 +526,14 @@ func (s *solver) orders(g mdraid.Geometry, width, first, role0 int) [][]int {
 	}
 	var free []int
 	for u, members := range units {
-		if first >= 0 && slices.Contains(members, first) {
-			slots[role0/width] = u
-		} else {
+		placed := false
+		for role, dev := range fixed {
+			if slices.Contains(members, dev) && slots[role/width] < 0 {
+				slots[role/width], placed = u, true
+				break
+			}
+		}
+		if !placed {
 			free = append(free, u)
 		}
 	}
@@ -392,7 +550,7 @@ func (s *solver) orders(g mdraid.Geometry, width, first, role0 int) [][]int {
 		}
 		return order
 	}
-	if factorial(len(free)) > s.opt.ExhaustiveOrders {
+	if factorial(len(free)) > limit {
 		return s.beamOrders(g, slots, free, expand)
 	}
 	var out [][]int
@@ -511,11 +669,33 @@ func (s *solver) result(cands []*candidate, fams []family) *Result {
 		r.Confidence = 1
 	}
 	r.Confidence = math.Round(r.Confidence*1000) / 1000
+	if best.fit != nil {
+		r.Evidence = append(r.Evidence, s.anchorSummary(best.fit))
+	}
+	if s.ruledOut > 0 {
+		r.Evidence = append(r.Evidence, fmt.Sprintf("%d geometries ruled out: they cannot put the PV label, metadata area and ext superblock copies where they were found", s.ruledOut))
+	}
 	r.Metadata = s.metadata(best)
+	r.DataSize = s.inferSize(best)
+	if r.DataSize > 0 {
+		r.Evidence = append(r.Evidence, fmt.Sprintf("the PV records %d bytes: each member's share is %d bytes (--size=%dK), less than the %d its data area holds", best.ev.pvSize, r.DataSize, r.DataSize>>10, best.geo.DataSize))
+	}
 	r.Superblocks = s.superblockReport(best)
-	r.MdadmCreate = MdadmCreate("/dev/md0", r.Geometry(), r.Metadata, r.Order)
+	s.gate(r, cands)
+	r.MdadmCreate = r.Create("/dev/md0")
 	r.Warning = "try it on overlays (copy-on-write snapshots of the members) first: --create writes new superblocks, and a wrong guess written to the real disks can destroy data"
 	return r
+}
+
+// Create is the mdadm --create line for the solved array (members as in
+// r.Order), or nil when the result is ambiguous: no line is printed that the
+// evidence does not decide.
+func (r *Result) Create(dev string) *string {
+	if r.Ambiguous {
+		return nil
+	}
+	line := MdadmCreate(dev, r.Geometry(), r.Metadata, r.Order)
+	return &line
 }
 
 // runnerUp is the best candidate that is a genuinely different assembly
@@ -564,23 +744,37 @@ func (s *solver) names(order []int) []string {
 	return out
 }
 
-// metadata picks the superblock format to re-create with: data at offset 0
-// needs the superblock at the end (1.0, or 0.90 when the members carry one
-// of those); otherwise 1.2 with an explicit data offset, which sits inside
-// the data offset and so leaves the data alone.
+// metadata picks the superblock format to re-create with. A superblock on
+// the members that agrees with the solved assembly (role, level, data
+// offset) names the format the array had: 1.1 and 1.2 both keep data past
+// a data offset, and only such a superblock tells them apart. Otherwise:
+// data at offset 0 needs the superblock at the end, 1.0 (inside the tail
+// 0.90 reserved too, so it spares a 0.90 array's data); a data offset
+// leaves room for 1.2's superblock at 4 KiB inside it (1.1, at 0, when
+// the offset is too small for that).
 func (s *solver) metadata(best *candidate) string {
-	if best.geo.DataOffset > 0 {
-		return "1.2"
-	}
-	for _, sbs := range s.scan.superblocks {
-		for _, sb := range sbs {
-			if sb.Version == "0.90" {
-				return "0.90"
+	for r, i := range best.order {
+		if i < 0 {
+			continue
+		}
+		for _, sb := range s.scan.superblocks[i] {
+			if sb.Role == r && sb.Level == best.geo.Level && sb.DataOffset == best.geo.DataOffset {
+				return sb.Version
 			}
 		}
 	}
+	switch {
+	case best.geo.DataOffset >= minDataOffset12:
+		return "1.2"
+	case best.geo.DataOffset > 0:
+		return "1.1" // too little room before the data for 1.2's superblock at 4 KiB
+	}
 	return "1.0"
 }
+
+// minDataOffset12: 1.2 keeps its superblock (and mdadm's bad-block log
+// after it) in 4-8 KiB; data must start past that.
+const minDataOffset12 = 8 << 10
 
 // superblockReport compares the md superblocks on the members with the solved geometry.
 func (s *solver) superblockReport(best *candidate) []string {

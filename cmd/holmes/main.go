@@ -22,7 +22,8 @@ func main() {
 }
 
 // run executes the command line and returns the exit status: 0 success,
-// 1 failure, 2 usage. Errors are one line on stderr.
+// 1 failure, 2 usage, or what an exitStatus says (md solve: 3, ambiguous).
+// Errors are one line on stderr.
 func run(args []string, stdout, stderr io.Writer) int {
 	return runWith(newFactory(stdout, stderr), args)
 }
@@ -35,6 +36,11 @@ func runWith(f *Factory, args []string) int {
 	cmd, err := root.ExecuteC()
 	if err == nil {
 		return 0
+	}
+	var es exitStatus
+	if errors.As(err, &es) {
+		fmt.Fprintln(f.ErrOut, "holmes:", err)
+		return es.code
 	}
 	var ue usageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
@@ -57,6 +63,14 @@ func usageLine(cmd *cobra.Command) string {
 
 // usageError marks a mistake in the command line (exit status 2).
 type usageError struct{ error }
+
+// exitStatus ends a command that printed its report with a status of its
+// own (md solve: 3 when ambiguous, docs/cli.md); the message still goes to
+// stderr.
+type exitStatus struct {
+	code int
+	error
+}
 
 func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
 

@@ -37,10 +37,15 @@ the data offset from where a PV label or ext superblock sits, then every
 remaining order and chunk size scored by what a correct assembly shows (LVM
 metadata that parses, ext superblocks and their backups where the primary
 places them, directories, numbered text running across chunk boundaries,
-copies and parity agreeing). Prints the winner with its evidence, its margin
-over the runner-up, what the md superblocks on the members say against it,
-and the mdadm --create line that would re-create it. Try that line on
-overlays first. Reads samples only; never writes.`,
+copies and parity agreeing). Structures whose array position their content
+tells (PV label, metadata area, ext superblock copies, partition table) fix
+member roles first. Prints the winner with its evidence, its margin over the
+runner-up, what the md superblocks on the members say against it, and the
+mdadm --create line that would re-create it. When the evidence does not
+decide (a tie, a thin lead, filesystems that do not read through, a subset
+of an array's members) it prints the candidates instead, no line, and exits
+3 (docs/md-solve.md). Try any line on overlays first. Reads samples only;
+never writes.`,
 		Example: `  holmes md solve --write-case case.json disk3.img disk1.img disk0.img disk2.img`,
 		Args:    minArgs(2),
 		RunE: func(_ *cobra.Command, args []string) error {
@@ -92,8 +97,15 @@ func mdSolveRun(opts *MdSolveOptions) error {
 		return err
 	}
 	// Members are named as the user named them: OpenDevice names each
-	// device by its DEV argument, so res.Order and its mdadm line need no
-	// renaming.
+	// device by its DEV argument, so res.Order, the candidates and the
+	// mdadm line need no renaming.
+	if res.Ambiguous {
+		if err := emit(opts.Out, opts.JSON, res, func(w io.Writer) error { return printSolve(w, res) }); err != nil {
+			return err
+		}
+		// Exit 3, and no case file: nothing may build on an undecided geometry.
+		return exitStatus{3, fmt.Errorf("md solve: ambiguous, no mdadm --create line: %s", strings.Join(res.Why, "; "))}
+	}
 	if opts.WriteCase != "" {
 		specs, _ := mdraid.RoleOrder(res.Order, "") // "missing" becomes ""
 		if err := casefile.RecordArray(opts.WriteCase, opts.Name, res.Geometry(), casefile.MemberList(specs)); err != nil {
@@ -136,6 +148,32 @@ func printSolve(w io.Writer, r *mdsolve.Result) error {
 			fmt.Fprintln(w, "  "+s)
 		}
 	}
-	fmt.Fprintf(w, "\nWarning: %s\n%s\n", r.Warning, r.MdadmCreate)
+	if r.Ambiguous {
+		return printAmbiguous(w, r)
+	}
+	fmt.Fprintf(w, "\nWarning: %s\n%s\n", r.Warning, *r.MdadmCreate)
+	return nil
+}
+
+// printAmbiguous lists what stays open instead of a create line.
+func printAmbiguous(w io.Writer, r *mdsolve.Result) error {
+	fmt.Fprintln(w, "\nAmbiguous: no mdadm --create line (the evidence does not decide):")
+	for _, s := range r.Why {
+		fmt.Fprintln(w, "  "+s)
+	}
+	fmt.Fprintln(w, "\nCandidates:")
+	for _, c := range r.Candidates {
+		fmt.Fprintf(w, "  %.1f  %s %s chunk %d offset %d order %s\n", c.Score, c.Level, c.Layout, c.ChunkBytes, c.DataOffset, strings.Join(c.Order, " "))
+	}
+	if len(r.Differences) > 0 {
+		fmt.Fprintln(w, "\nWhat differs between the best two:")
+		for _, s := range r.Differences {
+			fmt.Fprintln(w, "  "+s)
+		}
+		fmt.Fprintln(w, "\nWhat would decide:")
+		for _, s := range r.WouldDecide {
+			fmt.Fprintln(w, "  "+s)
+		}
+	}
 	return nil
 }

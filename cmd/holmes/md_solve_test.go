@@ -91,3 +91,39 @@ func TestMdSolveHumanOutputAndErrors(t *testing.T) {
 		}
 	}
 }
+
+// md solve on the two halves of one raid10 pair: they read like a raid1,
+// but the PV on them is twice their size. It exits 3 (docs/cli.md), the
+// JSON has "mdadm_create": null and lists the candidates, and the human
+// report says why and prints no create line.
+func TestMdSolveAmbiguousExits3(t *testing.T) {
+	members, _ := labArray(t, "solve-r10-n2")
+	out, errOut, code := holmes(t, "md", "solve", "--json", members[0], members[1])
+	if code != 3 || !strings.Contains(errOut, "ambiguous") {
+		t.Fatalf("exit %d, stderr %q; want 3 saying ambiguous", code, errOut)
+	}
+	var r struct {
+		MdadmCreate *string `json:"mdadm_create"`
+		Subset      bool    `json:"subset"`
+		Candidates  []struct {
+			Level      string   `json:"level"`
+			Layout     *string  `json:"layout"`
+			ChunkBytes *int64   `json:"chunk_bytes"`
+			DataOffset *int64   `json:"data_offset"`
+			Order      []string `json:"order"`
+			Score      *float64 `json:"score"`
+		} `json:"candidates"`
+	}
+	decodeJSON(t, out, &r)
+	if r.MdadmCreate != nil || !r.Subset || len(r.Candidates) == 0 {
+		t.Fatalf("mdadm_create %v, subset %v, candidates %+v", r.MdadmCreate, r.Subset, r.Candidates)
+	}
+	c := r.Candidates[0]
+	if c.Level == "" || c.Layout == nil || c.ChunkBytes == nil || c.DataOffset == nil || c.Score == nil || len(c.Order) != 2 {
+		t.Errorf("candidate lacks a field of docs/cli.md: %+v", c)
+	}
+	out, _, code = holmes(t, "md", "solve", members[1], members[0])
+	if code != 3 || strings.Contains(out, "\nmdadm --create") || !strings.Contains(out, "subset") || !strings.Contains(out, "Candidates:") {
+		t.Errorf("human report, exit %d:\n%s", code, out)
+	}
+}
