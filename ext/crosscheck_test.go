@@ -43,49 +43,6 @@ func diskfsSHA(dfs *diskfsext4.FileSystem, path string) (sum string, err error) 
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// TestCrossCheckGoDiskfs reads the files of the clean images with
-// go-diskfs v1.9.4's ext4 reader, an independent implementation. Where it
-// reads a file it must agree with holmes (and debugfs) on the plain files
-// of the default ext4 image; everything it gets wrong is logged, and the
-// README quotes these lines (go test -run CrossCheck -v ./ext).
-func TestCrossCheckGoDiskfs(t *testing.T) {
-	for _, name := range cleanImages {
-		fs, img := openImage(t, name)
-		f, err := os.Open(img)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, _ := f.Stat()
-		dfs, err := diskfsOpen(f, st.Size())
-		if err != nil {
-			t.Logf("go-diskfs %s: cannot open: %v", name, err)
-			f.Close()
-			continue
-		}
-		agreed := 0
-		for _, line := range strings.Split(strings.TrimSpace(readRecord(t, name+".sha256")), "\n") {
-			_, p, _ := strings.Cut(line, "  ")
-			if p == "/data/huge.bin" {
-				continue // 5 GiB of hashing for one more opinion: not worth the time
-			}
-			theirs, err := diskfsSHA(dfs, p)
-			switch ours := fileSHA(t, fs, p); {
-			case err != nil:
-				t.Logf("go-diskfs %s %s: %v", name, p, err)
-			case theirs != ours:
-				t.Logf("go-diskfs %s %s: wrong bytes (sha256 %.12s…, debugfs and holmes %.12s…)", name, p, theirs, ours)
-			default:
-				agreed++
-			}
-		}
-		f.Close()
-		t.Logf("go-diskfs %s: %d files agree with debugfs and holmes", name, agreed)
-		if name == "ext4" && agreed < 8 {
-			t.Errorf("go-diskfs agrees on %d files of the default ext4 image, want the 8 plain files", agreed)
-		}
-	}
-}
-
 // damageKinds are made to a copy of the ext4 image to see how go-diskfs
 // copes; holmes's own answers to the same damage are tested elsewhere.
 var damageKinds = []string{"directory checksum", "extent header", "self-referencing extent index"}
@@ -110,7 +67,7 @@ func damage(t *testing.T, fs *FS, img memDev, kind string) {
 }
 
 // TestGoDiskfsOnDamage logs what go-diskfs does with one damaged structure
-// (quoted in the README). The self-referencing index kills the process with
+// (quoted in docs/ext.md). The self-referencing index kills the process with
 // a stack overflow, so that case runs in a child process.
 //
 // It proves nothing about holmes and takes seconds, so it runs only with
