@@ -93,6 +93,9 @@ func explain(cands []Candidate, best int) string {
 	default:
 		why += ": the primary " + p.Problem
 	}
+	if b.sb.GroupFromPlace {
+		why += fmt.Sprintf("; the copy says group 0, as old mke2fs wrote every copy, but sits where group %d's belongs and agrees with the other copies", b.Group)
+	}
 	if !b.RootDirOK {
 		why += "; the root directory is unreadable, so names will be rebuilt from the inode table"
 	}
@@ -125,6 +128,9 @@ func findCandidates(r io.ReaderAt, size int64) []Candidate {
 			}
 			seen[o] = true
 			sb, err := ReadSuperblock(r, o)
+			if err == nil && sb.FSOffset() != 0 && agreesWithACopy(r, size, sb) {
+				sb.AdoptOldBackup()
+			}
 			if err != nil || sb.FSOffset() != 0 {
 				continue // not a superblock, or a copy of a filesystem that starts elsewhere
 			}
@@ -146,6 +152,34 @@ func findCandidates(r io.ReaderAt, size int64) []Candidate {
 	}
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].Offset < cands[j].Offset })
 	return cands
+}
+
+// maxAgreementProbes bounds how many other copies agreesWithACopy reads.
+const maxAgreementProbes = 8
+
+// agreesWithACopy reports whether a copy that says group 0 but sits where
+// its own geometry puts a backup has a twin (same UUID and size) at the
+// primary's place or at another backup place: then it is an old mke2fs
+// backup, not the primary of a filesystem starting 1024 bytes before it.
+func agreesWithACopy(r io.ReaderAt, size int64, sb *Superblock) bool {
+	if _, ok := sb.backupGroupAt(sb.Offset); !ok || sb.BlockGroupNr != 0 {
+		return false
+	}
+	offs := append([]int64{PrimaryOffset}, sb.BackupOffsets()...)
+	probed := 0
+	for _, o := range offs {
+		if o == sb.Offset || o+SuperblockSize > size {
+			continue
+		}
+		if probed++; probed > maxAgreementProbes {
+			break
+		}
+		other, err := ReadSuperblock(r, o)
+		if err == nil && other.UUID == sb.UUID && other.BlocksCount == sb.BlocksCount && other.BlocksPerGroup == sb.BlocksPerGroup {
+			return true
+		}
+	}
+	return false
 }
 
 // defaultBackupOffsets are where mke2fs's default geometry puts the first

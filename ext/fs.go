@@ -127,6 +127,9 @@ func openBackupBlock(r io.ReaderAt, size int64, n int64) (*FS, error) {
 			lastErr = err
 			continue
 		}
+		if int64(sb.BlockSize()) == bs && sb.FSOffset() != 0 {
+			sb.AdoptOldBackup() // named by the user: a group 0 where a backup belongs is that backup
+		}
 		if int64(sb.BlockSize()) != bs || sb.FSOffset() != 0 {
 			lastErr = fmt.Errorf("ext: superblock at block %d (offset %d) says group %d, which belongs elsewhere", n, off, sb.BlockGroupNr)
 			continue
@@ -136,6 +139,9 @@ func openBackupBlock(r io.ReaderAt, size int64, n int64) (*FS, error) {
 			return nil, err
 		}
 		fs.Choice = Choice{Used: off, Group: sb.BlockGroupNr, Why: fmt.Sprintf("superblock at block %d requested", n)}
+		if sb.GroupFromPlace {
+			fs.Choice.Why += fmt.Sprintf(" (it says group 0, as old mke2fs wrote every copy; it sits where group %d's copy belongs)", sb.BlockGroupNr)
+		}
 		return fs, nil
 	}
 	if lastErr == nil {
@@ -191,7 +197,7 @@ func (fs *FS) descBlocks(i uint64) []uint64 {
 	sb := fs.SB
 	perBlock := uint64(fs.bs) / uint64(sb.GroupDescSize())
 	if sb.FeatureIncompat&incompatMetaBG == 0 || i < uint64(sb.FirstMetaBG) {
-		return []uint64{sb.groupStart(uint32(sb.BlockGroupNr)) + 1 + i}
+		return []uint64{sb.superBlockOf(uint32(sb.BlockGroupNr)) + 1 + i}
 	}
 	// meta_bg: the descriptors of meta group i live in its first, second
 	// and last group, after the superblock copy if that group has one.
@@ -203,7 +209,7 @@ func (fs *FS) descBlocks(i uint64) []uint64 {
 		}
 		b := sb.groupStart(uint32(g))
 		if sb.groupHasSuper(uint32(g)) {
-			b++
+			b = sb.superBlockOf(uint32(g)) + 1
 		}
 		out = append(out, b)
 	}

@@ -89,25 +89,30 @@ var featureNames = []struct {
 type Superblock struct {
 	Offset int64 // byte offset it was read from, relative to the reader given
 
-	InodesCount       uint32
-	BlocksCount       uint64
-	FreeBlocksCount   uint64
-	FreeInodesCount   uint32
-	FirstDataBlock    uint32
-	LogBlockSize      uint32
-	LogClusterSize    uint32
-	BlocksPerGroup    uint32
-	InodesPerGroup    uint32
-	MountTime         time.Time
-	WriteTime         time.Time
-	MkfsTime          time.Time
-	LastCheck         time.Time
-	Magic             uint16
-	State             uint16
-	RevLevel          uint32
-	FirstIno          uint32
-	InodeSize         uint16
-	BlockGroupNr      uint16 // the group this copy lives in (0 for the primary)
+	InodesCount      uint32
+	BlocksCount      uint64
+	FreeBlocksCount  uint64
+	FreeInodesCount  uint32
+	FirstDataBlock   uint32
+	LogBlockSize     uint32
+	LogClusterSize   uint32
+	BlocksPerGroup   uint32
+	ClustersPerGroup uint32 // equals BlocksPerGroup without bigalloc
+	InodesPerGroup   uint32
+	MountTime        time.Time
+	WriteTime        time.Time
+	MkfsTime         time.Time
+	LastCheck        time.Time
+	Magic            uint16
+	State            uint16
+	RevLevel         uint32
+	FirstIno         uint32
+	InodeSize        uint16
+	BlockGroupNr     uint16 // the group this copy lives in (0 for the primary)
+	// GroupFromPlace is true for a backup whose s_block_group_nr says 0,
+	// as old mke2fs wrote every copy: BlockGroupNr then comes from where
+	// the copy sits (see AdoptOldBackup).
+	GroupFromPlace    bool
 	FeatureCompat     uint32
 	FeatureIncompat   uint32
 	FeatureROCompat   uint32
@@ -169,6 +174,7 @@ func (sb *Superblock) decode() error {
 	sb.LogBlockSize = le.Uint32(b[0x18:])
 	sb.LogClusterSize = le.Uint32(b[0x1C:])
 	sb.BlocksPerGroup = le.Uint32(b[0x20:])
+	sb.ClustersPerGroup = le.Uint32(b[0x24:])
 	sb.InodesPerGroup = le.Uint32(b[0x28:])
 	sb.MountTime = unixTime(le.Uint32(b[0x2C:]), b[0x275])
 	sb.WriteTime = unixTime(le.Uint32(b[0x30:]), b[0x274])
@@ -223,7 +229,13 @@ func (sb *Superblock) checkGeometry() error {
 		return fmt.Errorf("block size 2^(10+%d) out of range", sb.LogBlockSize)
 	case sb.BlocksCount == 0:
 		return fmt.Errorf("zero blocks")
-	case sb.BlocksPerGroup == 0 || sb.BlocksPerGroup > 8*uint32(sb.BlockSize()):
+	case sb.IsBigalloc() && (sb.LogClusterSize < sb.LogBlockSize || sb.LogClusterSize-sb.LogBlockSize > 16):
+		return fmt.Errorf("cluster size 2^(10+%d) impossible with %d-byte blocks", sb.LogClusterSize, sb.BlockSize())
+	case sb.IsBigalloc() && (sb.ClustersPerGroup == 0 || sb.ClustersPerGroup > 8*uint32(sb.BlockSize()) ||
+		uint64(sb.BlocksPerGroup) != uint64(sb.ClustersPerGroup)<<(sb.LogClusterSize-sb.LogBlockSize)):
+		return fmt.Errorf("%d clusters of 2^%d blocks per group impossible with %d blocks per group and %d-byte blocks",
+			sb.ClustersPerGroup, sb.LogClusterSize-sb.LogBlockSize, sb.BlocksPerGroup, sb.BlockSize())
+	case sb.BlocksPerGroup == 0 || !sb.IsBigalloc() && sb.BlocksPerGroup > 8*uint32(sb.BlockSize()):
 		return fmt.Errorf("%d blocks per group impossible with %d-byte blocks", sb.BlocksPerGroup, sb.BlockSize())
 	case sb.InodesPerGroup == 0 || sb.InodesPerGroup > 8*uint32(sb.BlockSize()):
 		return fmt.Errorf("%d inodes per group impossible with %d-byte blocks", sb.InodesPerGroup, sb.BlockSize())
@@ -231,7 +243,8 @@ func (sb *Superblock) checkGeometry() error {
 		return fmt.Errorf("inode size %d invalid", sb.InodeSize)
 	case sb.FirstDataBlock >= uint32(min(sb.BlocksCount, 1<<32-1)):
 		return fmt.Errorf("first data block %d beyond %d blocks", sb.FirstDataBlock, sb.BlocksCount)
-	case sb.BlockSize() == 1024 && sb.FirstDataBlock != 1, sb.BlockSize() > 1024 && sb.FirstDataBlock != 0:
+	case sb.BlockSize() == 1024 && sb.FirstDataBlock != 1 && !(sb.IsBigalloc() && sb.FirstDataBlock == 0),
+		sb.BlockSize() > 1024 && sb.FirstDataBlock != 0:
 		return fmt.Errorf("first data block %d wrong for %d-byte blocks", sb.FirstDataBlock, sb.BlockSize())
 	case sb.Is64Bit() && (sb.DescSize < 64 || sb.DescSize > 1024 || sb.DescSize&(sb.DescSize-1) != 0):
 		return fmt.Errorf("64bit with group descriptor size %d", sb.DescSize)
@@ -248,6 +261,20 @@ func (sb *Superblock) BlockSize() int { return 1024 << sb.LogBlockSize }
 
 // Is64Bit reports the 64bit feature (64-bit block numbers, large descriptors).
 func (sb *Superblock) Is64Bit() bool { return sb.FeatureIncompat&incompat64Bit != 0 }
+
+// IsBigalloc reports the bigalloc feature: blocks are allocated in
+// clusters of 2^(LogClusterSize-LogBlockSize) blocks; block numbers in
+// extents and descriptors stay block numbers.
+func (sb *Superblock) IsBigalloc() bool { return sb.FeatureROCompat&roCompatBigalloc != 0 }
+
+// ClusterSize is the allocation unit in bytes (the block size without
+// bigalloc).
+func (sb *Superblock) ClusterSize() int {
+	if sb.IsBigalloc() {
+		return 1024 << sb.LogClusterSize
+	}
+	return sb.BlockSize()
+}
 
 // GroupDescSize is the on-disk size of one group descriptor.
 func (sb *Superblock) GroupDescSize() int {
@@ -320,6 +347,16 @@ func (sb *Superblock) groupStart(g uint32) uint64 {
 	return uint64(g)*uint64(sb.BlocksPerGroup) + uint64(sb.FirstDataBlock)
 }
 
+// superBlockOf is the block holding group g's superblock copy, which its
+// descriptor copy follows: the group's first block, except block 1 for
+// group 0 of a 1 KiB-block bigalloc filesystem, whose groups start at 0.
+func (sb *Superblock) superBlockOf(g uint32) uint64 {
+	if b := sb.groupStart(g); b > 0 || sb.BlockSize() > 1024 {
+		return b
+	}
+	return 1
+}
+
 // maxAllGroupBackups caps BackupOffsets without sparse_super, where every
 // group has a copy: a garbage group count must not allocate gigabytes.
 const maxAllGroupBackups = 1 << 20
@@ -369,6 +406,39 @@ func (sb *Superblock) FSOffset() int64 {
 		return sb.Offset - PrimaryOffset
 	}
 	return sb.Offset - int64(sb.groupStart(uint32(sb.BlockGroupNr)))*int64(sb.BlockSize())
+}
+
+// backupGroupAt returns the group whose superblock copy this superblock's
+// geometry places at byte off (the filesystem starting at 0), if any.
+func (sb *Superblock) backupGroupAt(off int64) (uint32, bool) {
+	bs := int64(sb.BlockSize())
+	if off <= PrimaryOffset || off%bs != 0 {
+		return 0, false
+	}
+	b := uint64(off/bs) - min(uint64(off/bs), uint64(sb.FirstDataBlock))
+	g := b / uint64(sb.BlocksPerGroup)
+	if b%uint64(sb.BlocksPerGroup) != 0 || g == 0 || g >= uint64(sb.GroupCount()) || !sb.groupHasSuper(uint32(g)) {
+		return 0, false
+	}
+	return uint32(g), true
+}
+
+// AdoptOldBackup takes a copy that says group 0 but sits where its own
+// geometry puts a backup as that backup: old mke2fs wrote 0 in every
+// copy. It reports whether it did; a copy that says group 0 elsewhere
+// may be the primary of a filesystem that starts 1024 bytes before it,
+// so callers adopt only when the user named the copy or another copy
+// agrees (see agreesWithACopy).
+func (sb *Superblock) AdoptOldBackup() bool {
+	if sb.BlockGroupNr != 0 || sb.Offset == PrimaryOffset {
+		return false
+	}
+	g, ok := sb.backupGroupAt(sb.Offset)
+	if !ok || g > 0xFFFF {
+		return false
+	}
+	sb.BlockGroupNr, sb.GroupFromPlace = uint16(g), true
+	return true
 }
 
 // csumSeed is the crc32c seed every metadata_csum checksum starts from.
