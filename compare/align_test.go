@@ -27,7 +27,7 @@ func shiftedLocator(areas map[string]DataArea) Locator {
 func TestDifferentDataOffsets(t *testing.T) {
 	raw, err := os.ReadFile(fixture.Unpack(t, fixture.Repo(t, "testdata/md/pairs/d2.img.xz")))
 	if err != nil {
-		t.Skipf("md lab pairs fixture: %v", err)
+		t.Fatalf("md lab pairs fixture: %v", err)
 	}
 	data := raw[1<<20:]
 	shifted := append(bytes.Repeat([]byte("other metadata "), 3<<20/15+1)[:3<<20], data...)

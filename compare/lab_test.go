@@ -44,7 +44,7 @@ func labDev(t *testing.T, dev string) (blockdev.Device, string) {
 	p := fixture.Unpack(t, fixture.Repo(t, "testdata/md/"+path)) + suffix
 	d, err := blockdev.Open(p, nil)
 	if err != nil {
-		t.Skipf("%s: %v", dev, err)
+		t.Fatalf("%s: %v", dev, err) // the fixtures are in the repository: a missing one is a failure
 	}
 	t.Cleanup(func() { d.Close() })
 	return d, p
@@ -72,8 +72,10 @@ func TestLabPairs(t *testing.T) {
 	entries := labManifest(t)
 	var pool [][2]string
 	var extra []string
+	pairsFixtures := 0
 	for _, e := range entries {
 		if e.Kind == "pairs" {
+			pairsFixtures++
 			t.Run(e.Name, func(t *testing.T) { checkPairs(t, e.Pairs, e.Unpaired) })
 		}
 		pool = append(pool, mirrorTruth(e)...)
@@ -81,8 +83,9 @@ func TestLabPairs(t *testing.T) {
 			extra = append(extra, *e.Members[0])
 		}
 	}
-	if len(pool) == 0 {
-		t.Skip("no raid1/raid10-n2 examine fixtures")
+	if pairsFixtures == 0 || len(pool) == 0 || len(extra) == 0 {
+		t.Fatalf("the md lab manifest lost its fixtures: %d pairs fixtures, %d mirror pairs among the examine ones, raid5 member %v",
+			pairsFixtures, len(pool), extra)
 	}
 	t.Run("examine mirrors", func(t *testing.T) { checkPairs(t, pool, extra) })
 }
@@ -150,7 +153,15 @@ func flatten(pairs [][2]string) []string {
 // against a live cmp over each true pair's md data area: the superblocks
 // of two mirror halves differ (device UUID, role), their data must not.
 func TestLabCmp(t *testing.T) {
+	recorded, live := 0, 0
+	defer func() {
+		if recorded == 0 || live == 0 {
+			t.Errorf("the md lab manifest lost its fixtures: %d recorded cmp runs, %d mirror pairs", recorded, live)
+		}
+	}()
 	for _, e := range labManifest(t) {
+		recorded += len(e.Cmp)
+		live += len(mirrorTruth(e))
 		for _, c := range e.Cmp {
 			t.Run(e.Name+"/recorded", func(t *testing.T) {
 				a, pa := labDev(t, c.A)

@@ -9,20 +9,15 @@ import (
 
 // MD is the Locator for md members: the data area described by the md
 // superblock on d. A superblock with a bad checksum is not trusted. When a
-// device carries several good ones (a stale superblock of an earlier array
-// left at the other end), the most recently updated describes the data.
+// device carries several good ones, mdraid.Freshest says which describes
+// the data.
 func MD(d blockdev.Device) (DataArea, bool, error) {
 	sbs, err := mdraid.Examine(d, d.Size())
 	if err != nil {
 		return DataArea{}, false, fmt.Errorf("compare: md superblocks of %s: %w", d.Name(), err)
 	}
-	var best *mdraid.Superblock
-	for _, sb := range sbs {
-		if sb.ChecksumOK && (best == nil || sb.UTime.After(best.UTime)) {
-			best = sb
-		}
-	}
-	if best == nil {
+	best := mdraid.Freshest(sbs)
+	if best == nil || !best.ChecksumOK {
 		return DataArea{}, false, nil
 	}
 	return DataArea{Offset: best.DataOffset, Size: best.DataSize, Metadata: best.Version, SuperOffset: best.Offset}, true, nil

@@ -207,7 +207,7 @@ func scanMagic(r io.ReaderAt, limit int64) []int64 {
 	for base := int64(0); base < limit; base += chunk {
 		n, _ := r.ReadAt(buf[:min(chunk, limit-base)], base)
 		for p := 0; p+0x3A <= n; p += 1024 {
-			if buf[p+0x38] == 0x53 && buf[p+0x39] == 0xEF {
+			if ProbeSuperblock(buf[p:n]) {
 				offs = append(offs, base+int64(p))
 			}
 		}

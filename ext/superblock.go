@@ -156,14 +156,48 @@ func ReadSuperblock(r io.ReaderAt, off int64) (*Superblock, error) {
 	if err := sb.decode(); err != nil {
 		return nil, fmt.Errorf("ext: superblock at %d: %w", off, err)
 	}
+	if err := sb.checkGeometry(); err != nil {
+		return nil, fmt.Errorf("ext: superblock at %d: %w", off, err)
+	}
 	return sb, nil
 }
 
+// ProbeSuperblock says whether b, read where an ext superblock would start,
+// carries the ext magic. The magic is only 16 bits: a hit is a candidate
+// for ReadSuperblock, not a finding.
+func ProbeSuperblock(b []byte) bool {
+	return len(b) >= 0x3A && binary.LittleEndian.Uint16(b[0x38:]) == superMagic
+}
+
+// ReadJournalDevice reads the superblock of an external journal device
+// (mke2fs -O journal_dev) at byte offset off of r. Such a device carries an
+// ext superblock with no inodes, which ReadSuperblock refuses as a
+// filesystem. It returns nil and no error when off holds no journal device
+// superblock; errors are read failures.
+func ReadJournalDevice(r io.ReaderAt, off int64) (*Superblock, error) {
+	sb := &Superblock{Offset: off}
+	if n, err := r.ReadAt(sb.raw[:], off); n < SuperblockSize {
+		if err == nil || errors.Is(err, io.EOF) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("ext: superblock at %d: %w", off, err)
+	}
+	if sb.decode() != nil || !sb.IsJournalDevice() || sb.LogBlockSize > 6 || sb.BlocksCount == 0 {
+		return nil, nil
+	}
+	return sb, nil
+}
+
+// IsJournalDevice reports the journal_dev feature: the superblock belongs
+// to an external journal, not to a filesystem.
+func (sb *Superblock) IsJournalDevice() bool { return sb.FeatureIncompat&incompatJournalDev != 0 }
+
+// decode fills the fields from the raw bytes; only the magic is checked.
 func (sb *Superblock) decode() error {
 	b := sb.raw[:]
 	le := binary.LittleEndian
 	sb.Magic = le.Uint16(b[0x38:])
-	if sb.Magic != superMagic {
+	if !ProbeSuperblock(b) {
 		return fmt.Errorf("no ext magic (found %#04x)", sb.Magic)
 	}
 	sb.InodesCount = le.Uint32(b[0x0:])
@@ -217,7 +251,7 @@ func (sb *Superblock) decode() error {
 		sb.ChecksumPresent = true
 		sb.ChecksumOK = crc32c(^uint32(0), b[:0x3FC]) == sb.Checksum
 	}
-	return sb.checkGeometry()
+	return nil
 }
 
 // checkGeometry rejects superblocks whose numbers cannot describe a

@@ -64,7 +64,7 @@ func ReadLabel(r io.ReaderAt, size int64) (*Label, error) {
 	for s := 0; (s+1)*sectorSize <= len(buf); s++ {
 		sec := buf[s*sectorSize : (s+1)*sectorSize]
 		if !bytes.Equal(sec[:8], labelID) {
-			continue
+			continue // not ProbeLabel: a LABELONE of another type is an error here, not an absence
 		}
 		l, err := decodeLabel(sec, int64(s), size)
 		if err != nil {
@@ -73,6 +73,17 @@ func ReadLabel(r io.ReaderAt, size int64) (*Label, error) {
 		return l, nil
 	}
 	return nil, fmt.Errorf("lvm label: no LABELONE in sectors 0-3")
+}
+
+// ProbeLabel says whether sector holds an LVM2 PV label: the label id
+// LABELONE and the type "LVM2 001" (as lvm2's text labeller checks), and
+// which of its PV's sectors the label claims to be in (0-3 when it is
+// sane). A hit is a candidate for ReadLabel.
+func ProbeLabel(sector []byte) (claimed uint64, ok bool) {
+	if len(sector) < labelHeaderSize || !bytes.Equal(sector[:8], labelID) || !bytes.Equal(sector[24:32], labelType) {
+		return 0, false
+	}
+	return binary.LittleEndian.Uint64(sector[8:]), true
 }
 
 func decodeLabel(sec []byte, sector, devSize int64) (*Label, error) {

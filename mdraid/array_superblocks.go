@@ -59,7 +59,7 @@ func PlanFromSuperblocks(devs []blockdev.Device, arrayUUID string) (*Plan, error
 			c.Status, c.Why = "none", "no md superblock"
 			continue
 		}
-		sb := freshest(sbs)
+		sb := Freshest(sbs)
 		c.sb = sb
 		c.Superblock = fmt.Sprintf("%s@%d", sb.Version, sb.Offset)
 		c.ArrayUUID, c.Events, c.UTime, c.ChecksumOK = sb.ArrayUUID, sb.Events, sb.UTime, sb.ChecksumOK
@@ -68,7 +68,7 @@ func PlanFromSuperblocks(devs []blockdev.Device, arrayUUID string) (*Plan, error
 			c.Role = &role
 		}
 		if len(sbs) > 1 {
-			p.Warnings = append(p.Warnings, fmt.Sprintf("%s: %d superblocks; using %s (most events)", d.Name(), len(sbs), c.Superblock))
+			p.Warnings = append(p.Warnings, fmt.Sprintf("%s: %d superblocks; using %s (the freshest)", d.Name(), len(sbs), c.Superblock))
 		}
 		if !sb.ChecksumOK || len(sb.Problems) > 0 {
 			c.Status, c.Why = "bad", badWhy(sb)
@@ -182,17 +182,33 @@ func (p *Plan) Open(devs []blockdev.Device, name string) (*Array, error) {
 	return a, nil
 }
 
-// freshest picks the superblock with the most events (then the latest update).
-func freshest(sbs []*Superblock) *Superblock {
-	best := sbs[0]
-	for _, sb := range sbs[1:] {
-		if newer(sb, best) {
+// Freshest picks, among the superblocks found on one device, the one that
+// describes it now (nil when there are none). A superblock whose checksum
+// holds beats one whose checksum fails; within one array the most events
+// win, then the latest update; between arrays (a stale superblock of an
+// earlier array left at the other end) event counts are unrelated and the
+// latest update wins.
+func Freshest(sbs []*Superblock) *Superblock {
+	var best *Superblock
+	for _, sb := range sbs {
+		if best == nil || fresher(sb, best) {
 			best = sb
 		}
 	}
 	return best
 }
 
+func fresher(a, b *Superblock) bool {
+	switch {
+	case a.ChecksumOK != b.ChecksumOK:
+		return a.ChecksumOK
+	case a.ArrayUUID != b.ArrayUUID:
+		return a.UTime.After(b.UTime)
+	}
+	return newer(a, b)
+}
+
+// newer compares two superblocks of one array: most events, then latest update.
 func newer(a, b *Superblock) bool {
 	if a.Events != b.Events {
 		return a.Events > b.Events

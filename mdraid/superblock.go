@@ -21,6 +21,13 @@ const (
 // mdMagic opens every md superblock (0.90 in the host's byte order, 1.x little-endian).
 const mdMagic = 0xa92b4efc
 
+// ProbeSuperblock says whether b, read where an md superblock would start,
+// opens with the md magic in either byte order (0.90 superblocks are
+// written in the host's). A hit is a candidate for ExamineAt.
+func ProbeSuperblock(b []byte) bool {
+	return len(b) >= 4 && (binary.LittleEndian.Uint32(b) == mdMagic || binary.BigEndian.Uint32(b) == mdMagic)
+}
+
 // Superblock is one md superblock as found on a device, decoded but not
 // trusted: ChecksumOK and Problems say what is wrong with it.
 type Superblock struct {

@@ -2,15 +2,18 @@ package mdsolve
 
 import (
 	"io"
+	"sync"
 
 	"holmes/blockdev"
 )
 
 // cachedDevice keeps the 4 KiB blocks the solver has read: thousands of
 // candidate assemblies read the same few hundred member blocks, in other
-// combinations.
+// combinations. Like every io.ReaderAt it may be read from several
+// goroutines at once: the map is guarded.
 type cachedDevice struct {
 	blockdev.Device
+	mu     sync.Mutex
 	blocks map[int64][]byte
 }
 
@@ -46,16 +49,24 @@ func (c *cachedDevice) ReadAt(p []byte, off int64) (int, error) {
 	return done, nil
 }
 
+// block returns cached block i, reading it on a miss. The lock is not held
+// during the read: two goroutines missing the same block both read it, and
+// blocks are never changed once cached, so either copy is right.
 func (c *cachedDevice) block(i int64) ([]byte, error) {
-	if b, ok := c.blocks[i]; ok {
+	c.mu.Lock()
+	b, ok := c.blocks[i]
+	c.mu.Unlock()
+	if ok {
 		return b, nil
 	}
-	if len(c.blocks) >= cacheMaxBlocks {
-		clear(c.blocks)
-	}
-	b := make([]byte, min(cacheBlock, c.Size()-i*cacheBlock))
+	b = make([]byte, min(cacheBlock, c.Size()-i*cacheBlock))
 	if _, err := c.Device.ReadAt(b, i*cacheBlock); err != nil && err != io.EOF {
 		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.blocks) >= cacheMaxBlocks {
+		clear(c.blocks)
 	}
 	c.blocks[i] = b
 	return b, nil

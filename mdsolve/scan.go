@@ -2,7 +2,6 @@ package mdsolve
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"slices"
@@ -10,6 +9,7 @@ import (
 
 	"holmes/blockdev"
 	"holmes/ext"
+	"holmes/lvmmeta"
 	"holmes/mdraid"
 )
 
@@ -102,13 +102,6 @@ func (s *memberScan) seenEnough(scanned int64) bool {
 	return past >= 64
 }
 
-var (
-	lvmLabelID   = []byte("LABELONE")
-	lvmLabelType = []byte("LVM2 001")
-)
-
-const extMagic = 0xef53
-
 // scanBlock looks at the sectors starting in b[:limit] (b may run further,
 // so structures starting near the end are read whole).
 func (s *memberScan) scanBlock(m int, base int64, b []byte, limit int64) {
@@ -117,13 +110,11 @@ func (s *memberScan) scanBlock(m int, base int64, b []byte, limit int64) {
 		if len(sec) < 512 {
 			return
 		}
-		if bytes.HasPrefix(sec, lvmLabelID) && bytes.Equal(sec[24:32], lvmLabelType) {
-			// The label records its own sector number (0-3).
-			if n := int64(binary.LittleEndian.Uint64(sec[8:])); n < 4 {
-				s.sightings = append(s.sightings, sighting{member: m, offset: base + off, kind: "lvm-label", arrayAt: n * 512})
-			}
+		// The label records its own sector number (0-3).
+		if n, ok := lvmmeta.ProbeLabel(sec); ok && n < 4 {
+			s.sightings = append(s.sightings, sighting{member: m, offset: base + off, kind: "lvm-label", arrayAt: int64(n) * 512})
 		}
-		if off%1024 == 0 && len(sec) >= 1024 && binary.LittleEndian.Uint16(sec[0x38:]) == extMagic {
+		if off%1024 == 0 && len(sec) >= 1024 && ext.ProbeSuperblock(sec) {
 			sb, err := ext.ReadSuperblock(bytes.NewReader(sec[:1024]), 0)
 			if err != nil {
 				continue

@@ -1,23 +1,7 @@
 package scan
 
 import (
-	"encoding/binary"
-	"fmt"
-
 	"holmes/ext"
-)
-
-// Where an ext superblock keeps the fields scan looks at before (or
-// instead of) asking package ext to decode it.
-const (
-	extMagicAt            = 0x38
-	extMagic              = 0xef53
-	extBlocksCountAt      = 0x04
-	extLogBlockSizeAt     = 0x18
-	extIncompatAt         = 0x60
-	extUUIDAt             = 0x68
-	extVolumeNameAt       = 0x78
-	extIncompatJournalDev = 0x8
 )
 
 // Ext summarises an ext superblock.
@@ -66,35 +50,16 @@ func (s *scanner) checkExt(off int64) error {
 // checkJournalDev recognises the superblock of an external journal device,
 // which has no inodes and so is not a filesystem package ext will open.
 func (s *scanner) checkJournalDev(off int64) error {
-	b := make([]byte, ext.SuperblockSize)
-	if _, err := s.d.ReadAt(b, off); err != nil {
-		return fmt.Errorf("reading %d: %w", off, err)
+	sb, err := ext.ReadJournalDevice(s.d, off)
+	if err != nil || sb == nil || off < ext.PrimaryOffset {
+		return err
 	}
-	le := binary.LittleEndian
-	logBlock := le.Uint32(b[extLogBlockSizeAt:])
-	blocks := uint64(le.Uint32(b[extBlocksCountAt:]))
-	if le.Uint32(b[extIncompatAt:])&extIncompatJournalDev == 0 || logBlock > 6 || blocks == 0 || off < ext.PrimaryOffset {
-		return nil
-	}
-	var uuid [16]byte
-	copy(uuid[:], b[extUUIDAt:])
-	bs := 1024 << logBlock
 	start := off - ext.PrimaryOffset
-	e := &Ext{UUID: fmt.Sprintf("%x-%x-%x-%x-%x", uuid[0:4], uuid[4:6], uuid[6:8], uuid[8:10], uuid[10:16]),
-		Label: cString(b[extVolumeNameAt : extVolumeNameAt+16]), BlockSize: bs, Blocks: blocks,
-		FSSize: int64(blocks) * int64(bs), JournalDev: true}
+	e := &Ext{UUID: sb.UUIDString(), Label: sb.VolumeName, BlockSize: sb.BlockSize(), Blocks: sb.BlocksCount,
+		FSSize: sb.Size(), JournalDev: true}
 	e.PastEnd = start+e.FSSize > s.size
 	s.add(&Signature{Kind: "ext", Offset: off, Start: &start, Ext: e})
 	return nil
-}
-
-func cString(b []byte) string {
-	for i, c := range b {
-		if c == 0 {
-			return string(b[:i])
-		}
-	}
-	return string(b)
 }
 
 // markExtCopies finds superblocks that lie inside a filesystem with the same

@@ -292,27 +292,24 @@ func (s *scanner) followExtBackups(fsStart, primary int64) error {
 
 // checkSector looks for every signature in the 512 bytes b read at off.
 func (s *scanner) checkSector(b []byte, off int64) error {
-	le, be := binary.LittleEndian, binary.BigEndian
-	if m := le.Uint32(b); m == mdMagic || be.Uint32(b) == mdMagic {
+	if mdraid.ProbeSuperblock(b) {
 		if err := s.checkMD(off); err != nil {
 			return err
 		}
 	}
-	if string(b[:8]) == "LABELONE" {
-		s.checkLVM(off, le.Uint64(b[8:]))
+	if labelSector, ok := lvmmeta.ProbeLabel(b); ok {
+		s.checkLVM(off, labelSector)
 	}
-	if le.Uint16(b[extMagicAt:]) == extMagic {
+	if ext.ProbeSuperblock(b) {
 		if err := s.checkExt(off); err != nil {
 			return err
 		}
 	}
-	if isDRBDMagic(be.Uint32(b[drbdMagicAt:])) {
+	if isDRBDMagic(binary.BigEndian.Uint32(b[drbdMagicAt:])) {
 		s.addDRBD(b, off)
 	}
 	return nil
 }
-
-const mdMagic = 0xa92b4efc
 
 func (s *scanner) checkMD(off int64) error {
 	if s.seen[key("md", off)] {

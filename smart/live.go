@@ -26,21 +26,25 @@ func IsDevice(path string) bool {
 // reads the drive's identity, logs and attributes: it starts no test and
 // changes no setting. smartctl's non-zero exit statuses are bit masks that
 // describe the drive, so they are read from the JSON, not treated as
-// failures of the run.
-func QueryDevice(dev string) (*Report, error) {
+// failures of the run. Cancelling ctx stops smartctl; a run also stops
+// after queryTimeout, since a dying drive can stall every command it is sent.
+func QueryDevice(ctx context.Context, dev string) (*Report, error) {
 	smartctl, err := exec.LookPath("smartctl")
 	if err != nil {
 		return nil, &ParseError{dev, errors.New("is a device and smartctl is not installed (save smartctl -x output and score the file)")}
 	}
-	// A dying drive can stall every command it is sent; don't wait forever.
-	ctx, cancel := context.WithTimeout(context.Background(), queryTimeout)
+	runCtx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, smartctl, "-j", "-x", dev)
+	cmd := exec.CommandContext(runCtx, smartctl, "-j", "-x", dev)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.WaitDelay = time.Second // once smartctl is killed, don't wait on what it left holding its output
 	runErr := cmd.Run()
 	var exitErr *exec.ExitError
-	if ctx.Err() != nil {
+	switch {
+	case ctx.Err() != nil:
+		return nil, &ParseError{dev, fmt.Errorf("smartctl stopped: %w", context.Cause(ctx))}
+	case runCtx.Err() != nil:
 		return nil, &ParseError{dev, fmt.Errorf("smartctl did not answer within %v", queryTimeout)}
 	}
 	if runErr != nil && !errors.As(runErr, &exitErr) {
@@ -62,10 +66,10 @@ func firstLine(s string) string {
 }
 
 // Load reads the report for one FILE argument: a saved smartctl report, or
-// for a device node, what smartctl says about it now.
-func Load(path string) (*Report, error) {
+// for a device node, what smartctl says about it now (run under ctx).
+func Load(ctx context.Context, path string) (*Report, error) {
 	if IsDevice(path) {
-		return QueryDevice(path)
+		return QueryDevice(ctx, path)
 	}
 	return ReadFile(path)
 }

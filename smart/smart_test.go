@@ -1,10 +1,12 @@
 package smart
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseCount(t *testing.T) {
@@ -224,7 +226,7 @@ func TestQueryDevice(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
-	r, err := Load("/dev/null")
+	r, err := Load(context.Background(), "/dev/null")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,8 +239,31 @@ func TestQueryDevice(t *testing.T) {
 	}
 
 	t.Setenv("PATH", t.TempDir())
-	if _, err := Load("/dev/null"); err == nil || !strings.Contains(err.Error(), "smartctl is not installed") {
+	if _, err := Load(context.Background(), "/dev/null"); err == nil || !strings.Contains(err.Error(), "smartctl is not installed") {
 		t.Errorf("without smartctl: %v", err)
+	}
+}
+
+// TestQueryDeviceCancelled: a smartctl that never answers (a drive that
+// stalls every command) is stopped when the caller's context ends.
+func TestQueryDeviceCancelled(t *testing.T) {
+	if !IsDevice("/dev/null") {
+		t.Skip("/dev/null is not a device node here")
+	}
+	bin := t.TempDir()
+	if err := os.WriteFile(filepath.Join(bin, "smartctl"), []byte("#!/bin/sh\nexec sleep 60\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := QueryDevice(ctx, "/dev/null")
+	if err == nil || !strings.Contains(err.Error(), "smartctl stopped") || !strings.Contains(err.Error(), "/dev/null") {
+		t.Errorf("cancelled run: %v", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("cancelled run took %v", d)
 	}
 }
 

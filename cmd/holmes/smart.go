@@ -72,7 +72,7 @@ func runSmartScore(cmd *cobra.Command, args []string) error {
 		if _, dup := byFile[f]; dup {
 			continue
 		}
-		r, err := smart.Load(f)
+		r, err := smart.Load(cmd.Context(), f)
 		if err != nil {
 			return err
 		}
