@@ -101,7 +101,7 @@ func TestGoDiskfsOnDamage(t *testing.T) {
 				verdict = "crashed: " + string(bytes.SplitN(out[i:], []byte("\n"), 2)[0])
 			}
 			if verdict != goDiskfsOnDamage[kind] {
-				t.Errorf("go-diskfs, %s: %s; the README says %s", kind, verdict, goDiskfsOnDamage[kind])
+				t.Errorf("go-diskfs, %s: %s; docs/ext.md says %s", kind, verdict, goDiskfsOnDamage[kind])
 			}
 			continue
 		}
@@ -126,7 +126,7 @@ func TestGoDiskfsOnDamage(t *testing.T) {
 			continue
 		}
 		if _, err := diskfsSHA(dfs, "/etc/hostname"); err == nil || !strings.Contains(err.Error(), goDiskfsOnDamage[kind]) {
-			t.Errorf("go-diskfs, %s: /etc/hostname: %v; the README says %s", kind, err, goDiskfsOnDamage[kind])
+			t.Errorf("go-diskfs, %s: /etc/hostname: %v; docs/ext.md says %s", kind, err, goDiskfsOnDamage[kind])
 		}
 		if _, err := diskfsSHA(dfs, "/data/frag.bin"); err != nil {
 			t.Errorf("go-diskfs, %s: /data/frag.bin, which the damage does not touch: %v", kind, err)
