@@ -238,6 +238,9 @@ func (fs *FS) inlineData(in *Inode) ([]byte, error) {
 // Reader returns an io.ReaderAt over the content of in (holes and
 // unwritten extents read as zeros) and its size.
 func (fs *FS) Reader(in *Inode) (*FileReader, error) {
+	if in.IsEncrypted() && !in.IsDir() {
+		return nil, fmt.Errorf("ext: inode %d: %w", in.Num, errEncrypted)
+	}
 	m, err := fs.Map(in)
 	if err != nil {
 		return nil, err

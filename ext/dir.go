@@ -16,6 +16,10 @@ type DirEntry struct {
 	// Deleted marks a removed entry still readable in the slack space of
 	// the entry before it; its inode may since have been reused.
 	Deleted bool `json:"deleted,omitempty"`
+	// Encrypted marks an entry of an encrypted directory: Name is then
+	// "_" and the base64url of the NameBytes stored bytes of ciphertext.
+	Encrypted bool `json:"encrypted,omitempty"`
+	NameBytes int  `json:"name_bytes,omitempty"`
 }
 
 // maxProblems bounds how many damaged blocks one error message names.
@@ -28,11 +32,17 @@ const maxDirBytes = 1 << 31
 // ReadDir returns the entries of directory inode in, "." and ".." included,
 // in on-disk order. Damage inside a block skips the rest of that block and
 // is reported in the returned error after every readable entry.
-func (fs *FS) ReadDir(in *Inode) ([]DirEntry, error) { return fs.readDir(in, false) }
+func (fs *FS) ReadDir(in *Inode) ([]DirEntry, error) {
+	entries, err := fs.readDir(in, false)
+	return markEncryptedNames(in, entries), err
+}
 
 // ReadDirWithDeleted is ReadDir plus the removed entries that can still be
 // read where the kernel left them (marked Deleted), like debugfs ls -d.
-func (fs *FS) ReadDirWithDeleted(in *Inode) ([]DirEntry, error) { return fs.readDir(in, true) }
+func (fs *FS) ReadDirWithDeleted(in *Inode) ([]DirEntry, error) {
+	entries, err := fs.readDir(in, true)
+	return markEncryptedNames(in, entries), err
+}
 
 func (fs *FS) readDir(in *Inode, deleted bool) ([]DirEntry, error) {
 	if !in.IsDir() {
@@ -208,6 +218,9 @@ func (fs *FS) lookup(dir *Inode, name string) (uint32, error) {
 		if e.Name == name {
 			return e.Inode, nil
 		}
+	}
+	if n, ok := casefoldMatch(entries, name); ok && dir.IsCasefolded() {
+		return n, nil
 	}
 	if err != nil {
 		return 0, err

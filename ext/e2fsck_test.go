@@ -15,7 +15,7 @@ import (
 // also replays the journal) and dumps the whole tree with debugfs rdump:
 // what a user with e2fsprogs would recover. It returns the directory
 // holding the root's entries.
-func e2fsckTree(t *testing.T, img string) string {
+func e2fsckTree(t *testing.T, img string, e2fsckArgs ...string) string {
 	t.Helper()
 	for _, tool := range []string{"e2fsck", "debugfs"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -31,7 +31,7 @@ func e2fsckTree(t *testing.T, img string) string {
 	if err := os.WriteFile(fixed, src, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("e2fsck", "-fy", fixed)
+	cmd := exec.Command("e2fsck", append(append([]string{"-fy"}, e2fsckArgs...), fixed)...)
 	out, err := cmd.CombinedOutput()
 	if code := cmd.ProcessState.ExitCode(); code > 1 {
 		t.Fatalf("e2fsck -fy: exit %d, %v\n%s", code, err, out)
@@ -115,14 +115,22 @@ func compareTrees(t *testing.T, want, got string, skip func(rel string) bool) in
 	return files
 }
 
-// openFixture opens an image of testdata/ext with opts.
-func openFixture(t *testing.T, name string, opts Options) (*FS, string) {
+// fixtureFile writes an image of testdata/ext to a file for the e2fsprogs
+// tools and returns it with its path.
+func fixtureFile(t *testing.T, name string) (memDev, string) {
 	t.Helper()
 	img := loadImage(t, name)
 	p := filepath.Join(t.TempDir(), name+".img")
 	if err := os.WriteFile(p, img, 0o400); err != nil {
 		t.Fatal(err)
 	}
+	return img, p
+}
+
+// openFixture opens an image of testdata/ext with opts.
+func openFixture(t *testing.T, name string, opts Options) (*FS, string) {
+	t.Helper()
+	img, p := fixtureFile(t, name)
 	fsys, err := Open(img, int64(len(img)), opts)
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
@@ -132,11 +140,11 @@ func openFixture(t *testing.T, name string, opts Options) (*FS, string) {
 
 // sameAsE2fsck extracts everything holmes reads from fsys and compares it
 // with e2fsck -fy plus debugfs rdump of img.
-func sameAsE2fsck(t *testing.T, fsys *FS, img string, skip func(string) bool) *ExtractResult {
+func sameAsE2fsck(t *testing.T, fsys *FS, img string, skip func(string) bool, e2fsckArgs ...string) *ExtractResult {
 	t.Helper()
-	want := e2fsckTree(t, img)
+	want := e2fsckTree(t, img, e2fsckArgs...)
 	got, res := holmesTree(t, fsys)
-	if n := compareTrees(t, want, got, skip); n < 5 {
+	if n := compareTrees(t, want, got, skip); n < 3 {
 		t.Errorf("only %d files compared", n)
 	}
 	return res
@@ -185,5 +193,100 @@ func TestBigallocMatchesE2fsck(t *testing.T) {
 		if got, want := fileSHA(t, fsys, p), fileSHA(t, intact, p); got != want {
 			t.Errorf("%s via the backup: %s, intact %s", p, got, want)
 		}
+	}
+}
+
+// The primary descriptor table puts group 0's inode table outside the
+// filesystem; the backup tables hold the right one. Both auto and the
+// primary superblock take group 0's descriptor from group 1's table and
+// say so, and read what e2fsck (which falls back the same way) repairs.
+func TestBadDescriptorsMatchE2fsck(t *testing.T) {
+	for _, opts := range []Options{{}, {Superblock: SuperblockPrimary}} {
+		fsys, img := openFixture(t, "ext4-baddesc", opts)
+		if fsys.Choice.Group != 0 || len(fsys.DescriptorChoices) != 1 {
+			t.Fatalf("superblock group %d, descriptor choices %v", fsys.Choice.Group, fsys.DescriptorChoices)
+		}
+		d := fsys.DescriptorChoices[0]
+		if d.Group != 0 || d.Block != 8194 || !strings.Contains(d.Why, "inode table at block 40000") {
+			t.Fatalf("choice %+v", d)
+		}
+		if p := strings.Join(fsys.Problems(), "; "); !strings.Contains(p, "group 0 descriptor taken from the backup table in group 1") {
+			t.Fatalf("problems: %s", p)
+		}
+		sameAsE2fsck(t, fsys, img, nil)
+	}
+}
+
+// Casefolded directories list names as stored and are looked up ignoring
+// case, as the kernel does; their files read like e2fsck + rdump.
+func TestCasefoldMatchesE2fsck(t *testing.T) {
+	fsys, img := openFixture(t, "ext4-casefold", Options{})
+	ci, err := fsys.Lookup("/ci")
+	if err != nil || !ci.IsCasefolded() {
+		t.Fatalf("/ci: %v, flags %#x", err, ci.Flags)
+	}
+	for _, p := range []string{"/ci/README.txt", "/ci/école", "/ci-many/NAME-399.TXT"} {
+		if _, err := fsys.Lookup(p); err != nil {
+			t.Errorf("case-insensitive lookup: %v", err)
+		}
+	}
+	if _, err := fsys.Lookup("/ETC/hostname"); err == nil {
+		t.Error("the root is not casefolded: /ETC must not be found")
+	}
+	entries, _ := fsys.ReadDir(ci)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name)
+	}
+	if got := strings.Join(names, " "); !strings.Contains(got, "Readme.TXT") || !strings.Contains(got, "Straße") || !strings.Contains(got, "ÉCOLE") {
+		t.Fatalf("names as stored: %s", got)
+	}
+	sameAsE2fsck(t, fsys, img, nil)
+}
+
+// Encrypted directories (the encrypt flag and an fscrypt context, set with
+// debugfs: this kernel has no fscrypt) are listed with their names marked
+// as ciphertext and never extracted as if readable; everything else reads
+// like e2fsck + rdump.
+func TestEncryptedMatchesE2fsck(t *testing.T) {
+	fsys, img := openFixture(t, "ext4-encrypt", Options{})
+	vault, err := fsys.Lookup("/vault")
+	if err != nil || !vault.IsEncrypted() {
+		t.Fatalf("/vault: %v", err)
+	}
+	entries, err := fsys.ReadDir(vault)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("debugfs", "-R", "ls -l /vault", img).Output()
+	if err != nil {
+		t.Skip("debugfs not installed")
+	}
+	want := strings.Count(string(out), "<encrypted (")
+	got := 0
+	for _, e := range entries {
+		if e.Encrypted {
+			got++
+			if !strings.HasPrefix(e.Name, "_") || strings.ContainsFunc(e.Name, func(r rune) bool { return r > 127 }) {
+				t.Errorf("encrypted name shown as %q", e.Name)
+			}
+			in, err := fsys.Inode(e.Inode)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := fsys.Reader(in); !in.IsDir() && (err == nil || !strings.Contains(err.Error(), "encrypted")) {
+				t.Errorf("%s: encrypted contents read: %v", e.Name, err)
+			}
+			if _, err := fsys.Lookup("/vault/" + e.Name); err != nil {
+				t.Errorf("the no-key name does not look up: %v", err)
+			}
+		}
+	}
+	if got != want || want < 4 {
+		t.Fatalf("%d encrypted names, debugfs lists %d", got, want)
+	}
+	res := sameAsE2fsck(t, fsys, img, func(rel string) bool { return rel == "vault" || strings.HasPrefix(rel, "vault/") })
+	if s := strings.Join(res.Skipped, "\n"); !strings.Contains(s, "/vault: directory encrypted") {
+		t.Fatalf("skipped: %s", s)
 	}
 }

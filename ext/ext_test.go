@@ -444,7 +444,7 @@ func (m memDev) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
-func loadImage(t *testing.T, name string) memDev {
+func loadImage(t testing.TB, name string) memDev {
 	t.Helper()
 	b, err := os.ReadFile(fixture.Unpack(t, fixture.Repo(t, "testdata/ext/"+name+".img.xz")))
 	if err != nil {

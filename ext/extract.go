@@ -67,6 +67,9 @@ func extractName(src string) string {
 
 func (fs *FS) extractInode(root *os.Root, dst, src string, in *Inode, res *ExtractResult, visited map[uint32]bool) error {
 	switch {
+	case in.IsEncrypted():
+		res.Skipped = append(res.Skipped, fmt.Sprintf("%s: %s %v", src, in.TypeName(), errEncrypted))
+		return nil
 	case in.IsDir():
 		if visited[in.Num] {
 			res.Skipped = append(res.Skipped, src+": directory already extracted (a loop)")

@@ -19,6 +19,13 @@ type Options struct {
 	// of a backup superblock as e2fsck -b takes it (the block size is the
 	// one that makes the copy's own group number agree with its place).
 	Superblock int64
+	// NoJournal reads the on-disk state: a journal that needs recovery is
+	// not replayed (docs/ext.md, "The journal").
+	NoJournal bool
+	// JournalDevice is the external journal, for a filesystem whose
+	// journal lives on another device; JournalDeviceSize its size.
+	JournalDevice     io.ReaderAt
+	JournalDeviceSize int64
 }
 
 // ParseSuperblockChoice turns "auto", "primary" or a block number into an
@@ -50,6 +57,13 @@ type FS struct {
 	Choice Choice
 	// GroupChecksumErrors counts group descriptors whose checksum fails.
 	GroupChecksumErrors int
+	// DescriptorChoices lists the groups whose descriptor came from
+	// another copy of the table, and why.
+	DescriptorChoices []DescriptorChoice
+	// Replay is what replaying the journal in memory changed; nil when
+	// nothing was replayed.
+	Replay      *Replay
+	journalNote string // the journal's state, for Problems
 }
 
 // Choice explains the superblock selection.
@@ -87,6 +101,7 @@ type groupDesc struct {
 	itableUnused                         uint32
 	checksum                             uint16
 	checksumOK                           bool
+	fromOtherTable                       bool // see repairGroups
 }
 
 // bgInodeUninit marks a group whose inode table was never used.
@@ -95,6 +110,15 @@ const bgInodeUninit = 0x1
 // Open reads the filesystem on r (size bytes long) with the superblock
 // opts asks for.
 func Open(r io.ReaderAt, size int64, opts Options) (*FS, error) {
+	fs, err := openOnDisk(r, size, opts)
+	if err != nil || opts.NoJournal {
+		return fs, err
+	}
+	return fs.withJournal(opts), nil
+}
+
+// openOnDisk opens the filesystem as the device holds it.
+func openOnDisk(r io.ReaderAt, size int64, opts Options) (*FS, error) {
 	switch {
 	case opts.Superblock == SuperblockPrimary:
 		sb, err := ReadSuperblock(r, PrimaryOffset)
@@ -254,6 +278,7 @@ func (fs *FS) readGroups() error {
 		fs.groups = append(fs.groups, best...)
 		fs.GroupChecksumErrors += bestBad
 	}
+	fs.repairGroups()
 	return nil
 }
 
@@ -311,15 +336,9 @@ func (fs *FS) decodeGroup(g uint32, d []byte) groupDesc {
 // checkGroups reports the first group descriptor that points outside the
 // filesystem, or nil when all are plausible.
 func (fs *FS) checkGroups() error {
-	itBlocks := (uint64(fs.SB.InodesPerGroup)*uint64(fs.SB.InodeSize) + uint64(fs.bs) - 1) / uint64(fs.bs)
 	for i, g := range fs.groups {
-		for _, b := range []uint64{g.blockBitmap, g.inodeBitmap, g.inodeTable} {
-			if b < uint64(fs.SB.FirstDataBlock) || b >= fs.SB.BlocksCount {
-				return fmt.Errorf("group %d descriptor points at block %d, outside %d blocks", i, b, fs.SB.BlocksCount)
-			}
-		}
-		if g.inodeTable+itBlocks > fs.SB.BlocksCount {
-			return fmt.Errorf("group %d inode table %d+%d runs past the end", i, g.inodeTable, itBlocks)
+		if p := fs.descProblem(g); p != "" {
+			return fmt.Errorf("group %d descriptor %s", i, p)
 		}
 	}
 	return nil
@@ -334,11 +353,14 @@ func (fs *FS) Problems() []string {
 	if fs.SB.ChecksumPresent && !fs.SB.ChecksumOK {
 		p = append(p, fmt.Sprintf("superblock at %d: bad checksum", fs.SB.Offset))
 	}
-	if fs.SB.FeatureIncompat&incompatRecover != 0 {
-		p = append(p, "the journal needs recovery: its latest changes are not applied here (holmes reads, never replays)")
+	if fs.journalNote != "" || fs.SB.FeatureIncompat&incompatRecover != 0 {
+		p = append(p, fs.JournalState())
 	}
 	if fs.GroupChecksumErrors > 0 {
 		p = append(p, fmt.Sprintf("%d of %d group descriptors have bad checksums", fs.GroupChecksumErrors, len(fs.groups)))
+	}
+	for _, d := range fs.DescriptorChoices {
+		p = append(p, d.String())
 	}
 	if err := fs.checkGroups(); err != nil {
 		p = append(p, err.Error())

@@ -198,7 +198,7 @@ func (fs *FS) eachInode(fn func(*Inode)) error {
 	trustFlags := sb.HasMetadataCsum() || sb.FeatureROCompat&roCompatGdtCsum != 0
 	for g, gd := range fs.groups {
 		count := int64(sb.InodesPerGroup)
-		if trustFlags && gd.checksumOK {
+		if trustFlags && gd.checksumOK && !gd.fromOtherTable {
 			if gd.flags&bgInodeUninit != 0 {
 				continue
 			}

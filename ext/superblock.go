@@ -121,6 +121,7 @@ type Superblock struct {
 	LastMounted       string
 	ReservedGDTBlocks uint16
 	JournalInum       uint32
+	JournalUUID       [16]byte // s_journal_uuid: the external journal's
 	HashSeed          [4]uint32
 	DefHashVersion    uint8
 	DescSize          uint16
@@ -230,6 +231,7 @@ func (sb *Superblock) decode() error {
 	sb.LastMounted = cString(b[0x88:0xC8])
 	sb.ReservedGDTBlocks = le.Uint16(b[0xCE:])
 	sb.JournalInum = le.Uint32(b[0xE0:])
+	copy(sb.JournalUUID[:], b[0xD0:0xE0])
 	for i := range sb.HashSeed {
 		sb.HashSeed[i] = le.Uint32(b[0xEC+4*i:])
 	}

@@ -15,10 +15,16 @@ import (
 	"holmes/render"
 )
 
-var extSuperblock string
+var (
+	extSuperblock    string
+	extNoJournal     bool
+	extJournalDevice string
+)
 
 func init() {
 	extCmd.PersistentFlags().StringVar(&extSuperblock, "superblock", "auto", "which superblock: `auto`, primary, or a backup's block number (as e2fsck -b)")
+	extCmd.PersistentFlags().BoolVar(&extNoJournal, "no-journal", false, "read the on-disk state: do not replay (in memory) a journal that needs recovery")
+	extCmd.PersistentFlags().StringVar(&extJournalDevice, "journal-device", "", "the external journal `DEV` of a filesystem whose journal lives elsewhere")
 	info := &cobra.Command{
 		Use:   "info DEV",
 		Short: "superblock, which copy is used and why, features, problems",
@@ -64,7 +70,26 @@ func init() {
 		Args:  cobra.ExactArgs(1),
 		RunE:  runExtOrphans,
 	}
-	extCmd.AddCommand(info, ls, stat, cat, find, extract, orphans)
+	replay := &cobra.Command{
+		Use:   "replay DEV",
+		Short: "what replaying the journal in memory changes: transactions, blocks, inodes and their paths",
+		Args:  cobra.ExactArgs(1),
+		RunE:  runExtReplay,
+	}
+	extCmd.AddCommand(info, ls, stat, cat, find, extract, orphans, replay)
+}
+
+// extDevice is DEV with the external journal device, closed together.
+type extDevice struct {
+	blockdev.Device
+	journal blockdev.Device
+}
+
+func (d extDevice) Close() error {
+	if d.journal != nil {
+		d.journal.Close()
+	}
+	return d.Device.Close()
 }
 
 // openExt opens DEV and the filesystem on it with the --superblock choice.
@@ -77,12 +102,62 @@ func openExt(spec string) (blockdev.Device, *ext.FS, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	fs, err := ext.Open(dev, dev.Size(), ext.Options{Superblock: choice})
+	d := extDevice{Device: dev}
+	opts := ext.Options{Superblock: choice, NoJournal: extNoJournal}
+	if extJournalDevice != "" {
+		if d.journal, err = openDevice(extJournalDevice); err != nil {
+			dev.Close()
+			return nil, nil, err
+		}
+		opts.JournalDevice, opts.JournalDeviceSize = d.journal, d.journal.Size()
+	}
+	fs, err := ext.Open(dev, dev.Size(), opts)
 	if err != nil {
-		dev.Close()
+		d.Close()
 		return nil, nil, fmt.Errorf("%s: %w", dev.Name(), err)
 	}
-	return dev, fs, nil
+	return d, fs, nil
+}
+
+func runExtReplay(cmd *cobra.Command, args []string) error {
+	dev, fs, err := openExt(args[0])
+	if err != nil {
+		return err
+	}
+	defer dev.Close()
+	if fs.Replay == nil {
+		return fmt.Errorf("%s: nothing replayed: %s", dev.Name(), fs.JournalState())
+	}
+	rp, err := fs.ReplayChanges()
+	if err != nil {
+		return err
+	}
+	return emit(cmd, rp, func(w io.Writer) error {
+		fmt.Fprintln(w, fs.JournalState())
+		rows := [][]string{}
+		for _, b := range rp.Blocks {
+			rows = append(rows, []string{fmt.Sprint(b.Block), fmt.Sprint(b.Sequence), b.What})
+		}
+		if err := render.Table(w, []string{"block", "transaction", "holds"}, rows); err != nil {
+			return err
+		}
+		if len(rp.Revoked) > 0 {
+			fmt.Fprintln(w, "revoked (logged, not replayed):", strings.Trim(fmt.Sprint(rp.Revoked), "[]"))
+		}
+		for _, s := range rp.Skipped {
+			fmt.Fprintln(w, "skipped:", s)
+		}
+		rows = rows[:0]
+		for _, in := range rp.Inodes {
+			where := strings.Join(in.Paths, " ")
+			if where == "" && in.OldPath != "" {
+				where = "(was " + in.OldPath + ")"
+			}
+			rows = append(rows, []string{fmt.Sprint(in.Inode), where, in.Before, in.After})
+		}
+		fmt.Fprintln(w)
+		return render.Table(w, []string{"inode", "path", "on disk", "after replay"}, rows)
+	})
 }
 
 type extInfo struct {
@@ -210,7 +285,9 @@ type extEntry struct {
 	Size     uint64 `json:"size"`
 	Mtime    string `json:"mtime"`
 	Deleted  bool   `json:"deleted,omitempty"`
-	Error    string `json:"error,omitempty"`
+	// Encrypted: Name is the no-key form of a ciphertext name (ext.DirEntry).
+	Encrypted bool   `json:"encrypted,omitempty"`
+	Error     string `json:"error,omitempty"`
 }
 
 func runExtLs(cmd *cobra.Command, args []string) error {
@@ -237,7 +314,10 @@ func runExtLs(cmd *cobra.Command, args []string) error {
 	}
 	list := make([]extEntry, 0, len(entries))
 	for _, e := range entries {
-		x := extEntry{Name: e.Name, Inode: e.Inode, FileType: e.Type, Deleted: e.Deleted}
+		x := extEntry{Name: e.Name, Inode: e.Inode, FileType: e.Type, Deleted: e.Deleted, Encrypted: e.Encrypted}
+		if e.Encrypted {
+			x.Name = fmt.Sprintf("%s (encrypted name, %d bytes of ciphertext)", e.Name, e.NameBytes)
+		}
 		if e.Deleted {
 			list = append(list, x) // its inode may belong to another file by now
 			continue
