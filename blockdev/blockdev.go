@@ -123,3 +123,27 @@ func readAtBounded(r io.ReaderAt, size int64, p []byte, off int64) (int, error) 
 	}
 	return n, err
 }
+
+// Stack is d, a device built on the devices below it, as the one who
+// opened them all hands it on: closing it closes d and then below. Who opens
+// closes: a constructor (Slice, mdraid.Open, lvmmeta.OpenLV) never closes
+// what it was given, so the resolver that opened a chain stacks it.
+func Stack(d Device, below ...Device) Device { return &stack{d, below} }
+
+type stack struct {
+	Device
+	below []Device
+}
+
+func (s *stack) Close() error {
+	err := s.Device.Close()
+	for _, b := range s.below {
+		if b == nil {
+			continue
+		}
+		if e := b.Close(); err == nil {
+			err = e
+		}
+	}
+	return err
+}

@@ -30,18 +30,17 @@ func Open(spec string, r Resolver) (Device, error) {
 		return nil, fmt.Errorf("empty device name")
 	}
 	// A file of that exact name wins, so paths containing '@' or ':p' work.
-	if _, err := os.Stat(spec); err == nil || !os.IsNotExist(err) {
+	if fileExists(spec) {
 		return OpenFile(spec)
 	}
-	if base, rangeSpec, ok := cutLast(spec, "@"); ok && isRange(rangeSpec) {
+	if base, rangeSpec, ok := cutRange(spec); ok {
 		return openRange(spec, base, rangeSpec, r)
 	}
-	if m := partSuffix.FindStringSubmatchIndex(spec); m != nil && m[0] > 0 {
-		n, err := strconv.Atoi(spec[m[2]:m[3]])
-		if err != nil || n < 1 {
+	if base, n, ok := cutPartition(spec); ok {
+		if n < 1 {
 			return nil, fmt.Errorf("%s: bad partition number", spec)
 		}
-		return openPartitionOf(spec[:m[0]], n, r)
+		return openPartitionOf(base, n, r)
 	}
 	if r == nil {
 		if _, rangeSpec, ok := cutLast(spec, "@"); ok {
@@ -50,6 +49,57 @@ func Open(spec string, r Resolver) (Device, error) {
 		return OpenFile(spec) // reports the missing file
 	}
 	return r.Resolve(spec)
+}
+
+// fileExists says whether Open would open spec as a file: it names
+// something (even something it cannot open) rather than nothing.
+func fileExists(spec string) bool {
+	_, err := os.Stat(spec)
+	return err == nil || !os.IsNotExist(err)
+}
+
+// cutRange takes a trailing byte range "@START" or "@START+LEN" off spec.
+func cutRange(spec string) (base, rangeSpec string, ok bool) {
+	base, rangeSpec, ok = cutLast(spec, "@")
+	if !ok || base == "" || !isRange(rangeSpec) {
+		return spec, "", false
+	}
+	return base, rangeSpec, true
+}
+
+// cutPartition takes a trailing partition ":pN" off spec (n may be 0: a
+// bad number Open reports).
+func cutPartition(spec string) (base string, n int, ok bool) {
+	m := partSuffix.FindStringSubmatchIndex(spec)
+	if m == nil || m[0] == 0 {
+		return spec, 0, false
+	}
+	n, err := strconv.Atoi(spec[m[2]:m[3]])
+	if err != nil {
+		n = 0
+	}
+	return spec[:m[0]], n, true
+}
+
+// SplitSpec takes a DEV name apart as Open does: the base it opens first (a
+// path, or a name for the resolver) and the partition and range suffixes
+// then applied to it (":p2", "@1M+4M", ":p2@1M"). The longest prefix that
+// names an existing file (as exists says) is the base, so a file named
+// "disk:1.img" is a base, and "disk:1.img:p1" is its first partition.
+// Without any such file the base is what is left with every suffix taken
+// off (a name for the resolver: "vg/lv" of "vg/lv:p1").
+func SplitSpec(spec string, exists func(path string) bool) (base, suffix string) {
+	base = spec
+	for !exists(base) {
+		b, _, ok := cutRange(base)
+		if !ok {
+			if b, _, ok = cutPartition(base); !ok {
+				break
+			}
+		}
+		base = b
+	}
+	return base, spec[len(base):]
 }
 
 // isRange says whether s has the form START or START+LEN.
@@ -78,7 +128,7 @@ func openRange(spec, base, rangeSpec string, r Resolver) (Device, error) {
 		dev.Close()
 		return nil, err
 	}
-	return withCloser(s, dev), nil
+	return Stack(s, dev), nil
 }
 
 // openPartitionOf opens base (any DEV form) and returns its partition n.
@@ -92,7 +142,7 @@ func openPartitionOf(base string, n int, r Resolver) (Device, error) {
 		dev.Close()
 		return nil, err
 	}
-	return withCloser(p, dev), nil
+	return Stack(p, dev), nil
 }
 
 func cutLast(s, sep string) (before, after string, found bool) {
@@ -153,34 +203,12 @@ func ParseSize(s string) (int64, error) {
 	return n * mult, nil
 }
 
-// closing wraps a derived device so that closing it also closes what it was
-// derived from (a partition opened by spec owns its file).
-type closing struct {
-	Device
-	owner Device
-}
-
-func withCloser(d, owner Device) Device { return closing{d, owner} }
-
-func (c closing) Close() error {
-	err := c.Device.Close()
-	if err2 := c.owner.Close(); err == nil {
-		err = err2
-	}
-	return err
-}
-
 // Paths lists the file paths a DEV argument may name: the whole spec, and
-// the PATH part of PATH@RANGE and PATH:pN. Callers that must not touch an
-// input (an extraction target, a test of read-only behaviour) check them all.
+// each shorter one SplitSpec may take as its base (the PATH of PATH@RANGE,
+// PATH:pN, PATH:pN@RANGE). Callers that must not touch an input (an output
+// path, a test of read-only behaviour) check them all.
 func Paths(spec string) []string {
-	paths := []string{spec}
-	if base, rangeSpec, ok := cutLast(spec, "@"); ok && base != "" && isRange(rangeSpec) {
-		spec = base
-		paths = append(paths, spec)
-	}
-	if m := partSuffix.FindStringIndex(spec); m != nil && m[0] > 0 {
-		paths = append(paths, spec[:m[0]])
-	}
+	var paths []string
+	SplitSpec(spec, func(p string) bool { paths = append(paths, p); return false })
 	return paths
 }

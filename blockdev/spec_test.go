@@ -78,3 +78,25 @@ func TestPaths(t *testing.T) {
 		}
 	}
 }
+
+// SplitSpec is the one DEV-name parser: the base is the longest prefix that
+// names a file, so names holding ':' or '@' survive; without a file every
+// suffix comes off (a name for the resolver).
+func TestSplitSpec(t *testing.T) {
+	files := map[string]bool{"disk:1.img": true, "a@b.img": true, "x.img@1M": true}
+	exists := func(p string) bool { return files[p] }
+	for spec, want := range map[string][2]string{
+		"disk:1.img:p1":     {"disk:1.img", ":p1"},
+		"disk:1.img:p1@1M":  {"disk:1.img", ":p1@1M"},
+		"a@b.img@4K+1K":     {"a@b.img", "@4K+1K"},
+		"x.img@1M":          {"x.img@1M", ""},
+		"vg/lv:p1":          {"vg/lv", ":p1"},
+		"md1:p2@1M+4M":      {"md1", ":p2@1M+4M"},
+		"disk.img:part2":    {"disk.img:part2", ""},
+		"disk.img@notrange": {"disk.img@notrange", ""},
+	} {
+		if base, suffix := SplitSpec(spec, exists); base != want[0] || suffix != want[1] {
+			t.Errorf("SplitSpec(%q) = %q, %q; want %q", spec, base, suffix, want)
+		}
+	}
+}

@@ -30,7 +30,7 @@ func (c *Case) openArray(a *Array, r opening) (blockdev.Device, error) {
 		closeDevices(members)
 		return nil, err
 	}
-	return arr, nil
+	return blockdev.Stack(arr, members...), nil
 }
 
 func closeDevices(devs []blockdev.Device) {
@@ -39,4 +39,31 @@ func closeDevices(devs []blockdev.Device) {
 			d.Close()
 		}
 	}
+}
+
+// MemberList turns members in role order ("" = missing) into the case
+// file's form (nil = missing).
+func MemberList(names []string) []*string {
+	out := make([]*string, len(names))
+	for i := range names {
+		if names[i] != "" {
+			s := names[i]
+			out[i] = &s
+		}
+	}
+	return out
+}
+
+// RecordArray records an assembled or solved array of geometry g in the
+// case file at path (see SetArray); members are in role order, nil missing.
+func RecordArray(path, name string, g mdraid.Geometry, members []*string) error {
+	copied := make([]*string, len(members))
+	for i, m := range members {
+		if m != nil {
+			s := *m
+			copied[i] = &s
+		}
+	}
+	return SetArray(path, Array{Name: name, Level: g.Level, Layout: g.Layout,
+		ChunkBytes: g.ChunkBytes, DataOffset: g.DataOffset, DataSize: g.DataSize, Members: copied})
 }

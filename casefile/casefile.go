@@ -19,7 +19,8 @@ type Case struct {
 	Arrays       []Array       `json:"arrays,omitempty"`
 	VolumeGroups []VolumeGroup `json:"volume_groups,omitempty"`
 
-	dir string // relative paths in the file are relative to its directory
+	file string // the case file, as named, for messages
+	dir  string // relative paths in the file are relative to its directory
 }
 
 // Array is an md array by geometry. Members are in role order; nil is a
@@ -51,7 +52,7 @@ func Load(path string) (*Case, error) {
 	if err := json.Unmarshal(data, &c); err != nil {
 		return nil, fmt.Errorf("case file %s: %w", path, err)
 	}
-	c.dir = filepath.Dir(path)
+	c.file, c.dir = path, filepath.Dir(path)
 	return &c, nil
 }
 
@@ -80,7 +81,7 @@ type opening struct {
 
 func (o opening) Resolve(name string) (blockdev.Device, error) {
 	if slices.Contains(o.chain, name) {
-		return nil, fmt.Errorf("case file %s: %s is stacked on itself (%s -> %s)", o.c.Path(""), name, strings.Join(o.chain, " -> "), name)
+		return nil, fmt.Errorf("case file %s: %s is stacked on itself (%s -> %s)", o.c.file, name, strings.Join(o.chain, " -> "), name)
 	}
 	inner := opening{o.c, append(slices.Clip(o.chain), name)}
 	for i := range o.c.Arrays {
@@ -91,5 +92,5 @@ func (o opening) Resolve(name string) (blockdev.Device, error) {
 	if vg, lv, ok := strings.Cut(name, "/"); ok {
 		return o.c.openLV(vg, lv, inner)
 	}
-	return nil, fmt.Errorf("%s: not a file, and not an array or VG/LV in case file %s", name, o.c.Path(""))
+	return nil, fmt.Errorf("%s: not a file, and not an array or VG/LV in case file %s", name, o.c.file)
 }

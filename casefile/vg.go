@@ -9,9 +9,6 @@ import (
 	"holmes/lvmmeta"
 )
 
-// maxMetadataFile bounds a case file's LVM metadata file; real ones are kilobytes.
-const maxMetadataFile = 16 << 20
-
 // openLV maps logical volume vg/lv over the PVs the case file names. The
 // PV DEVs may themselves be arrays or LVs of the same case file; r carries
 // the names being opened.
@@ -35,7 +32,7 @@ func (c *Case) openLV(vgName, lvName string, r opening) (blockdev.Device, error)
 		}
 		for name, dev := range g.PVs {
 			if vg.PV(name) == nil {
-				return fail(fmt.Errorf("case file: volume group %s has no PV %q (pvs maps it to %s)", vgName, name, dev))
+				return fail(fmt.Errorf("case file %s: volume group %s has no PV %q (pvs maps it to %s)", c.file, vgName, name, dev))
 			}
 			d, err := blockdev.Open(c.devSpec(dev), r)
 			if err != nil {
@@ -48,27 +45,15 @@ func (c *Case) openLV(vgName, lvName string, r opening) (blockdev.Device, error)
 		if err != nil {
 			return fail(err)
 		}
-		return &stacked{Device: lv, below: opened}, nil
+		return blockdev.Stack(lv, opened...), nil
 	}
-	return nil, fmt.Errorf("%s/%s: no volume group %s in case file", vgName, lvName, vgName)
+	return nil, fmt.Errorf("%s/%s: no volume group %s in case file %s", vgName, lvName, vgName, c.file)
 }
 
 func (c *Case) loadVG(g *VolumeGroup) (*lvmmeta.VG, error) {
-	path := c.Path(g.Metadata)
-	st, err := os.Stat(path)
+	vg, err := lvmmeta.ReadVGFile(c.Path(g.Metadata))
 	if err != nil {
-		return nil, fmt.Errorf("case file: volume group metadata: %w", err)
-	}
-	if st.Size() > maxMetadataFile {
-		return nil, fmt.Errorf("case file: volume group metadata %s: %d bytes is too large", path, st.Size())
-	}
-	text, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("case file: volume group metadata: %w", err)
-	}
-	vg, err := lvmmeta.ParseText(text)
-	if err != nil {
-		return nil, fmt.Errorf("case file: volume group metadata %s: %w", path, err)
+		return nil, fmt.Errorf("case file %s: volume group metadata: %w", c.file, err)
 	}
 	return vg, nil
 }
@@ -77,21 +62,21 @@ func (c *Case) loadVG(g *VolumeGroup) (*lvmmeta.VG, error) {
 // names of this case file's arrays and VG/LVs stay names (with any :pN or
 // @range), other DEVs are paths relative to the case file.
 func (c *Case) devSpec(dev string) string {
-	base, _, _ := strings.Cut(dev, "@")
-	if i := strings.LastIndex(base, ":p"); i >= 0 {
-		base = base[:i]
-	}
+	base, _ := blockdev.SplitSpec(dev, func(p string) bool { return fileExists(c.Path(p)) })
 	for _, a := range c.Arrays {
 		if a.Name == base {
 			return dev
 		}
 	}
-	if vg, _, ok := strings.Cut(base, "/"); ok {
-		if _, err := os.Stat(c.Path(base)); err != nil && c.hasVG(vg) {
-			return dev
-		}
+	if vg, _, ok := strings.Cut(base, "/"); ok && !fileExists(c.Path(base)) && c.hasVG(vg) {
+		return dev
 	}
 	return c.Path(dev)
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 func (c *Case) hasVG(name string) bool {
@@ -101,20 +86,4 @@ func (c *Case) hasVG(name string) bool {
 		}
 	}
 	return false
-}
-
-// stacked is a device built on others; closing it closes them too.
-type stacked struct {
-	blockdev.Device
-	below []blockdev.Device
-}
-
-func (s *stacked) Close() error {
-	err := s.Device.Close()
-	for _, d := range s.below {
-		if e := d.Close(); err == nil {
-			err = e
-		}
-	}
-	return err
 }

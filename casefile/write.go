@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
+
+	"holmes/blockdev"
 )
 
 // SetArray records array a in the case file at path (created if absent):
@@ -52,7 +53,7 @@ func SetVolumeGroup(path, vgName string, g VolumeGroup) error {
 // update loads the case file at path (or starts an empty one), applies
 // change and writes it back, keeping everything people wrote.
 func update(path string, change func(c *Case)) error {
-	c := &Case{dir: filepath.Dir(path)}
+	c := &Case{file: path, dir: filepath.Dir(path)}
 	if _, err := os.Stat(path); err == nil {
 		if c, err = Load(path); err != nil {
 			return err
@@ -65,14 +66,9 @@ func update(path string, change func(c *Case)) error {
 // relative rewrites the path part of a DEV (before any :pN or @range) relative
 // to the case file's directory; names that are not existing paths stay as they are.
 func (c *Case) relative(dev string) string {
-	path, suffix := dev, ""
-	if _, err := os.Stat(path); err != nil {
-		if i := strings.IndexAny(dev, ":@"); i > 0 {
-			path, suffix = dev[:i], dev[i:]
-		}
-		if _, err := os.Stat(path); err != nil {
-			return dev
-		}
+	path, suffix := blockdev.SplitSpec(dev, fileExists)
+	if !fileExists(path) {
+		return dev
 	}
 	abs, err1 := filepath.Abs(path)
 	dir, err2 := filepath.Abs(c.dir)
@@ -95,7 +91,7 @@ func (c *Case) write(path string) error {
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".case-*.json")
 	if err != nil {
-		return fmt.Errorf("case file: %w", err)
+		return fmt.Errorf("case file %s: %w", path, err)
 	}
 	if _, err := tmp.Write(append(data, '\n')); err != nil {
 		tmp.Close()

@@ -28,8 +28,13 @@ func TestSetArrayKeepsTheRestAndRelativizes(t *testing.T) {
 	if err := os.WriteFile(path, []byte(initial), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A file whose name holds ':' keeps its partition suffix apart.
+	colon := filepath.Join(disks, "disk:1.img")
+	if err := os.WriteFile(colon, make([]byte, 4096), 0o444); err != nil {
+		t.Fatal(err)
+	}
 	a := Array{Name: "md1", Level: "raid10", Layout: "n2", ChunkBytes: 65536, DataOffset: 1 << 20,
-		Members: []*string{str(disk + ":p2"), nil}}
+		Members: []*string{str(disk + ":p2"), nil, str(colon + ":p1"), str(colon + "@1M")}}
 	if err := SetArray(path, a); err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +49,8 @@ func TestSetArrayKeepsTheRestAndRelativizes(t *testing.T) {
 		t.Fatalf("case after two SetArray calls: %+v", c)
 	}
 	md1 := c.Arrays[0]
-	if md1.Level != "raid10" || *md1.Members[0] != "disks/d0.img:p2" || md1.Members[1] != nil {
+	if md1.Level != "raid10" || *md1.Members[0] != "disks/d0.img:p2" || md1.Members[1] != nil ||
+		*md1.Members[2] != "disks/disk:1.img:p1" || *md1.Members[3] != "disks/disk:1.img@1M" {
 		t.Errorf("md1 recorded as %+v (member 0 %q)", md1, *md1.Members[0])
 	}
 	if *c.Arrays[1].Members[0] != "vg/lv" {

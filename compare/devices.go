@@ -63,6 +63,9 @@ func Devices(a, b blockdev.Device, req Request) (*Report, error) {
 	if req.Offset < 0 {
 		return nil, fmt.Errorf("compare: negative offset %d", req.Offset)
 	}
+	if req.Offset > a.Size() {
+		return nil, fmt.Errorf("compare: %s: offset %d is past the end of the device (%d bytes)", a.Name(), req.Offset, a.Size())
+	}
 	rep := &Report{A: a.Name(), B: b.Name(), SizeA: a.Size(), SizeB: b.Size(), Excluded: []Excluded{}, Notes: []string{}}
 	areaA, areaB := span{0, a.Size()}, span{0, b.Size()}
 	var why [2]string // why A's bytes before and after the area are left out

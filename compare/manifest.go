@@ -124,6 +124,17 @@ func IsManifest(prefix []byte) bool {
 	return bytes.HasPrefix(prefix, []byte(manifestMagic+"\n"))
 }
 
+// ManifestOn returns the manifest device d holds, or nil when d holds
+// something else (a disk, an image): compare takes either.
+func ManifestOn(d blockdev.Device) (*Manifest, error) {
+	prefix := make([]byte, 64)
+	n, _ := d.ReadAt(prefix, 0)
+	if !IsManifest(prefix[:n]) {
+		return nil, nil
+	}
+	return ReadManifest(io.NewSectionReader(d, 0, d.Size()), d.Name())
+}
+
 // ReadManifest parses the text form; name is used in error messages.
 // Every field is checked: a manifest that does not describe contiguous
 // pieces covering exactly its size is refused rather than half-trusted.

@@ -455,6 +455,10 @@ func (m *metaMap) role(fs *FS, b uint64) string {
 	if t, ok := m.table(b); ok {
 		return fmt.Sprintf("inode table of group %d", t.group)
 	}
+	perBlock := uint64(fs.bs) / uint64(fs.SB.GroupDescSize())
+	if first := fs.SB.superBlockOf(0) + 1; b >= first && b < first+(uint64(len(fs.groups))+perBlock-1)/perBlock {
+		return "group descriptors"
+	}
 	return m.bitmaps[b]
 }
 
@@ -548,14 +552,21 @@ func (fs *FS) openJournalLog(opts Options) (*journalLog, string, error) {
 }
 
 // withJournal returns the filesystem as it reads after replaying its
-// journal in memory, when the superblock says the journal needs recovery
-// (a kernel mount replays then, and wipes the journal otherwise). When the
-// journal cannot be replayed, fs is returned with the reason in Problems.
+// journal in memory. A kernel mount replays when the superblock says the
+// journal needs recovery; e2fsck -fy also replays a journal that holds
+// committed transactions when the superblock in use does not say so (a
+// backup copy, written before the journal was last used), and so does
+// holmes, saying why. When the journal cannot be replayed, fs is returned
+// with the reason in Problems.
 func (fs *FS) withJournal(opts Options) *FS {
-	if fs.SB.FeatureIncompat&incompatRecover == 0 {
+	needed := fs.SB.FeatureIncompat&incompatRecover != 0
+	if !needed && fs.SB.FeatureCompat&compatHasJournal == 0 {
 		return fs
 	}
 	l, where, err := fs.openJournalLog(opts)
+	if !needed && (err != nil || l.start == 0) {
+		return fs // a clean journal, or none to read where nothing asks for one
+	}
 	if err != nil {
 		fs.journalNote = "the journal needs recovery but cannot be replayed (" + err.Error() + "): the on-disk state is read, without its latest changes"
 		return fs
@@ -579,7 +590,11 @@ func (fs *FS) withJournal(opts Options) *FS {
 		return fs
 	}
 	replayed.Choice, replayed.Replay = fs.Choice, rp
-	replayed.journalNote = fmt.Sprintf("the journal (%s) was replayed in memory, never on the device: %d transactions (%d..%d), %d blocks replaced, %d revoked; the log ends because %s (--no-journal reads the on-disk state)",
+	why := ""
+	if !needed {
+		why = "the superblock in use does not ask for recovery, but the journal holds committed transactions; as e2fsck -fy does, "
+	}
+	replayed.journalNote = why + fmt.Sprintf("the journal (%s) was replayed in memory, never on the device: %d transactions (%d..%d), %d blocks replaced, %d revoked; the log ends because %s (--no-journal reads the on-disk state)",
 		where, rp.Transactions, rp.FirstSeq, rp.LastSeq, len(rp.Blocks), len(rp.Revoked), rp.EndReason)
 	return replayed
 }
@@ -643,10 +658,17 @@ func (fs *FS) ReplayChanges() (*Replay, error) {
 		}
 	}
 	after, before := fs.inodePaths(), old.inodePaths()
+	index := map[uint64]int{}
+	for i, b := range rp.Blocks {
+		index[b.Block] = i
+	}
 	rp.Inodes = rp.Inodes[:0]
 	for _, n := range changed {
 		a, _ := old.Inode(n)
 		c, _ := fs.Inode(n)
+		if len(after[n]) > 0 {
+			fs.nameReplayedBlocks(c, after[n][0], index)
+		}
 		ri := ReplayedInode{Inode: n, Paths: after[n], Before: inodeSummary(a), After: inodeSummary(c)}
 		if len(ri.Paths) == 0 && len(before[n]) > 0 {
 			ri.OldPath = before[n][0]
@@ -657,6 +679,33 @@ func (fs *FS) ReplayChanges() (*Replay, error) {
 		rp.Inodes = append(rp.Inodes, ri)
 	}
 	return rp, nil
+}
+
+// nameReplayedBlocks names the replayed blocks that hold the directory
+// entries or the block map of inode in, at path p.
+func (fs *FS) nameReplayedBlocks(in *Inode, p string, index map[uint64]int) {
+	if !in.InUse() {
+		return
+	}
+	m, err := fs.Map(in)
+	if err != nil {
+		return
+	}
+	for _, b := range m.Meta {
+		if i, ok := index[b]; ok && fs.Replay.Blocks[i].What == "" {
+			fs.Replay.Blocks[i].What = "block map of " + p
+		}
+	}
+	if !in.IsDir() {
+		return
+	}
+	for _, r := range m.Runs {
+		for b := r.Physical; b < r.Physical+r.Len; b++ {
+			if i, ok := index[b]; ok && fs.Replay.Blocks[i].What == "" {
+				fs.Replay.Blocks[i].What = "directory " + p
+			}
+		}
+	}
 }
 
 // inodePaths names inodes by walking the tree from the root.

@@ -122,3 +122,27 @@ func TestKernelJournalReplayMatchesE2fsck(t *testing.T) {
 		t.Fatalf("no journal device: %v", fsys.Problems())
 	}
 }
+
+// With the primary superblock gone, the backup in use was written at mkfs
+// and does not ask for recovery, but the journal holds committed
+// transactions: e2fsck -fy runs it anyway ("Run journal anyway? yes"), and
+// holmes replays it the same way and says why.
+func TestReplayFromABackupSuperblock(t *testing.T) {
+	img := loadImage(t, "ext3-replay")
+	clear(img[1024:2048])
+	p := filepath.Join(t.TempDir(), "primary-gone.img")
+	if err := os.WriteFile(p, img, 0o400); err != nil {
+		t.Fatal(err)
+	}
+	fsys, err := Open(img, int64(len(img)), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fsys.Choice.Group == 0 || fsys.Replay == nil || !strings.Contains(fsys.JournalState(), "does not ask for recovery") {
+		t.Fatalf("group %d, replay %v: %s", fsys.Choice.Group, fsys.Replay != nil, fsys.JournalState())
+	}
+	if got := readAll(t, fsys, "/new/hello"); got != "written after mkfs\n" {
+		t.Fatalf("/new/hello: %q", got)
+	}
+	sameAsE2fsck(t, fsys, p, nil)
+}

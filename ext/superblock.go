@@ -12,6 +12,8 @@ import (
 	"io"
 	"slices"
 	"time"
+
+	"holmes/internal/ondisk"
 )
 
 // SuperblockSize is the size of the on-disk superblock structure.
@@ -227,8 +229,8 @@ func (sb *Superblock) decode() error {
 	sb.FeatureIncompat = le.Uint32(b[0x60:])
 	sb.FeatureROCompat = le.Uint32(b[0x64:])
 	copy(sb.UUID[:], b[0x68:0x78])
-	sb.VolumeName = cString(b[0x78:0x88])
-	sb.LastMounted = cString(b[0x88:0xC8])
+	sb.VolumeName = ondisk.CString(b[0x78:0x88])
+	sb.LastMounted = ondisk.CString(b[0x88:0xC8])
 	sb.ReservedGDTBlocks = le.Uint16(b[0xCE:])
 	sb.JournalInum = le.Uint32(b[0xE0:])
 	copy(sb.JournalUUID[:], b[0xD0:0xE0])
@@ -490,13 +492,4 @@ func unixTime(lo uint32, hi byte) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(int64(lo)|int64(hi&3)<<32, 0).UTC()
-}
-
-func cString(b []byte) string {
-	for i, c := range b {
-		if c == 0 {
-			return string(b[:i])
-		}
-	}
-	return string(b)
 }

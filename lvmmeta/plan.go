@@ -3,6 +3,8 @@ package lvmmeta
 import (
 	"fmt"
 	"strings"
+
+	"holmes/internal/shell"
 )
 
 // Target is the device a PV is to be recreated on. Size is -1 when the
@@ -63,7 +65,7 @@ func MakePlan(vg *VG, file string, targets map[string]Target) *Plan {
 			p.Warnings = append(p.Warnings, fmt.Sprintf("%s: %s carries PV %s now; pvcreate -ff replaces that label (and asks first)", pv.Name, t.Path, t.Label.PVUUID))
 		}
 		p.PVs = append(p.PVs, pp)
-		p.Commands = append(p.Commands, fmt.Sprintf("pvcreate %s--uuid %s --restorefile %s %s", force, shellQuote(pv.ID), shellQuote(file), shellQuote(t.Path)))
+		p.Commands = append(p.Commands, fmt.Sprintf("pvcreate %s--uuid %s --restorefile %s %s", force, shell.Quote(pv.ID), shell.Quote(file), shell.Quote(t.Path)))
 	}
 	restore := "vgcfgrestore -f "
 	if pools := vg.ThinPools(); len(pools) > 0 {
@@ -78,21 +80,6 @@ func MakePlan(vg *VG, file string, targets map[string]Target) *Plan {
 			}
 		}
 	}
-	p.Commands = append(p.Commands, restore+shellQuote(file)+" "+shellQuote(vg.Name))
+	p.Commands = append(p.Commands, restore+shell.Quote(file)+" "+shell.Quote(vg.Name))
 	return p
-}
-
-// shellQuote quotes s for sh when it holds anything beyond safe characters.
-func shellQuote(s string) string {
-	safe := s != ""
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_./:=+@%,", c)) {
-			safe = false
-			break
-		}
-	}
-	if safe {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

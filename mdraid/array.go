@@ -15,11 +15,10 @@ import (
 // the level's redundancy allows: mirrors read a surviving copy, raid4/5/6
 // reconstruct from parity.
 type Array struct {
-	geo     Geometry
-	areas   []blockdev.Device // data area of each member in role order; nil = missing
-	members []blockdev.Device // what was passed in, closed with the array
-	layout  layout
-	name    string
+	geo    Geometry
+	areas  []blockdev.Device // data area of each member in role order; nil = missing
+	layout layout
+	name   string
 }
 
 // place is where some array bytes live: a member (role) and an offset in its data area.
@@ -64,12 +63,7 @@ func Open(g Geometry, members []blockdev.Device, name string) (*Array, error) {
 		}
 		areas[i] = area
 	}
-	a, err := openAreas(g, areas, name)
-	if err != nil {
-		return nil, err
-	}
-	a.members = members
-	return a, nil
+	return openAreas(g, areas, name)
 }
 
 // openAreas assembles members already cut to their data areas (superblocks
@@ -148,18 +142,9 @@ func (a *Array) Geometry() Geometry { return a.geo }
 func (a *Array) Size() int64  { return a.layout.size() }
 func (a *Array) Name() string { return a.name }
 
-// Close closes the members the array was opened with.
-func (a *Array) Close() error {
-	var first error
-	for _, m := range a.members {
-		if m != nil {
-			if err := m.Close(); err != nil && first == nil {
-				first = err
-			}
-		}
-	}
-	return first
-}
+// Close releases the array. The members stay open: whoever opened them
+// closes them (a constructor never closes what it was given).
+func (a *Array) Close() error { return nil }
 
 // ReadAt reads array bytes, from one copy on mirrors, reconstructing
 // through parity where a member is missing or fails.

@@ -158,7 +158,6 @@ func PlanFromSuperblocks(devs []blockdev.Device, arrayUUID string) (*Plan, error
 // closes the member devices (not the others).
 func (p *Plan) Open(devs []blockdev.Device, name string) (*Array, error) {
 	areas := make([]blockdev.Device, len(p.Roles))
-	members := make([]blockdev.Device, len(p.Roles))
 	for r, i := range p.Roles {
 		if i < 0 {
 			continue
@@ -172,14 +171,9 @@ func (p *Plan) Open(devs []blockdev.Device, name string) (*Array, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: role %d: data area from superblock %s: %w", name, r, p.Candidates[i].Superblock, err)
 		}
-		areas[r], members[r] = area, devs[i]
+		areas[r] = area
 	}
-	a, err := openAreas(p.Geometry, areas, name)
-	if err != nil {
-		return nil, err
-	}
-	a.members = members
-	return a, nil
+	return openAreas(p.Geometry, areas, name)
 }
 
 // Freshest picks, among the superblocks found on one device, the one that

@@ -1,8 +1,7 @@
-// Package mdraid reads Linux md RAID metadata and presents arrays virtually.
-//
-// This file holds the superblock model shared by every metadata version and
-// Examine, which looks for superblocks where the kernel and mdadm put them.
 package mdraid
+
+// The superblock model shared by every metadata version, and Examine, which
+// looks for superblocks where the kernel and mdadm put them.
 
 import (
 	"encoding/binary"

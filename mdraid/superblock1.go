@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strings"
+
+	"holmes/internal/ondisk"
 )
 
 // Version 1 superblock (little-endian on every host). Field offsets are
@@ -55,7 +57,7 @@ func decodeSuper1(buf []byte, off, devSize int64, version string) *Superblock {
 	sb.FeatureMap = le.Uint32(buf[sb1FeatureMap:])
 	sb.ArrayUUID = uuidString(buf[sb1SetUUID : sb1SetUUID+16])
 	sb.DeviceUUID = uuidString(buf[sb1DeviceUUID : sb1DeviceUUID+16])
-	sb.Name = cString(buf[sb1SetName : sb1SetName+32])
+	sb.Name = ondisk.CString(buf[sb1SetName : sb1SetName+32])
 	sb.CTime = unixTime(le.Uint64(buf[sb1CTime:]))
 	sb.UTime = unixTime(le.Uint64(buf[sb1UTime:]))
 	sb.LevelCode = int32(le.Uint32(buf[sb1Level:]))
@@ -228,13 +230,6 @@ func uuidString(b []byte) string {
 		fmt.Fprintf(&s, "%02x", c)
 	}
 	return s.String()
-}
-
-func cString(b []byte) string {
-	if i := strings.IndexByte(string(b), 0); i >= 0 {
-		b = b[:i]
-	}
-	return string(b)
 }
 
 // sectors converts a sector count from the superblock to bytes, recording a

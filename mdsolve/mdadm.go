@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"holmes/internal/shell"
 	"holmes/mdraid"
 )
 
@@ -23,15 +24,7 @@ func MdadmCreate(dev string, g mdraid.Geometry, metadata string, members []strin
 		args = append(args, fmt.Sprintf("--data-offset=%dK", g.DataOffset/1024))
 	}
 	for _, m := range members {
-		args = append(args, shellQuote(m))
+		args = append(args, shell.Quote(m))
 	}
 	return strings.Join(args, " ")
-}
-
-// shellQuote quotes a word for sh when it needs it.
-func shellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-:@+=,") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -79,30 +79,16 @@ func (s *solver) lvmEvidence(arr *mdraid.Array, e *evidence) []volume {
 	if len(label.MetadataAreas) == 0 {
 		return nil
 	}
-	area := label.MetadataAreas[0]
-	h, err := lvmmeta.ReadMDAHeader(arr, area)
-	if err != nil || len(h.Slots) == 0 || h.Slots[0].Size <= 0 || h.Slots[0].Size > area.Size {
-		e.add(-2, "no readable LVM metadata area header at %d", area.Offset)
+	current, vg, err := lvmmeta.ReadCurrent(arr, arr.Size())
+	if current == nil {
+		e.add(-2, "no readable LVM metadata: %v", err)
 		return nil
 	}
-	loc := h.Slots[0]
-	if loc.Offset < 0 || loc.Offset+loc.Size > area.Size {
-		e.add(-2, "LVM metadata text location %d+%d lies outside its area", loc.Offset, loc.Size)
+	if vg == nil {
+		e.add(-4, "LVM metadata text at %d does not parse: %v", current.Offset, err)
 		return nil
 	}
-	text := make([]byte, loc.Size)
-	if _, err := arr.ReadAt(text, area.Offset+loc.Offset); err != nil {
-		return nil
-	}
-	for len(text) > 0 && text[len(text)-1] == 0 {
-		text = text[:len(text)-1]
-	}
-	vg, err := lvmmeta.ParseText(text)
-	if err != nil {
-		e.add(-4, "LVM metadata text at %d does not parse: %v", area.Offset+loc.Offset, err)
-		return nil
-	}
-	e.add(6, "LVM metadata of VG %s (seqno %d, %d bytes at %d) parses", vg.Name, vg.Seqno, len(text), area.Offset+loc.Offset)
+	e.add(6, "LVM metadata of VG %s (seqno %d, %d bytes at %d) parses", vg.Name, vg.Seqno, len(current.Text), current.Offset)
 	var pvName string
 	for _, pv := range vg.PVs {
 		if pv.ID == label.PVUUID {
@@ -161,7 +147,7 @@ func (s *solver) extEvidence(arr *mdraid.Array, v volume, deep bool, e *evidence
 	if !deep {
 		return
 	}
-	area, err := blockdev.Slice(arrayDevice{arr}, v.start, min(v.size, arr.Size()-v.start), v.name)
+	area, err := blockdev.Slice(arr, v.start, min(v.size, arr.Size()-v.start), v.name)
 	if err != nil {
 		return
 	}
@@ -182,12 +168,6 @@ func (s *solver) extEvidence(arr *mdraid.Array, v volume, deep bool, e *evidence
 	}
 	e.add(3, "root directory of %s lists %d entries", v.name, len(entries))
 }
-
-// arrayDevice lets an array be sliced like any device without giving the
-// slice the power to close it.
-type arrayDevice struct{ *mdraid.Array }
-
-func (arrayDevice) Close() error { return nil }
 
 // continuityEvidence reads pairs of sectors across boundaries of every
 // power-of-two chunk size from 4 KiB to 4 MiB (odd multiples, so each size

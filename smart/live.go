@@ -22,14 +22,15 @@ func IsDevice(path string) bool {
 	return err == nil && st.Mode()&os.ModeDevice != 0
 }
 
-// QueryDevice runs "smartctl -j -x DEV" and parses its output. -x only
+// QueryDevice runs "smartctl -j -x DEV" and parses its output; smartctl is
+// the program to run (a name looked up in PATH, or a path). -x only
 // reads the drive's identity, logs and attributes: it starts no test and
 // changes no setting. smartctl's non-zero exit statuses are bit masks that
 // describe the drive, so they are read from the JSON, not treated as
 // failures of the run. Cancelling ctx stops smartctl; a run also stops
 // after queryTimeout, since a dying drive can stall every command it is sent.
-func QueryDevice(ctx context.Context, dev string) (*Report, error) {
-	smartctl, err := exec.LookPath("smartctl")
+func QueryDevice(ctx context.Context, smartctl, dev string) (*Report, error) {
+	smartctl, err := exec.LookPath(smartctl)
 	if err != nil {
 		return nil, &ParseError{dev, errors.New("is a device and smartctl is not installed (save smartctl -x output and score the file)")}
 	}
@@ -66,10 +67,11 @@ func firstLine(s string) string {
 }
 
 // Load reads the report for one FILE argument: a saved smartctl report, or
-// for a device node, what smartctl says about it now (run under ctx).
-func Load(ctx context.Context, path string) (*Report, error) {
+// for a device node, what the program smartctl (a name looked up in PATH,
+// or a path) says about it now, run under ctx.
+func Load(ctx context.Context, path, smartctl string) (*Report, error) {
 	if IsDevice(path) {
-		return QueryDevice(ctx, path)
+		return QueryDevice(ctx, smartctl, path)
 	}
 	return ReadFile(path)
 }

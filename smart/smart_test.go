@@ -226,7 +226,7 @@ func TestQueryDevice(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
-	r, err := Load(context.Background(), "/dev/null")
+	r, err := Load(context.Background(), "/dev/null", "smartctl")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +239,7 @@ func TestQueryDevice(t *testing.T) {
 	}
 
 	t.Setenv("PATH", t.TempDir())
-	if _, err := Load(context.Background(), "/dev/null"); err == nil || !strings.Contains(err.Error(), "smartctl is not installed") {
+	if _, err := Load(context.Background(), "/dev/null", "smartctl"); err == nil || !strings.Contains(err.Error(), "smartctl is not installed") {
 		t.Errorf("without smartctl: %v", err)
 	}
 }
@@ -258,7 +258,7 @@ func TestQueryDeviceCancelled(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := QueryDevice(ctx, "/dev/null")
+	_, err := QueryDevice(ctx, "smartctl", "/dev/null")
 	if err == nil || !strings.Contains(err.Error(), "smartctl stopped") || !strings.Contains(err.Error(), "/dev/null") {
 		t.Errorf("cancelled run: %v", err)
 	}

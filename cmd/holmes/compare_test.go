@@ -49,6 +49,7 @@ func runJSON(t *testing.T, v any, args ...string) {
 // TestCompareCLI checks the docs/cli.md JSON against what the lab recorded with
 // cmp -l -i 1048576 -n 7340032 d3 d0 | wc -l (528 bytes, first at 1056778).
 func TestCompareCLI(t *testing.T) {
+	t.Parallel()
 	d0, d3 := pairsDisk(t, 0), pairsDisk(t, 3)
 	var got compareJSON
 	runJSON(t, &got, "compare", d3, d0)
@@ -67,9 +68,9 @@ func TestCompareCLI(t *testing.T) {
 		t.Errorf("--raw: %+v", raw)
 	}
 	var win compareJSON
-	runJSON(t, &win, "compare", "--offset", "1056778", "--limit", "1", d3, d0)
+	runJSON(t, &win, "compare", "--offset", "1056778", "--length", "1", d3, d0)
 	if win.Compared != 1 || win.DiffBytes != 1 || *win.FirstDiff != 1056778 {
-		t.Errorf("--offset/--limit: %+v", win)
+		t.Errorf("--offset/--length: %+v", win)
 	}
 
 	stdout, _, code := holmes(t, "compare", d3, d0)
@@ -80,17 +81,18 @@ func TestCompareCLI(t *testing.T) {
 }
 
 func TestCompareCLIErrors(t *testing.T) {
+	t.Parallel()
 	d0 := pairsDisk(t, 0)
 	for _, c := range []struct {
 		args []string
 		code int
 		msg  string
 	}{
-		{[]string{"compare", d0}, 2, "accepts 2"},
+		{[]string{"compare", d0}, 2, "holmes compare: takes A B (got 1 argument) (usage: holmes compare A B [flags])"},
 		{[]string{"compare", "--offset", "x", d0, d0}, 2, "--offset"},
 		{[]string{"compare", d0, "/nonexistent/disk.img"}, 1, "/nonexistent/disk.img"},
-		{[]string{"compare", "--offset", "9G", "--raw", d0, d0}, 0, ""},
-		{[]string{"md", "pairs", d0}, 2, "requires at least 2"},
+		{[]string{"compare", "--offset", "9G", "--raw", d0, d0}, 1, "offset 9663676416 is past the end"},
+		{[]string{"md", "pairs", d0}, 2, "holmes md pairs: needs at least 2 DEVs"},
 		{[]string{"md", "pairs", d0, d0}, 1, "given twice"},
 	} {
 		_, stderr, code := holmes(t, c.args...)
@@ -103,6 +105,7 @@ func TestCompareCLIErrors(t *testing.T) {
 // TestMdPairsCLI wants exactly the lab's true pairs, whatever order the
 // disks are given in.
 func TestMdPairsCLI(t *testing.T) {
+	t.Parallel()
 	var disks []string
 	for _, n := range []int{9, 2, 7, 0, 5, 8, 3, 6, 1, 4} {
 		disks = append(disks, pairsDisk(t, n))
@@ -151,6 +154,7 @@ func TestMdPairsCLI(t *testing.T) {
 // TestMdPairsRawCLI: with --raw the superblocks count too, so the pair
 // whose data areas are identical differs in its md metadata.
 func TestMdPairsRawCLI(t *testing.T) {
+	t.Parallel()
 	var got struct {
 		Pairs []struct {
 			DiffBytes int64 `json:"diff_bytes"`
@@ -170,6 +174,7 @@ func diskID(path string) string {
 // TestHashCLI verifies a copy by manifests: the manifest of d0 against d2
 // (another disk) and against itself, as after a dd | ssh copy.
 func TestHashCLI(t *testing.T) {
+	t.Parallel()
 	d0, d2 := pairsDisk(t, 0), pairsDisk(t, 2)
 	dir := t.TempDir()
 	m0 := filepath.Join(dir, "d0.manifest")

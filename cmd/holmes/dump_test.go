@@ -11,6 +11,7 @@ import (
 )
 
 func TestDumpRanges(t *testing.T) {
+	t.Parallel()
 	path := fixture.Unpack(t, fixture.Repo(t, "testdata/blockdev/mbr-logical.img.xz"))
 	whole, err := os.ReadFile(path)
 	if err != nil {
@@ -39,6 +40,7 @@ func TestDumpRanges(t *testing.T) {
 }
 
 func TestDumpErrors(t *testing.T) {
+	t.Parallel()
 	path := fixture.Unpack(t, fixture.Repo(t, "testdata/blockdev/mbr-logical.img.xz"))
 	dir := t.TempDir()
 	for _, c := range []struct {

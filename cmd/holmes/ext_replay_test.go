@@ -11,6 +11,7 @@ import (
 // replayed state, --no-journal the on-disk one, and ext replay reports the
 // paths the replay changed.
 func TestExtReplayCLI(t *testing.T) {
+	t.Parallel()
 	img := extImage(t, "ext4-replay")
 	out, _, code := holmes(t, "ext", "cat", img, "/new/hello")
 	if code != 0 || out != "written after mkfs\n" {

@@ -10,9 +10,6 @@ import (
 	"sync"
 	"syscall"
 	"testing"
-
-	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 )
 
 // holmes runs the command line in-process and returns stdout, stderr and the
@@ -21,10 +18,20 @@ import (
 // its input fails the test, so every CLI test proves "never write to evidence".
 func holmes(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	return holmesWith(t, nil, args...)
+}
+
+// holmesWith is holmes with dependencies changed by setup (such as the
+// smartctl program), for tests that would otherwise change the environment.
+func holmesWith(t *testing.T, setup func(*Factory), args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	before := hashInputs(t, args)
-	resetFlags()
 	var out, errb bytes.Buffer
-	code = run(args, &out, &errb)
+	f := newFactory(&out, &errb)
+	if setup != nil {
+		setup(f)
+	}
+	code = runWith(f, args)
 	after := hashInputs(t, args)
 	for p, h := range before {
 		if after[p] != h {
@@ -32,28 +39,6 @@ func holmes(t *testing.T, args ...string) (stdout, stderr string, code int) {
 		}
 	}
 	return out.String(), errb.String(), code
-}
-
-// resetFlags puts every flag back to its default: cobra commands are
-// package-level and keep flag values between in-process runs.
-func resetFlags() {
-	var walk func(c *cobra.Command)
-	walk = func(c *cobra.Command) {
-		for _, fs := range []*pflag.FlagSet{c.Flags(), c.PersistentFlags()} {
-			fs.VisitAll(func(f *pflag.Flag) {
-				if sv, ok := f.Value.(pflag.SliceValue); ok {
-					sv.Replace(nil)
-				} else {
-					f.Value.Set(f.DefValue)
-				}
-				f.Changed = false
-			})
-		}
-		for _, sub := range c.Commands() {
-			walk(sub)
-		}
-	}
-	walk(rootCmd)
 }
 
 func hashInputs(t *testing.T, args []string) map[string][sha256.Size]byte {

@@ -4,19 +4,30 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"holmes/blockdev"
 	"holmes/compare"
+	"holmes/internal/safewrite"
 )
 
-var hashCmd = &cobra.Command{
-	Use:   "hash DEV",
-	Short: "Write a piecewise BLAKE3 manifest of a device, to verify a copy elsewhere",
-	Long: `hash reads DEV once and prints a manifest: the device's name and size, the
+// HashOptions are holmes hash's arguments and flags.
+type HashOptions struct {
+	*Factory
+	Device    string
+	JSON      bool
+	BlockSize string
+	OutFile   string
+}
+
+// NewCmdHash builds holmes hash; runF replaces the run (tests).
+func NewCmdHash(f *Factory, runF func(*HashOptions) error) *cobra.Command {
+	opts := &HashOptions{Factory: f}
+	cmd := &cobra.Command{
+		Use:   "hash DEV",
+		Short: "Write a piecewise BLAKE3 manifest of a device, to verify a copy elsewhere",
+		Long: `hash reads DEV once and prints a manifest: the device's name and size, the
 piece size, and the BLAKE3 hash of every piece. Run it on both sides of a
 copy (after dd | ssh, say) and give the two manifests, or one manifest and
 the copy, to holmes compare: it lists the pieces that differ.
@@ -24,75 +35,62 @@ the copy, to holmes compare: it lists the pieces that differ.
 The manifest goes to stdout, or to --out FILE. An existing FILE is only
 replaced if it is itself a manifest, so a mistyped --out cannot destroy a disk
 image.`,
-	Args: cobra.ExactArgs(1),
-	RunE: runHash,
-}
-
-var hashFlags struct {
-	blockSize string
-	out       string
-}
-
-func init() {
-	f := hashCmd.Flags()
-	f.StringVar(&hashFlags.blockSize, "block-size", "64M", "piece `SIZE`; K/M/G/T/s suffixes (e.g. 800M)")
-	f.StringVar(&hashFlags.out, "out", "", "write the manifest to `FILE` instead of stdout")
-	rootCmd.AddCommand(hashCmd)
-}
-
-func runHash(cmd *cobra.Command, args []string) error {
-	blockSize, err := blockdev.ParseSize(hashFlags.blockSize)
-	if err != nil || blockSize < compare.MinPieceSize {
-		return usageError{fmt.Errorf("--block-size %q: need a size of at least %d bytes", hashFlags.blockSize, compare.MinPieceSize)}
+		Example: `  holmes hash /dev/sdb --block-size 800M --out sdb.manifest`,
+		Args:    exactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			opts.Device = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return hashRun(opts)
+		},
 	}
-	if hashFlags.out != "" {
-		if err := checkManifestTarget(hashFlags.out); err != nil {
+	addJSONFlag(cmd, &opts.JSON)
+	cmd.Flags().StringVar(&opts.BlockSize, "block-size", "64M", "piece `SIZE`; K/M/G/T/s suffixes (e.g. 800M)")
+	cmd.Flags().StringVar(&opts.OutFile, "out", "", "write the manifest to `FILE` instead of stdout")
+	return cmd
+}
+
+func hashRun(opts *HashOptions) error {
+	blockSize, err := blockdev.ParseSize(opts.BlockSize)
+	if err != nil || blockSize < compare.MinPieceSize {
+		return usagef("--block-size %q: need a size of at least %d bytes", opts.BlockSize, compare.MinPieceSize)
+	}
+	if opts.OutFile != "" {
+		if err := safewrite.Check(opts.OutFile, []string{opts.Device}, manifestKind()); err != nil {
 			return err
 		}
 	}
-	dev, err := openDevice(args[0])
+	dev, err := opts.OpenDevice(opts.Device)
 	if err != nil {
 		return err
 	}
 	defer dev.Close()
-	progress := newProgress(cmd, "hashed")
+	if err := checkDeviceSize(opts.ErrOut, dev, false); err != nil {
+		return err
+	}
+	progress := newProgress(opts.ErrOut, "hashed")
 	m, err := compare.Hash(dev, blockSize, progress.update)
 	progress.done()
 	if err != nil {
 		return err
 	}
-	if hashFlags.out == "" {
-		return emit(cmd, m, func(w io.Writer) error { _, err := m.WriteTo(w); return err })
+	if opts.OutFile == "" {
+		return emit(opts.Out, opts.JSON, m, func(w io.Writer) error { _, err := m.WriteTo(w); return err })
 	}
 	var text bytes.Buffer
 	m.WriteTo(&text)
-	if err := os.WriteFile(hashFlags.out, text.Bytes(), 0o644); err != nil {
+	if err := safewrite.WriteFile(opts.OutFile, text.Bytes(), []string{opts.Device}, manifestKind()); err != nil {
 		return err
 	}
-	return emit(cmd, m, func(w io.Writer) error {
+	return emit(opts.Out, opts.JSON, m, func(w io.Writer) error {
 		_, err := fmt.Fprintf(w, "%s: %d pieces of %d bytes (%s) of %s, %d bytes\n",
-			hashFlags.out, len(m.Pieces), m.BlockSize, m.Algorithm, m.Device, m.Size)
+			opts.OutFile, len(m.Pieces), m.BlockSize, m.Algorithm, m.Device, m.Size)
 		return err
 	})
 }
 
-// checkManifestTarget refuses an --out that exists and is not a manifest.
-func checkManifestTarget(path string) error {
-	f, err := os.Open(path)
-	if os.IsNotExist(err) {
-		if _, err := os.Stat(filepath.Dir(path)); err != nil {
-			return fmt.Errorf("--out %s: %w", path, err)
-		}
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("--out %s: %w", path, err)
-	}
-	defer f.Close()
-	prefix := make([]byte, 64)
-	n, _ := io.ReadFull(f, prefix)
-	if !compare.IsManifest(prefix[:n]) {
-		return fmt.Errorf("--out %s: exists and is not a holmes hash manifest; refusing to replace it", path)
-	}
-	return nil
+// manifestKind: --out replaces only an earlier manifest, never an image.
+func manifestKind() safewrite.Kind {
+	return safewrite.Kind{Name: "a holmes hash manifest", Is: compare.IsManifest}
 }

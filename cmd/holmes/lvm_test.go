@@ -19,6 +19,7 @@ func lvmLab(t *testing.T, name string) string {
 }
 
 func TestLVMScanJSON(t *testing.T) {
+	t.Parallel()
 	out, errs, code := holmes(t, "lvm", "scan", "--json", lvmLab(t, "disk-a")+"@1M")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
@@ -72,6 +73,7 @@ func field(text, key string) string {
 }
 
 func TestLVMCarvePlanAndCase(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	a, c, etc := lvmLab(t, "disk-a"), lvmLab(t, "disk-c"), lvmLab(t, "etc-damaged")
 	out, errs, code := holmes(t, "lvm", "carve", "--json", "--out", dir, a, etc)
@@ -135,11 +137,10 @@ func TestLVMCarvePlanAndCase(t *testing.T) {
 
 func checkCaseLVs(t *testing.T, cf string) {
 	t.Helper()
-	caseFile = cf
-	defer func() { caseFile = "" }()
+	f := &Factory{CaseFile: cf}
 	sums, _ := os.ReadFile(fixture.Repo(t, "testdata/lvm/record/lv-sha256.txt"))
 	for _, lv := range []string{"root", "stripe"} {
-		d, err := openDevice("guests/" + lv)
+		d, err := f.OpenDevice("guests/" + lv)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -150,12 +151,13 @@ func checkCaseLVs(t *testing.T, cf string) {
 			t.Errorf("guests/%s through %s: sha256 %s is not the kernel's", lv, cf, sum)
 		}
 	}
-	if _, err := openDevice("guests/thin"); err == nil || !strings.Contains(err.Error(), "type thin") {
+	if _, err := f.OpenDevice("guests/thin"); err == nil || !strings.Contains(err.Error(), "type thin") {
 		t.Errorf("guests/thin: err = %v", err)
 	}
 }
 
 func TestLVMErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.vg")
 	os.WriteFile(bad, []byte("guests {\n\tid = \"x\"\n\tseqno = 4x\n}\n"), 0o644)
@@ -177,6 +179,7 @@ func TestLVMErrors(t *testing.T) {
 }
 
 func TestLVMShow(t *testing.T) {
+	t.Parallel()
 	out, errs, code := holmes(t, "lvm", "show", "--json", fixture.Repo(t, "testdata/lvm/record/backup-guests.vg"))
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
@@ -214,6 +217,7 @@ func TestLVMShow(t *testing.T) {
 
 // A device that is no PV is named in the error after the PVs are reported.
 func TestLVMScanReportsPVsBeforeFailing(t *testing.T) {
+	t.Parallel()
 	notPV := fixture.Unpack(t, fixture.Public(t, "util-linux/tests/ts/blkid/images-fs/ext2.img.xz"))
 	out, errs, code := holmes(t, "lvm", "scan", "--json", notPV, lvmLab(t, "disk-a")+"@1M")
 	var got []struct{ Device string }

@@ -1,6 +1,10 @@
 // Command holmes is a read-only storage recovery and forensics workbench:
 // md RAID, LVM and ext2/3/4 examined, assembled and read in user space,
 // without ever writing to the evidence.
+//
+// Each verb is a constructor (NewCmdX) over an options struct and a library
+// call; root.go builds the tree afresh for every run, so nothing is shared
+// between runs (docs/cli.md is the contract).
 package main
 
 import (
@@ -11,53 +15,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-
-	"holmes/blockdev"
-	"holmes/casefile"
-	"holmes/render"
 )
-
-// usageError marks a mistake in the command line (exit status 2).
-type usageError struct{ error }
-
-// Global flags shared by every command.
-var (
-	jsonOutput bool
-	caseFile   string
-)
-
-var rootCmd = &cobra.Command{
-	Use:   "holmes",
-	Short: "Read-only storage recovery and forensics: md RAID, LVM, ext2/3/4, SMART",
-	Long: `holmes examines, assembles and reads md RAID arrays, LVM volume groups and
-ext2/3/4 filesystems in user space, from disks, images, partitions or byte
-ranges. It never writes to its inputs: every device is opened read-only.
-
-A DEV is PATH, PATH:pN (partition N), PATH@START+LEN (a byte range, with
-K/M/G/T or s suffixes), or with --case FILE a name the case file defines
-(an array such as md1, a logical volume such as vg/lv, or vg/lv:p1).`,
-	SilenceErrors: true,
-	SilenceUsage:  true,
-}
-
-// Command groups; each analyzer adds its subcommands in its own file.
-var (
-	mdCmd    = &cobra.Command{Use: "md", Short: "md RAID: superblocks, mirror pairs, virtual assembly, geometry solving"}
-	lvmCmd   = &cobra.Command{Use: "lvm", Short: "LVM: labels, metadata history, carving, restore plans"}
-	extCmd   = &cobra.Command{Use: "ext", Short: "ext2/3/4: read damaged filesystems without writing"}
-	smartCmd = &cobra.Command{Use: "smart", Short: "SMART: score smartctl reports and pick the sound half of each mirror"}
-)
-
-func init() {
-	rootCmd.PersistentFlags().BoolVar(&jsonOutput, "json", false, "print one JSON document on stdout")
-	rootCmd.PersistentFlags().StringVar(&caseFile, "case", "", "case `FILE` defining arrays and volumes usable as DEV names")
-	rootCmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	for _, group := range []*cobra.Command{mdCmd, lvmCmd, extCmd, smartCmd} {
-		group.Args = cobra.NoArgs
-		group.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
-		rootCmd.AddCommand(group)
-	}
-}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -66,26 +24,47 @@ func main() {
 // run executes the command line and returns the exit status: 0 success,
 // 1 failure, 2 usage. Errors are one line on stderr.
 func run(args []string, stdout, stderr io.Writer) int {
-	rootCmd.SetArgs(args)
-	rootCmd.SetOut(stdout)
-	rootCmd.SetErr(stderr)
-	err := rootCmd.Execute()
+	return runWith(newFactory(stdout, stderr), args)
+}
+
+// runWith runs the command line with the given dependencies (tests replace
+// some, such as the smartctl program).
+func runWith(f *Factory, args []string) int {
+	root := NewCmdRoot(f)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteC()
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintln(stderr, "holmes:", err)
 	var ue usageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
+		// Name the command and show how it is called, on the one line.
+		fmt.Fprintf(f.ErrOut, "%s: %v (usage: %s)\n", cmd.CommandPath(), err, usageLine(cmd))
 		return 2
 	}
+	fmt.Fprintln(f.ErrOut, "holmes:", err)
 	return 1
 }
 
+// usageLine is cmd's synopsis without cobra's trailing " [flags]" noise
+// doubled for commands that have subcommands.
+func usageLine(cmd *cobra.Command) string {
+	if cmd.HasAvailableSubCommands() && !cmd.Runnable() {
+		return cmd.CommandPath() + " COMMAND"
+	}
+	return cmd.UseLine()
+}
+
+// usageError marks a mistake in the command line (exit status 2).
+type usageError struct{ error }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
 // isCobraUsage recognises the errors cobra itself returns for a bad command
-// line (unknown command, wrong number of arguments).
+// line (unknown command or flag).
 func isCobraUsage(err error) bool {
 	msg := err.Error()
-	for _, p := range []string{"unknown command", "accepts ", "requires at least", "requires at most", "unknown flag", "unknown shorthand"} {
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "flag needs an argument", "invalid argument"} {
 		if strings.Contains(msg, p) {
 			return true
 		}
@@ -93,46 +72,29 @@ func isCobraUsage(err error) bool {
 	return false
 }
 
-// openDevice opens a DEV argument read-only, resolving case-file names when
-// --case was given.
-func openDevice(spec string) (blockdev.Device, error) {
-	var r blockdev.Resolver
-	if caseFile != "" {
-		c, err := casefile.Load(caseFile)
-		if err != nil {
-			return nil, err
+// argsBetween checks the number of arguments against min and max (max < 0:
+// no limit) and says what is wanted in the words of the command's Use line:
+// "needs at least 2 DEVs", "takes DEV SRC DESTDIR (got 1 argument)".
+func argsBetween(min, max int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) >= min && (max < 0 || len(args) <= max) {
+			return nil
 		}
-		r = c
-	}
-	return blockdev.Open(spec, r)
-}
-
-// openDevices opens every DEV argument; on error, those already opened are closed.
-func openDevices(specs []string) ([]blockdev.Device, error) {
-	devs := make([]blockdev.Device, 0, len(specs))
-	for _, s := range specs {
-		d, err := openDevice(s)
-		if err != nil {
-			closeAll(devs)
-			return nil, err
+		want := strings.TrimSpace(strings.TrimPrefix(cmd.Use, cmd.Name()))
+		if fields := strings.Fields(want); max < 0 && len(fields) > 0 && len(args) < min {
+			word := strings.TrimSuffix(fields[len(fields)-1], "...")
+			if min == 1 {
+				return usagef("needs a %s", word)
+			}
+			return usagef("needs at least %d %ss", min, word)
 		}
-		devs = append(devs, d)
-	}
-	return devs, nil
-}
-
-func closeAll(devs []blockdev.Device) {
-	for _, d := range devs {
-		if d != nil {
-			d.Close()
+		plural := "s"
+		if len(args) == 1 {
+			plural = ""
 		}
+		return usagef("takes %s (got %d argument%s)", want, len(args), plural)
 	}
 }
 
-// emit prints v as JSON with --json, otherwise calls human to print for people.
-func emit(cmd *cobra.Command, v any, human func(w io.Writer) error) error {
-	if jsonOutput {
-		return render.JSON(cmd.OutOrStdout(), v)
-	}
-	return human(cmd.OutOrStdout())
-}
+func exactArgs(n int) cobra.PositionalArgs { return argsBetween(n, n) }
+func minArgs(n int) cobra.PositionalArgs   { return argsBetween(n, -1) }

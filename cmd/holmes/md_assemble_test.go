@@ -78,6 +78,7 @@ type assembleJSON struct {
 }
 
 func TestMdAssembleFromSuperblocks(t *testing.T) {
+	t.Parallel()
 	members, sum := labArray(t, "r5-ls-v12")
 	// Given in reverse order: the superblocks put them back.
 	args := []string{"--sha256"}
@@ -145,6 +146,7 @@ func compareWithMdadm(t *testing.T, member string, r assembleJSON) {
 
 // A member of another array among the DEVs is reported as foreign and left out.
 func TestMdAssembleReportsForeignMembers(t *testing.T) {
+	t.Parallel()
 	members, sum := labArray(t, "r5-ls-v12")
 	other, _ := labArray(t, "r10-n2-v12")
 	r := runAssemble(t, append([]string{"--sha256", other[0]}, members...)...)
@@ -163,6 +165,7 @@ func TestMdAssembleReportsForeignMembers(t *testing.T) {
 // events 1 against 7) is reported stale, with the fresher copies named, and
 // left out; the array reads what the kernel read without it.
 func TestMdAssembleLeavesStaleMemberOut(t *testing.T) {
+	t.Parallel()
 	var entries []struct {
 		Name        string   `json:"name"`
 		Stale       []string `json:"stale"`
@@ -196,6 +199,7 @@ func TestMdAssembleLeavesStaleMemberOut(t *testing.T) {
 // Geometry from flags, a member missing, --order, and the case file: the
 // array written with --write-case reads back through --case in any command.
 func TestMdAssembleFromFlagsAndCaseFile(t *testing.T) {
+	t.Parallel()
 	members, sum := labArray(t, "r5-ls-v12")
 	caseFile := filepath.Join(t.TempDir(), "case.json")
 	r := runAssemble(t, "--sha256", "--level", "5", "--chunk", "64",
@@ -218,6 +222,7 @@ func TestMdAssembleFromFlagsAndCaseFile(t *testing.T) {
 }
 
 func TestMdAssembleErrors(t *testing.T) {
+	t.Parallel()
 	members, _ := labArray(t, "r5-ls-v12")
 	noMD := filepath.Join(t.TempDir(), "blank.img")
 	if err := os.WriteFile(noMD, make([]byte, 1<<20), 0o444); err != nil {

@@ -12,57 +12,74 @@ import (
 	"holmes/render"
 )
 
-var mdPairsCmd = &cobra.Command{
-	Use:   "pairs DEV...",
-	Short: "Find which devices are the two halves of a mirror, from their content",
-	Long: `pairs finds raid1 members and raid10 near-2 pairs among DEVs from what
+// MdPairsOptions are holmes md pairs' arguments and flags.
+type MdPairsOptions struct {
+	*Factory
+	Devices []string
+	JSON    bool
+	Samples int
+	MinSame float64
+	Raw     bool
+}
+
+// NewCmdMdPairs builds holmes md pairs; runF replaces the run (tests).
+func NewCmdMdPairs(f *Factory, runF func(*MdPairsOptions) error) *cobra.Command {
+	opts := &MdPairsOptions{Factory: f}
+	cmd := &cobra.Command{
+		Use:   "pairs DEV...",
+		Short: "Find which devices are the two halves of a mirror, from their content",
+		Long: `pairs finds raid1 members and raid10 near-2 pairs among DEVs from what
 they hold, not from their superblocks (which may have been re-created in
 another order). It samples the same 4 KiB blocks of every device's md data
 area (aligned on each member's data offset; the whole device when there is
 no superblock, or with --raw), pairs devices whose samples agree, then confirms each pair
 with one full comparison: first difference, differing bytes, and a
-confidence with its reasons. Devices in no pair are listed as unpaired.`,
-	Args: cobra.MinimumNArgs(2),
-	RunE: runMdPairs,
-}
-
-var mdPairsFlags struct {
-	samples int
-	minSame float64
-	raw     bool
-}
-
-func init() {
-	f := mdPairsCmd.Flags()
-	f.IntVar(&mdPairsFlags.samples, "samples", compare.DefaultSamples, "4 KiB blocks sampled per device")
-	f.BoolVar(&mdPairsFlags.raw, "raw", false, "ignore md superblocks: sample and compare whole devices")
-	f.Float64Var(&mdPairsFlags.minSame, "min-same", compare.DefaultMinSame, "fraction of sampled blocks two devices must share to be paired")
-	mdCmd.AddCommand(mdPairsCmd)
-}
-
-func runMdPairs(cmd *cobra.Command, args []string) error {
-	if mdPairsFlags.samples < 1 || mdPairsFlags.minSame <= 0 || mdPairsFlags.minSame > 1 {
-		return usageError{fmt.Errorf("--samples must be at least 1 and --min-same in (0, 1]")}
+confidence with its reasons. Devices in no pair are listed as unpaired.
+A DEV that cannot be opened is named after the report (exit 1).`,
+		Example: `  holmes md pairs disk0.img disk1.img disk2.img disk3.img`,
+		Args:    minArgs(2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			opts.Devices = args
+			if runF != nil {
+				return runF(opts)
+			}
+			return mdPairsRun(opts)
+		},
 	}
-	devs, err := openDevices(args)
-	if err != nil {
-		return err
+	fl := cmd.Flags()
+	addJSONFlag(cmd, &opts.JSON)
+	fl.IntVar(&opts.Samples, "samples", compare.DefaultSamples, "`COUNT` of 4 KiB blocks sampled per device")
+	fl.BoolVar(&opts.Raw, "raw", false, "ignore md superblocks: sample and compare whole devices")
+	fl.Float64Var(&opts.MinSame, "min-same", compare.DefaultMinSame, "`FRACTION` of sampled blocks two devices must share to be paired")
+	return cmd
+}
+
+func mdPairsRun(opts *MdPairsOptions) error {
+	if opts.Samples < 1 || opts.MinSame <= 0 || opts.MinSame > 1 {
+		return usagef("--samples must be at least 1 and --min-same in (0, 1]")
 	}
+	devs, fails := opts.OpenEach(opts.Devices)
 	defer closeAll(devs)
+	if len(devs) < 2 {
+		return fails.err()
+	}
 	locate := compare.MD
-	if mdPairsFlags.raw {
+	if opts.Raw {
 		locate = nil
 	}
-	progress := newProgress(cmd, "confirming pairs:")
+	progress := newProgress(opts.ErrOut, "confirming pairs:")
 	rep, err := compare.Pairs(devs, compare.PairOptions{
-		Locate: locate, Samples: mdPairsFlags.samples, MinSame: mdPairsFlags.minSame,
+		Locate: locate, Samples: opts.Samples, MinSame: opts.MinSame,
 		Options: compare.Options{Progress: progress.update},
 	})
 	progress.done()
 	if err != nil {
 		return err
 	}
-	return emit(cmd, rep, func(w io.Writer) error { return printPairs(w, rep) })
+	if err := emit(opts.Out, opts.JSON, rep, func(w io.Writer) error { return printPairs(w, rep) }); err != nil {
+		return err
+	}
+	return fails.err()
 }
 
 func printPairs(w io.Writer, rep *compare.PairsReport) error {

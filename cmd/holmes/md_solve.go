@@ -3,27 +3,35 @@ package main
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"holmes/casefile"
+	"holmes/mdraid"
 	"holmes/mdsolve"
 	"holmes/render"
 )
 
-var (
-	solveLevel, solveLayout, solveChunk, solveDataOffset string
-	solveWindow                                          string
-	solveName, solveWriteCase                            string
-	solveRaidDevices                                     int
-)
+// MdSolveOptions are holmes md solve's arguments and flags.
+type MdSolveOptions struct {
+	*Factory
+	Devices                          []string
+	JSON                             bool
+	Level, Layout, Chunk, DataOffset string
+	RaidDevices                      int
+	Window                           string
+	Name, WriteCase                  string
+}
 
-var mdSolveCmd = &cobra.Command{
-	Use:   "solve DEV...",
-	Short: "Infer an md array's level, layout, chunk, data offset and member order from its data",
-	Long: `Infer the geometry of an md array whose superblocks are lost or were
+// NewCmdMdSolve builds holmes md solve; runF replaces the run (tests).
+func NewCmdMdSolve(f *Factory, runF func(*MdSolveOptions) error) *cobra.Command {
+	opts := &MdSolveOptions{Factory: f}
+	cmd := &cobra.Command{
+		Use:   "solve DEV...",
+		Short: "Infer an md array's level, layout, chunk, data offset and member order from its data",
+		Long: `Infer the geometry of an md array whose superblocks are lost or were
 overwritten, from the data itself: mirror groups and parity from samples,
 the data offset from where a PV label or ext superblock sits, then every
 remaining order and chunk size scored by what a correct assembly shows (LVM
@@ -33,73 +41,66 @@ copies and parity agreeing). Prints the winner with its evidence, its margin
 over the runner-up, what the md superblocks on the members say against it,
 and the mdadm --create line that would re-create it. Try that line on
 overlays first. Reads samples only; never writes.`,
-	Args: cobra.MinimumNArgs(2),
-	RunE: runMdSolve,
-}
-
-func init() {
-	fs := mdSolveCmd.Flags()
-	fs.StringVar(&solveLevel, "level", "", "only consider this raid level")
-	fs.StringVar(&solveLayout, "layout", "", "only consider this layout")
-	fs.StringVar(&solveChunk, "chunk", "", "only consider this chunk size (bare number = KiB as in mdadm)")
-	fs.StringVar(&solveDataOffset, "data-offset", "", "only consider this data offset (bare number = KiB as in mdadm)")
-	fs.IntVar(&solveRaidDevices, "raid-devices", 0, "the array's member count, when members are missing (default: the number of DEVs)")
-	fs.StringVar(&solveWindow, "window", "256M", "bytes at the start of each member scanned for PV labels and ext superblocks")
-	fs.StringVar(&solveName, "name", "md0", "the array's name in the case file")
-	fs.StringVar(&solveWriteCase, "write-case", "", "record the solved array in case `FILE` (created or updated)")
-	mdCmd.AddCommand(mdSolveCmd)
-}
-
-func runMdSolve(cmd *cobra.Command, args []string) error {
-	if solveRaidDevices != 0 && solveRaidDevices < len(args) {
-		return usageError{fmt.Errorf("--raid-devices %d is fewer than the %d DEVs given", solveRaidDevices, len(args))}
+		Example: `  holmes md solve --write-case case.json disk3.img disk1.img disk0.img disk2.img`,
+		Args:    minArgs(2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			opts.Devices = args
+			if runF != nil {
+				return runF(opts)
+			}
+			return mdSolveRun(opts)
+		},
 	}
-	opt := mdsolve.Options{Level: solveLevel, Layout: solveLayout, RaidDisks: solveRaidDevices}
+	fl := cmd.Flags()
+	addJSONFlag(cmd, &opts.JSON)
+	fl.StringVar(&opts.Level, "level", "", "only consider this raid `LEVEL`")
+	fl.StringVar(&opts.Layout, "layout", "", "only consider this `LAYOUT`")
+	fl.StringVar(&opts.Chunk, "chunk", "", "only consider this chunk `SIZE` (bare number = KiB as in mdadm)")
+	fl.StringVar(&opts.DataOffset, "data-offset", "", "only consider this data offset, a `SIZE` (bare number = KiB as in mdadm)")
+	fl.IntVar(&opts.RaidDevices, "raid-devices", 0, "the array's member `COUNT`, when members are missing (default: the number of DEVs)")
+	fl.StringVar(&opts.Window, "window", "256M", "`SIZE` at the start of each member scanned for PV labels and ext superblocks")
+	fl.StringVar(&opts.Name, "name", "md0", "the array's `NAME` in the case file")
+	fl.StringVar(&opts.WriteCase, "write-case", "", "record the solved array in case `FILE` (created or updated)")
+	return cmd
+}
+
+func mdSolveRun(opts *MdSolveOptions) error {
+	if opts.RaidDevices != 0 && opts.RaidDevices < len(opts.Devices) {
+		return usagef("--raid-devices %d is fewer than the %d DEVs given", opts.RaidDevices, len(opts.Devices))
+	}
+	so := mdsolve.Options{Level: opts.Level, Layout: opts.Layout, RaidDisks: opts.RaidDevices}
 	var err error
-	if opt.ChunkBytes, err = mdadmSize("--chunk", solveChunk); err != nil {
+	if so.ChunkBytes, err = mdadmSize("--chunk", opts.Chunk); err != nil {
 		return err
 	}
-	if solveDataOffset != "" {
-		if opt.DataOffset, err = mdadmSize("--data-offset", solveDataOffset); err != nil {
+	if opts.DataOffset != "" {
+		if so.DataOffset, err = mdadmSize("--data-offset", opts.DataOffset); err != nil {
 			return err
 		}
-		opt.DataOffsetSet = true
+		so.DataOffsetSet = true
 	}
-	if opt.Window, err = mdadmSize("--window", solveWindow); err != nil {
+	if so.Window, err = mdadmSize("--window", opts.Window); err != nil {
 		return err
 	}
-	devs, err := openDevices(args)
+	devs, err := opts.OpenDevices(opts.Devices)
 	if err != nil {
 		return err
 	}
 	defer closeAll(devs)
-	res, err := mdsolve.Solve(devs, opt)
+	res, err := mdsolve.Solve(devs, so)
 	if err != nil {
 		return err
 	}
-	// Report members as the user named them.
-	byName := map[string]string{}
-	for i, d := range devs {
-		byName[d.Name()] = args[i]
-	}
-	for i, n := range res.Order {
-		if a, ok := byName[n]; ok {
-			res.Order[i] = a
-		}
-	}
-	res.MdadmCreate = mdsolve.MdadmCreate("/dev/md0", res.Geometry(), res.Metadata, res.Order)
-	if solveWriteCase != "" {
-		specs := slices.Clone(res.Order)
-		for i, o := range specs {
-			if o == "missing" {
-				specs[i] = ""
-			}
-		}
-		if err := writeCaseArray(solveWriteCase, solveName, res.Geometry(), memberList(specs)); err != nil {
+	// Members are named as the user named them: OpenDevice names each
+	// device by its DEV argument, so res.Order and its mdadm line need no
+	// renaming.
+	if opts.WriteCase != "" {
+		specs, _ := mdraid.RoleOrder(res.Order, "") // "missing" becomes ""
+		if err := casefile.RecordArray(opts.WriteCase, opts.Name, res.Geometry(), casefile.MemberList(specs)); err != nil {
 			return err
 		}
 	}
-	return emit(cmd, res, func(w io.Writer) error { return printSolve(w, res) })
+	return emit(opts.Out, opts.JSON, res, func(w io.Writer) error { return printSolve(w, res) })
 }
 
 func printSolve(w io.Writer, r *mdsolve.Result) error {

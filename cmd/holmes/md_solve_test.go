@@ -26,6 +26,7 @@ type solveJSON struct {
 // the JSON names the original order, and the case file it writes reads
 // back as the kernel's array.
 func TestMdSolveJSONAndCaseFile(t *testing.T) {
+	t.Parallel()
 	members, sum := labArray(t, "r10-f2-v12")
 	shuffled := []string{members[2], members[0], members[3], members[1]}
 	caseFile := filepath.Join(t.TempDir(), "case.json")
@@ -63,6 +64,7 @@ func TestMdSolveJSONAndCaseFile(t *testing.T) {
 }
 
 func TestMdSolveHumanOutputAndErrors(t *testing.T) {
+	t.Parallel()
 	members, _ := labArray(t, "r5-ls-v12")
 	out, errOut, code := holmes(t, append([]string{"md", "solve"}, members...)...)
 	if code != 0 {
@@ -78,7 +80,7 @@ func TestMdSolveHumanOutputAndErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{members[0]}, 2, "requires at least 2"},
+		{[]string{members[0]}, 2, "holmes md solve: needs at least 2 DEVs (usage: holmes md solve DEV... [flags])"},
 		{[]string{"--chunk", "x", members[0], members[1]}, 2, "--chunk"},
 		{[]string{"--raid-devices", "2", members[0], members[1], members[2]}, 2, "--raid-devices"},
 		{[]string{"--level", "raid6", members[0], members[1], members[2], members[3]}, 1, "rules out level raid6"},

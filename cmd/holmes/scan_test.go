@@ -66,6 +66,7 @@ func blkidExpected(t *testing.T, name string) map[string]string {
 }
 
 func TestScanUtilLinuxImages(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		image  string
 		kind   string
@@ -144,6 +145,7 @@ type wipedEntry struct {
 // every md superblock, PV label and ext superblock (and backups) the lab
 // recorded, and says where each partition began.
 func TestScanWipedTable(t *testing.T) {
+	t.Parallel()
 	var entries []wipedEntry
 	fixture.JSON(t, "testdata/md/manifest.json", &entries)
 	n := 0
@@ -192,6 +194,7 @@ func TestScanWipedTable(t *testing.T) {
 // (MBR primary, GPT, logical) shows up as an md superblock in that
 // partition of its disk, with the array's uuid.
 func TestScanFindsMembersOnPartitions(t *testing.T) {
+	t.Parallel()
 	n := 0
 	for _, e := range loadLabManifest(t) {
 		for i, member := range e.Members {
@@ -227,6 +230,7 @@ func TestScanFindsMembersOnPartitions(t *testing.T) {
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 func TestScanDamagedGPT(t *testing.T) {
+	t.Parallel()
 	doc := scanOne(t, fixture.Unpack(t, fixture.Repo(t, "testdata/blockdev/gpt-bad-primary.img.xz")))
 	if pt := doc[0].PartitionTable; pt == nil || pt.Kind != "gpt" || !pt.BackupUsed || len(doc[0].Partitions) != 3 {
 		t.Errorf("damaged GPT: table %+v, partitions %+v", doc[0].PartitionTable, doc[0].Partitions)
@@ -234,6 +238,7 @@ func TestScanDamagedGPT(t *testing.T) {
 }
 
 func TestScanBadInputs(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, dev := range []string{dir, filepath.Join(dir, "missing.img")} {
 		_, stderr, code := holmes(t, "scan", dev)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"slices"
@@ -13,7 +14,14 @@ import (
 	"holmes/smart"
 )
 
-var smartPairs []string
+// SmartScoreOptions are holmes smart score's arguments and flags.
+type SmartScoreOptions struct {
+	*Factory
+	ctx   context.Context // stops a live smartctl run
+	Files []string
+	JSON  bool
+	Pairs []string
+}
 
 // smartScoreReport is the --json document when --pair is given; without
 // pairs the document is the bare list of results (docs/cli.md).
@@ -22,10 +30,13 @@ type smartScoreReport struct {
 	Pairs  []smart.Pair   `json:"pairs"`
 }
 
-var smartScoreCmd = &cobra.Command{
-	Use:   "score FILE...",
-	Short: "Score smartctl reports 0-100 (ok/watch/fail) and choose the sound half of each mirror",
-	Long: `score reads smartctl output saved from -a, -x, -H -A (text) or -j (JSON)
+// NewCmdSmartScore builds holmes smart score; runF replaces the run (tests).
+func NewCmdSmartScore(f *Factory, runF func(*SmartScoreOptions) error) *cobra.Command {
+	opts := &SmartScoreOptions{Factory: f}
+	cmd := &cobra.Command{
+		Use:   "score FILE...",
+		Short: "Score smartctl reports 0-100 (ok/watch/fail) and choose the sound half of each mirror",
+		Long: `score reads smartctl output saved from -a, -x, -H -A (text) or -j (JSON)
 for ATA/SATA, NVMe and SCSI/SAS drives, and scores each drive from the
 evidence that predicts failure: reallocated, pending and uncorrectable
 sectors (attributes 5, 187, 188, 197, 198, weighed by Backblaze's observed
@@ -37,23 +48,30 @@ A FILE that is a device node (/dev/sda, /dev/nvme0) is queried live with
 
 --pair A,B (repeatable) names the two halves of a mirror; the report says
 which one to trust, or null when both are equally sound. Pair members not
-given as FILE are scored too.`,
-	Args: cobra.ArbitraryArgs,
-	RunE: runSmartScore,
+given as FILE are scored too. Every FILE that can be read is scored; those
+that cannot are named afterwards (exit 1).`,
+		Example: `  holmes smart score --pair sda.txt,sdb.txt sda.txt sdb.txt`,
+		Args:    cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Files, opts.ctx = args, cmd.Context()
+			if runF != nil {
+				return runF(opts)
+			}
+			return smartScoreRun(opts)
+		},
+	}
+	addJSONFlag(cmd, &opts.JSON)
+	cmd.Flags().StringArrayVar(&opts.Pairs, "pair", nil, "`A,B`: two reports of one mirror's halves (repeatable)")
+	return cmd
 }
 
-func init() {
-	smartScoreCmd.Flags().StringArrayVar(&smartPairs, "pair", nil, "`A,B`: two reports of one mirror's halves (repeatable)")
-	smartCmd.AddCommand(smartScoreCmd)
-}
-
-func runSmartScore(cmd *cobra.Command, args []string) error {
-	files := slices.Clone(args)
+func smartScoreRun(opts *SmartScoreOptions) error {
+	files := slices.Clone(opts.Files)
 	var pairs [][2]string
-	for _, p := range smartPairs {
+	for _, p := range opts.Pairs {
 		a, b, ok := strings.Cut(p, ",")
 		if !ok || a == "" || b == "" || strings.Contains(b, ",") || a == b {
-			return usageError{fmt.Errorf("--pair %q: want two different files A,B", p)}
+			return usagef("--pair %q: want two different files A,B", p)
 		}
 		pairs = append(pairs, [2]string{a, b})
 		for _, f := range []string{a, b} {
@@ -63,31 +81,39 @@ func runSmartScore(cmd *cobra.Command, args []string) error {
 		}
 	}
 	if len(files) == 0 {
-		return usageError{fmt.Errorf("smart score: no FILE given")}
+		return usagef("needs a FILE")
 	}
 
 	results := make([]smart.Result, 0, len(files))
 	byFile := map[string]smart.Result{}
+	fails := &failures{}
 	for _, f := range files {
 		if _, dup := byFile[f]; dup {
 			continue
 		}
-		r, err := smart.Load(cmd.Context(), f)
+		r, err := smart.Load(opts.ctx, f, opts.Smartctl)
 		if err != nil {
-			return err
+			fails.add(err)
+			continue
 		}
 		res := smart.Score(r)
 		results = append(results, res)
 		byFile[f] = res
 	}
+	if len(results) == 0 || (len(pairs) > 0 && fails.err() != nil) {
+		return fails.err() // a pair needs both halves scored
+	}
 	if len(pairs) == 0 {
-		return emit(cmd, results, func(w io.Writer) error { return renderSmartResults(w, results) })
+		if err := emit(opts.Out, opts.JSON, results, func(w io.Writer) error { return renderSmartResults(w, results) }); err != nil {
+			return err
+		}
+		return fails.err()
 	}
 	report := smartScoreReport{Drives: results}
 	for _, p := range pairs {
 		report.Pairs = append(report.Pairs, smart.Choose(byFile[p[0]], byFile[p[1]]))
 	}
-	return emit(cmd, report, func(w io.Writer) error {
+	return emit(opts.Out, opts.JSON, report, func(w io.Writer) error {
 		if err := renderSmartResults(w, results); err != nil {
 			return err
 		}

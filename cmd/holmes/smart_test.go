@@ -29,6 +29,7 @@ type smartResultJSON struct {
 }
 
 func TestSmartScoreJSON(t *testing.T) {
+	t.Parallel()
 	failing := smartFixture(t, "libblockdev/tests/smart_dumps/HGST_HUS726060ALA640.json")
 	seagate := smartFixture(t, "pve-storage/src/test/disk_tests/hdd_smart/sda_smart")
 	nvme := smartFixture(t, "linuxhw-EnterpriseDrive/NVMe/Dell/Express Flash NVMe PM1725/Express Flash NVMe PM1725 1.6TB AIC/23A840B7671B")
@@ -66,6 +67,7 @@ func TestSmartScoreJSON(t *testing.T) {
 }
 
 func TestSmartScorePairs(t *testing.T) {
+	t.Parallel()
 	failing := smartFixture(t, "libblockdev/tests/smart_dumps/HGST_HUS726060ALA640.json")
 	healthy := smartFixture(t, "libblockdev/tests/smart_dumps/HGST_HMS5C4040BLE640.json")
 	watch := smartFixture(t, "smartctl_exporter/testdata/HGST_HUS724020ALE640_28.json")
@@ -116,6 +118,7 @@ func healthy2(t *testing.T, path string) string {
 }
 
 func TestSmartScoreTable(t *testing.T) {
+	t.Parallel()
 	seagate := smartFixture(t, "linuxhw-EnterpriseDrive/HDD/Seagate/ST6000/ST6000NM0024-1HT17Z/C4A007B8F0C8")
 	healthy := smartFixture(t, "linuxhw-EnterpriseDrive/HDD/Seagate/ST1000/ST1000NM0018-2F2130/26A736D2F414")
 	stdout, stderr, code := holmes(t, "smart", "score", seagate, healthy, "--pair", seagate+","+healthy)
@@ -131,22 +134,24 @@ func TestSmartScoreTable(t *testing.T) {
 }
 
 func TestSmartScoreErrors(t *testing.T) {
+	t.Parallel()
 	empty := smartFixture(t, "libblockdev/tests/smart_dumps/05_empty.json")
 	good := smartFixture(t, "smartctl_exporter/testdata/WDC_WD20EFRX-68EUZN0_17.json")
 	for _, c := range []struct {
-		args []string
-		code int
-		says string
+		args    []string
+		code    int
+		says    string
+		reports bool // the readable FILEs are scored before the failure
 	}{
-		{[]string{"smart", "score", good, empty}, 1, empty + ": empty file"},
-		{[]string{"smart", "score", "--json", smartFixture(t, "libblockdev/tests/smart_dumps/04_malformed.json")}, 1, "malformed smartctl JSON"},
-		{[]string{"smart", "score", "/nonexistent/report.txt"}, 1, "/nonexistent/report.txt"},
-		{[]string{"smart", "score"}, 2, "no FILE"},
-		{[]string{"smart", "score", "--pair", good}, 2, "--pair"},
-		{[]string{"smart", "score", "--pair", good + "," + good}, 2, "two different files"},
+		{[]string{"smart", "score", good, empty}, 1, empty + ": empty file", true},
+		{[]string{"smart", "score", "--json", smartFixture(t, "libblockdev/tests/smart_dumps/04_malformed.json")}, 1, "malformed smartctl JSON", false},
+		{[]string{"smart", "score", "/nonexistent/report.txt"}, 1, "/nonexistent/report.txt", false},
+		{[]string{"smart", "score"}, 2, "holmes smart score: needs a FILE", false},
+		{[]string{"smart", "score", "--pair", good}, 2, "--pair", false},
+		{[]string{"smart", "score", "--pair", good + "," + good}, 2, "two different files", false},
 	} {
 		stdout, stderr, code := holmes(t, c.args...)
-		if code != c.code || !strings.Contains(stderr, c.says) || strings.Count(stderr, "\n") != 1 || stdout != "" {
+		if code != c.code || !strings.Contains(stderr, c.says) || strings.Count(stderr, "\n") != 1 || (stdout != "") != c.reports {
 			t.Errorf("holmes %v: exit %d, stderr %q, stdout %q; want exit %d saying %q", c.args, code, stderr, stdout, c.code, c.says)
 		}
 	}
@@ -155,6 +160,7 @@ func TestSmartScoreErrors(t *testing.T) {
 // TestSmartScoreDevice: a device node is queried with smartctl -j -x; a
 // stand-in smartctl prints a real failing report.
 func TestSmartScoreDevice(t *testing.T) {
+	t.Parallel()
 	if st, err := os.Stat("/dev/null"); err != nil || st.Mode()&os.ModeDevice == 0 {
 		t.Skip("no /dev/null device node")
 	}
@@ -164,8 +170,7 @@ func TestSmartScoreDevice(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(bin, "smartctl"), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
-	stdout, stderr, code := holmes(t, "smart", "score", "--json", "/dev/null")
+	stdout, stderr, code := holmesWith(t, func(f *Factory) { f.Smartctl = filepath.Join(bin, "smartctl") }, "smart", "score", "--json", "/dev/null")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -182,6 +187,7 @@ func TestSmartScoreDevice(t *testing.T) {
 // that has no SMART (/dev/null): the real tool's refusal must come back as
 // one line naming the device, not as a score.
 func TestSmartScoreRealSmartctl(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("smartctl"); err != nil {
 		t.Skip("smartctl not installed")
 	}

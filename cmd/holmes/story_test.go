@@ -19,6 +19,7 @@ import (
 // metadata into the same case file, then read files out of an LV inside the
 // virtual array and compare them with what the kernel wrote.
 func TestInstallerStory(t *testing.T) {
+	t.Parallel()
 	var members []string
 	for _, d := range []string{"d2", "d0", "d3", "d1"} { // not in role order
 		members = append(members, labDev(t, "solve-r10-n2/"+d+".img.xz"))
@@ -82,6 +83,7 @@ func TestInstallerStory(t *testing.T) {
 // holds files, even evidence; one of the same name with other content is
 // never replaced, and a re-run writing the same bytes is no error.
 func TestCarveKeepsExistingFiles(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	caseFile := filepath.Join(dir, "case.json")
 	members := []string{labDev(t, "solve-r10-n2/d0.img.xz"), labDev(t, "solve-r10-n2/d1.img.xz"),

@@ -5,8 +5,6 @@ import (
 	"io"
 	"os"
 	"time"
-
-	"github.com/spf13/cobra"
 )
 
 // progress prints "compared 12.0 of 931.5 GiB (1%)" on stderr, rewritten in
@@ -20,8 +18,8 @@ type progress struct {
 	shown bool
 }
 
-func newProgress(cmd *cobra.Command, verb string) *progress {
-	f, ok := cmd.ErrOrStderr().(*os.File)
+func newProgress(stderr io.Writer, verb string) *progress {
+	f, ok := stderr.(*os.File)
 	if !ok {
 		return nil
 	}
