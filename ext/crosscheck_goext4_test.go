@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	diskfsext4 "github.com/diskfs/go-diskfs/filesystem/ext4"
 	goext4 "github.com/dsoprea/go-ext4"
@@ -432,7 +433,7 @@ func TestCrossCheckOtherReaders(t *testing.T) {
 			if fixture.LeftOutOfShort(img.name, "util-linux ext3", "etc", "ext3-damaged") {
 				continue
 			}
-			got := readers[lib](t, img).summary()
+			got := readWithin(t, readers[lib], img)
 			t.Logf("%s %s: %s", lib, img.name, got)
 			if want, ok := crossCheckPins[lib][img.name]; !ok {
 				t.Errorf("%s %s: no pinned result; add %q", lib, img.name, got)
@@ -440,6 +441,20 @@ func TestCrossCheckOtherReaders(t *testing.T) {
 				t.Errorf("%s %s:\n got  %s\n want %s", lib, img.name, got, want)
 			}
 		}
+	}
+}
+
+// readWithin runs one library's reading of an image, giving up after a
+// minute: a library that loops forever on an image is a result too (its
+// goroutine is left behind; the test binary ends soon after).
+func readWithin(t *testing.T, read func(*testing.T, crossImage) crossReading, img crossImage) string {
+	done := make(chan string, 1)
+	go func() { done <- read(t, img).summary() }()
+	select {
+	case s := <-done:
+		return s
+	case <-time.After(time.Minute):
+		return "no answer within a minute"
 	}
 }
 
@@ -481,10 +496,15 @@ var crossCheckPins = map[string]map[string]string{
 		"util-linux ext4":  "superblock same; dirs: 2 same; files: none",
 	},
 	"go-diskfs": {
+		"ext4-jv2-32":      "no answer within a minute",
+		"ext4-jv2-64":      "no answer within a minute",
+		"ext4-jv3-32":      "no answer within a minute",
+		"ext4-replay-ext":  "no answer within a minute",
+		"ext4-replay":      "dirs: 3 same, 3 different entries, 1 error reading directory new/deeper: path /new not found (/new/deeper), 1 error reading directory new: path PATH not found (/new); files: 2 could not read directory entries for /new (/new/after-revoke.txt /new/hello), 2 wrong bytes (/etc/hostname /home/user/notes.txt), 1 could not read directory entries for /new/deeper (/new/deeper/counted.txt), 1 target file PATH does not exist and was not asked to create (/home/user/renamed)",
 		"ext4-jv1":         "refused: could not interpret superblock data: cannot read superblock: invalid checksum type 0, only valid is 1",
 		"ext4-j64":         "refused: could not interpret superblock data: cannot read superblock: invalid checksum type 0, only valid is 1",
 		"ext3-replay":      "refused: could not interpret superblock data: cannot read superblock: invalid checksum type 0, only valid is 1",
-		"ext4-encrypt":     "dirs: 11 same, 1 invalid argument (/vault/\xbb\xe1Ó\xc9\xd1\xc2\xf0\xa6\xf9\xb3ނ\xbc\x9d\x81); files: 9 same, 1 failed to read bytes: readat IMAGE: negative offset (/data/sparse.bin), 1 wrong bytes (/data/frag.bin)",
+		"ext4-encrypt":     "dirs: 10 same, 1 different entries (/vault), 1 error reading directory vault/_u-HDk8nRwvCm-bPegrydgQ: path PATH not found (/vault/_u-HDk8nRwvCm-bPegrydgQ); files: 5 same, 1 failed to read bytes: readat IMAGE: negative offset (/data/sparse.bin), 1 wrong bytes (/data/frag.bin)",
 		"ext4-casefold":    "dirs: 12 same; files: 28 same, 2 wrong bytes (/data/frag.bin /data/sparse.bin)",
 		"ext4-bigalloc":    "dirs: 10 same; files: 5 same, 2 wrong bytes (/data/frag.bin /data/sparse.bin)",
 		"ext4-bigalloc-1k": "dirs: 10 same; files: 5 same, 2 wrong bytes (/data/frag.bin /data/sparse.bin)",
