@@ -100,6 +100,7 @@ func TestMultiDeviceCommandsReportThenFail(t *testing.T) {
 		{"scan", d0, missing},
 		{"md", "pairs", d0, missing, d1},
 		{"lvm", "scan", missing, pv},
+		{"hash", "--block-size", "1M", d0, missing},
 	} {
 		stdout, stderr, code := holmes(t, append(args, "--json")...)
 		if code != 1 || !strings.HasPrefix(stdout, "[") && !strings.HasPrefix(stdout, "{") ||

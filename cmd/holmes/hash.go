@@ -15,7 +15,7 @@ import (
 // HashOptions are holmes hash's arguments and flags.
 type HashOptions struct {
 	*Factory
-	Device    string
+	Devices   []string
 	JSON      bool
 	BlockSize string
 	OutFile   string
@@ -25,7 +25,7 @@ type HashOptions struct {
 func NewCmdHash(f *Factory, runF func(*HashOptions) error) *cobra.Command {
 	opts := &HashOptions{Factory: f}
 	cmd := &cobra.Command{
-		Use:   "hash DEV",
+		Use:   "hash DEV...",
 		Short: "Write a piecewise BLAKE3 manifest of a device, to verify a copy elsewhere",
 		Long: `hash reads DEV once and prints a manifest: the device's name and size, the
 piece size, and the BLAKE3 hash of every piece. Run it on both sides of a
@@ -34,11 +34,13 @@ the copy, to holmes compare: it lists the pieces that differ.
 
 The manifest goes to stdout, or to --out FILE. An existing FILE is only
 replaced if it is itself a manifest, so a mistyped --out cannot destroy a disk
-image.`,
+image. Several DEVs are hashed one after another and their manifests printed
+in turn (--json: a list); a DEV that cannot be read is named afterwards
+(exit 1).`,
 		Example: `  holmes hash /dev/sdb --block-size 800M --out sdb.manifest`,
-		Args:    exactArgs(1),
+		Args:    minArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
-			opts.Device = args[0]
+			opts.Devices = args
 			if runF != nil {
 				return runF(opts)
 			}
@@ -57,30 +59,59 @@ func hashRun(opts *HashOptions) error {
 		return usagef("--block-size %q: need a size of at least %d bytes", opts.BlockSize, compare.MinPieceSize)
 	}
 	if opts.OutFile != "" {
-		if err := safewrite.Check(opts.OutFile, []string{opts.Device}, manifestKind()); err != nil {
+		if len(opts.Devices) > 1 {
+			return usagef("--out holds one manifest: give one DEV, or leave --out out to print each DEV's")
+		}
+		if err := safewrite.Check(opts.OutFile, opts.Devices, manifestKind()); err != nil {
 			return err
 		}
 	}
-	dev, err := opts.OpenDevice(opts.Device)
+	devs, fails := opts.OpenEach(opts.Devices)
+	defer closeAll(devs)
+	var manifests []*compare.Manifest
+	for _, d := range devs {
+		if err := checkDeviceSize(opts.ErrOut, d, false); err != nil {
+			fails.add(err)
+			continue
+		}
+		progress := newProgress(opts.ErrOut, "hashed")
+		m, err := compare.Hash(d, blockSize, progress.update)
+		progress.done()
+		if err != nil {
+			fails.add(err)
+			continue
+		}
+		manifests = append(manifests, m)
+	}
+	if len(manifests) == 0 {
+		return fails.err()
+	}
+	if opts.OutFile != "" {
+		return writeManifest(opts, manifests[0])
+	}
+	var doc any = manifests // several DEVs: a list; one: the manifest itself
+	if len(opts.Devices) == 1 {
+		doc = manifests[0]
+	}
+	err = emit(opts.Out, opts.JSON, doc, func(w io.Writer) error {
+		for _, m := range manifests {
+			if _, err := m.WriteTo(w); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	defer dev.Close()
-	if err := checkDeviceSize(opts.ErrOut, dev, false); err != nil {
-		return err
-	}
-	progress := newProgress(opts.ErrOut, "hashed")
-	m, err := compare.Hash(dev, blockSize, progress.update)
-	progress.done()
-	if err != nil {
-		return err
-	}
-	if opts.OutFile == "" {
-		return emit(opts.Out, opts.JSON, m, func(w io.Writer) error { _, err := m.WriteTo(w); return err })
-	}
+	return fails.err()
+}
+
+// writeManifest puts m in --out FILE and says so.
+func writeManifest(opts *HashOptions, m *compare.Manifest) error {
 	var text bytes.Buffer
 	m.WriteTo(&text)
-	if err := safewrite.WriteFile(opts.OutFile, text.Bytes(), []string{opts.Device}, manifestKind()); err != nil {
+	if err := safewrite.WriteFile(opts.OutFile, text.Bytes(), opts.Devices, manifestKind()); err != nil {
 		return err
 	}
 	return emit(opts.Out, opts.JSON, m, func(w io.Writer) error {
