@@ -43,49 +43,6 @@ func diskfsSHA(dfs *diskfsext4.FileSystem, path string) (sum string, err error) 
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// TestCrossCheckGoDiskfs reads the files of the clean images with
-// go-diskfs v1.9.4's ext4 reader, an independent implementation. Where it
-// reads a file it must agree with holmes (and debugfs) on the plain files
-// of the default ext4 image; everything it gets wrong is logged, and the
-// README quotes these lines (go test -run CrossCheck -v ./ext).
-func TestCrossCheckGoDiskfs(t *testing.T) {
-	for _, name := range cleanImages {
-		fs, img := openImage(t, name)
-		f, err := os.Open(img)
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, _ := f.Stat()
-		dfs, err := diskfsOpen(f, st.Size())
-		if err != nil {
-			t.Logf("go-diskfs %s: cannot open: %v", name, err)
-			f.Close()
-			continue
-		}
-		agreed := 0
-		for _, line := range strings.Split(strings.TrimSpace(readRecord(t, name+".sha256")), "\n") {
-			_, p, _ := strings.Cut(line, "  ")
-			if p == "/data/huge.bin" {
-				continue // 5 GiB of hashing for one more opinion: not worth the time
-			}
-			theirs, err := diskfsSHA(dfs, p)
-			switch ours := fileSHA(t, fs, p); {
-			case err != nil:
-				t.Logf("go-diskfs %s %s: %v", name, p, err)
-			case theirs != ours:
-				t.Logf("go-diskfs %s %s: wrong bytes (sha256 %.12s…, debugfs and holmes %.12s…)", name, p, theirs, ours)
-			default:
-				agreed++
-			}
-		}
-		f.Close()
-		t.Logf("go-diskfs %s: %d files agree with debugfs and holmes", name, agreed)
-		if name == "ext4" && agreed < 8 {
-			t.Errorf("go-diskfs agrees on %d files of the default ext4 image, want the 8 plain files", agreed)
-		}
-	}
-}
-
 // damageKinds are made to a copy of the ext4 image to see how go-diskfs
 // copes; holmes's own answers to the same damage are tested elsewhere.
 var damageKinds = []string{"directory checksum", "extent header", "self-referencing extent index"}
@@ -109,8 +66,8 @@ func damage(t *testing.T, fs *FS, img memDev, kind string) {
 	}
 }
 
-// goDiskfsOnDamage is what go-diskfs v1.9.4 does with each damage (the
-// README quotes it): the error or panic it gives reading /etc/hostname, or
+// goDiskfsOnDamage is what go-diskfs v1.9.4 does with each damage (docs/ext.md
+// quotes it): the error or panic it gives reading /etc/hostname, or
 // for the self-referencing index, how its process dies.
 var goDiskfsOnDamage = map[string]string{
 	"directory checksum":            "could not read directory entries for /etc",
@@ -119,7 +76,7 @@ var goDiskfsOnDamage = map[string]string{
 }
 
 // TestGoDiskfsOnDamage checks that go-diskfs still fails on each damaged
-// structure the way the README says, and reads the undamaged file beside
+// structure the way docs/ext.md says, and reads the undamaged file beside
 // it. The self-referencing index kills the process with a stack overflow,
 // so that case runs in a child process, and only with HOLMES_EVIDENCE=1:
 // it takes about a minute.
@@ -144,7 +101,7 @@ func TestGoDiskfsOnDamage(t *testing.T) {
 				verdict = "crashed: " + string(bytes.SplitN(out[i:], []byte("\n"), 2)[0])
 			}
 			if verdict != goDiskfsOnDamage[kind] {
-				t.Errorf("go-diskfs, %s: %s; the README says %s", kind, verdict, goDiskfsOnDamage[kind])
+				t.Errorf("go-diskfs, %s: %s; docs/ext.md says %s", kind, verdict, goDiskfsOnDamage[kind])
 			}
 			continue
 		}
@@ -169,7 +126,7 @@ func TestGoDiskfsOnDamage(t *testing.T) {
 			continue
 		}
 		if _, err := diskfsSHA(dfs, "/etc/hostname"); err == nil || !strings.Contains(err.Error(), goDiskfsOnDamage[kind]) {
-			t.Errorf("go-diskfs, %s: /etc/hostname: %v; the README says %s", kind, err, goDiskfsOnDamage[kind])
+			t.Errorf("go-diskfs, %s: /etc/hostname: %v; docs/ext.md says %s", kind, err, goDiskfsOnDamage[kind])
 		}
 		if _, err := diskfsSHA(dfs, "/data/frag.bin"); err != nil {
 			t.Errorf("go-diskfs, %s: /data/frag.bin, which the damage does not touch: %v", kind, err)
