@@ -133,7 +133,7 @@ func verdict(err error, path string) string {
 }
 
 var (
-	tmpImage    = regexp.MustCompile(`/\S*/holmes-fixtures-\S*\.img`)
+	tmpImage    = regexp.MustCompile(`/\S*/holmes-fixtures/\S*\.img`)
 	inodeNumber = regexp.MustCompile(`inode \d+`)
 )
 
