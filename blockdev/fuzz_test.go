@@ -3,7 +3,9 @@ package blockdev
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -77,10 +79,24 @@ func FuzzPartitionTable(f *testing.F) {
 			return
 		}
 		for _, p := range pt.Partitions {
-			if p.Start < 0 || p.Size < 0 || p.Start+p.Size > d.size {
-				t.Fatalf("partition %d outside the device: %+v", p.Number, p)
+			if p.Start < 0 || p.Size < 0 {
+				t.Fatalf("partition %d with a negative start or size: %+v", p.Number, p)
 			}
-			if part, err := OpenPartition(d, p.Number); err == nil {
+			part, err := OpenPartition(d, p.Number)
+			if p.Start+p.Size > d.size {
+				// Listed, as a truncated image's partitions are, but
+				// with a problem that names it, and never opened.
+				if !slices.ContainsFunc(pt.Problems, func(s string) bool {
+					return strings.HasPrefix(s, fmt.Sprintf("partition %d ", p.Number))
+				}) {
+					t.Fatalf("partition %d runs past the device with no problem noted: %+v %q", p.Number, p, pt.Problems)
+				}
+				if err == nil {
+					t.Fatalf("partition %d runs past the device but opens", p.Number)
+				}
+				continue
+			}
+			if err == nil {
 				part.ReadAt(make([]byte, 512), 0)
 			}
 		}
