@@ -137,6 +137,14 @@ type stack struct {
 	below []Device
 }
 
+// MapOffset lets Trace see through the stack to the layers d maps onto.
+func (s *stack) MapOffset(off int64) (Device, int64, bool) {
+	if m, ok := s.Device.(Mapper); ok {
+		return m.MapOffset(off)
+	}
+	return nil, 0, false
+}
+
 func (s *stack) Close() error {
 	err := s.Device.Close()
 	for _, b := range s.below {

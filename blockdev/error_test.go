@@ -42,6 +42,12 @@ func TestTraceThroughSections(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("Trace = %v, want %v", got, want)
 	}
+	if got := Trace(Stack(area, part), 100); !slices.Equal(got, want) {
+		t.Errorf("Trace through Stack = %v, want %v", got, want)
+	}
+	if got := Trace(Stack(disk), 100); len(got) != 1 {
+		t.Errorf("a stacked device that maps nothing traced below itself: %v", got)
+	}
 	if got := Trace(area, 300<<10); len(got) != 1 {
 		t.Errorf("a byte past the area traced below it: %v", got)
 	}
