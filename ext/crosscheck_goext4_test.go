@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"holmes/internal/fixture"
 	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -137,28 +136,9 @@ var (
 	inodeNumber = regexp.MustCompile(`inode \d+`)
 )
 
-// openCross opens an image for a cross-check: the file and holmes's view.
-func openCross(t *testing.T, img crossImage) (*os.File, *FS) {
-	t.Helper()
-	f, err := os.Open(fixture.Unpack(t, img.xz))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	st, err := f.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs, err := Open(f, st.Size(), Options{Superblock: SuperblockAuto})
-	if err != nil {
-		t.Fatalf("%s: holmes: %v", img.name, err)
-	}
-	return f, fs
-}
-
 func readGoExt4(t *testing.T, img crossImage) crossReading {
 	t.Helper()
-	f, fs := openCross(t, img)
+	f, fs := openXZ(t, img.name, img.xz)
 	var r crossReading
 	// The superblock as go-ext4's struct lays it out, against holmes's
 	// decoding of the same primary copy.
@@ -184,7 +164,7 @@ func readGoExt4(t *testing.T, img crossImage) crossReading {
 
 func readGoDiskfs(t *testing.T, img crossImage) crossReading {
 	t.Helper()
-	f, fs := openCross(t, img)
+	f, fs := openXZ(t, img.name, img.xz)
 	var r crossReading
 	st, _ := f.Stat()
 	dfs, err := diskfsOpen(f, st.Size())

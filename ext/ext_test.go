@@ -27,8 +27,15 @@ var cleanImages = []string{"ext2-1k", "ext3-1k", "ext3-4k", "ext4", "ext4-no64-n
 
 func openImage(t testing.TB, name string) (*FS, string) {
 	t.Helper()
-	p := fixture.Unpack(t, fixture.Repo(t, "testdata/ext/"+name+".img.xz"))
-	f, err := os.Open(p)
+	f, fs := openXZ(t, name, fixture.Repo(t, "testdata/ext/"+name+".img.xz"))
+	return fs, f.Name()
+}
+
+// openXZ unpacks an .xz image and opens it with holmes: the file and the
+// filesystem. name labels the failure.
+func openXZ(t testing.TB, name, xz string) (*os.File, *FS) {
+	t.Helper()
+	f, err := os.Open(fixture.Unpack(t, xz))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,9 +46,9 @@ func openImage(t testing.TB, name string) (*FS, string) {
 	}
 	fs, err := Open(f, st.Size(), Options{Superblock: SuperblockAuto})
 	if err != nil {
-		t.Fatalf("%s: %v", name, err)
+		t.Fatalf("%s: holmes: %v", name, err)
 	}
-	return fs, p
+	return f, fs
 }
 
 func readRecord(t testing.TB, name string) string {
