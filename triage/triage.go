@@ -104,6 +104,12 @@ func Run(ctx context.Context, specs []string, open func(string) (blockdev.Device
 	t.findVolumeGroups()
 	progress("filesystems")
 	t.checkFilesystems()
+	t.finish()
+	return t, nil
+}
+
+// finish puts the arrays and volume groups decided into the result.
+func (t *Triage) finish() {
 	for _, a := range t.arrays {
 		t.Result.Arrays = append(t.Result.Arrays, *a.res)
 		t.Result.Ambiguous = t.Result.Ambiguous || a.res.Ambiguous
@@ -111,7 +117,6 @@ func Run(ctx context.Context, specs []string, open func(string) (blockdev.Device
 	for _, g := range t.vgs {
 		t.Result.VolumeGroups = append(t.Result.VolumeGroups, *g.res)
 	}
-	return t, nil
 }
 
 // Close releases every device triage opened.

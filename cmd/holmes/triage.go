@@ -75,6 +75,11 @@ func triageRun(opts *TriageOptions) error {
 		return err
 	}
 	res := &t.Result
+	if opts.WriteCase != "" {
+		if err := t.WriteCase(opts.WriteCase, opts.Devices); err != nil {
+			return err
+		}
+	}
 	if err := emit(opts.Out, opts.JSON, res, func(w io.Writer) error { return printTriage(w, res) }); err != nil {
 		return err
 	}
