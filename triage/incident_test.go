@@ -1,6 +1,7 @@
 package triage
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
@@ -206,4 +207,82 @@ func checkFiles(t *testing.T, r *incident, open func(string) (blockdev.Device, e
 			}
 		}
 	}
+}
+
+// TestTriageIncident is issue 12's proof: one Run over the ten disks, with
+// no other knowledge, finds the original arrays under the installer's, the
+// halves that kept running, the old VG, and a case file from which every
+// file of every LV reads back as the kernel wrote it.
+func TestTriageIncident(t *testing.T) {
+	r, paths, dev := incidentDisks(t)
+	tr, err := Run(context.Background(), paths, func(s string) (blockdev.Device, error) { return blockdev.Open(s, nil) }, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	res := &tr.Result
+	for _, w := range res.Warnings {
+		t.Logf("warning: %s", w)
+	}
+	if len(res.Arrays) != 2 {
+		t.Fatalf("%d arrays, want 2: %+v", len(res.Arrays), res.Arrays)
+	}
+	for i, want := range []incidentArray{r.Original.Raid1, r.Original.Raid10} {
+		a := res.Arrays[i]
+		if a.Ambiguous {
+			t.Errorf("%s ambiguous: %v; candidates %+v", a.Name, a.Why, a.Candidates)
+			continue
+		}
+		var order []string
+		for _, m := range want.Order {
+			order = append(order, dev(m))
+		}
+		got := a.Members
+		if a.Level == "raid10" { // halves of a pair may come in either order
+			got, order = pairSorted(got), pairSorted(order)
+		}
+		if a.Level != want.Level || a.DataOffset != want.DataOffset || want.ChunkBytes != nil && a.ChunkBytes != *want.ChunkBytes ||
+			a.Level != "raid1" && !slices.Equal(got, order) || a.Level == "raid1" && !sameSet(got, order) {
+			t.Errorf("%s: %s %s chunk %d offset %d order %v; the original was %s chunk %v offset %d order %v",
+				a.Name, a.Level, a.Layout, a.ChunkBytes, a.DataOffset, a.Members, want.Level, want.ChunkBytes, want.DataOffset, order)
+		}
+		for newer, stale := range r.NewerHalves[want.Level] {
+			if !slices.Contains(a.Trusted, dev(newer)) || slices.Contains(a.Trusted, dev(stale)) {
+				t.Errorf("%s: trusted %v; %s kept running and %s missed writes", a.Name, a.Trusted, newer, stale)
+			}
+		}
+	}
+	if len(res.VolumeGroups) != 1 || res.VolumeGroups[0].VGUUID != r.Original.VG.UUID || res.VolumeGroups[0].Seqno != r.Original.VG.Seqno {
+		t.Errorf("volume groups %+v, want the original %s seqno %d", res.VolumeGroups, r.Original.VG.UUID, r.Original.VG.Seqno)
+	}
+	if res.Ambiguous {
+		t.Errorf("triage says ambiguous")
+	}
+	casePath := filepath.Join(t.TempDir(), "case.json")
+	if err := tr.WriteCase(casePath, paths); err != nil {
+		t.Fatal(err)
+	}
+	c, err := casefile.Load(casePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFiles(t, r, func(name string) (blockdev.Device, error) { return blockdev.Open(name, c) })
+}
+
+// pairSorted sorts each pair of a raid10 n2 member list.
+func pairSorted(m []string) []string {
+	out := slices.Clone(m)
+	for i := 0; i+1 < len(out); i += 2 {
+		if out[i] > out[i+1] {
+			out[i], out[i+1] = out[i+1], out[i]
+		}
+	}
+	return out
+}
+
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }
