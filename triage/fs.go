@@ -59,6 +59,9 @@ func (t *Triage) checkFilesystems() {
 		}
 	}
 	for _, g := range t.vgs {
+		if len(g.pvs) < len(g.vg.PVs) {
+			continue // a PV is missing; findVolumeGroups said which
+		}
 		for _, lv := range g.vg.LVs {
 			name := g.vg.Name + "/" + lv.Name
 			d, err := lvmmeta.OpenLV(g.vg, lv.Name, g.pvs)

@@ -87,7 +87,7 @@ func Run(ctx context.Context, specs []string, open func(string) (blockdev.Device
 		t.addDisk(d)
 	}
 	if len(t.disks) == 0 {
-		return t, fmt.Errorf("triage: no device could be opened")
+		return t, fmt.Errorf("triage: no device could be opened: %s", strings.Join(t.Result.Warnings, "; "))
 	}
 	progress("SMART")
 	t.scoreSMART(ctx, opt)
