@@ -83,6 +83,15 @@ func triageRun(opts *TriageOptions) error {
 	if err := emit(opts.Out, opts.JSON, res, func(w io.Writer) error { return printTriage(w, res) }); err != nil {
 		return err
 	}
+	var unread []string
+	for _, d := range res.Devices {
+		if d.Error != "" {
+			unread = append(unread, d.Error)
+		}
+	}
+	if len(unread) > 0 { // like mdadm --examine: the rest was reported, then the failures
+		return fmt.Errorf("triage: %s", strings.Join(unread, "; "))
+	}
 	if res.Ambiguous {
 		return exitStatus{3, fmt.Errorf("triage: ambiguous: %s", strings.Join(ambiguousArrays(res), "; "))}
 	}
