@@ -22,7 +22,7 @@ type evidence struct {
 	// through, or failed to: a candidate with one unreadable cannot win
 	// with confidence.
 	verified, unreadable []string
-	pvSize               int64 // the size the PV label records (0: no PV)
+	pvSize               int64   // the size the PV label records (0: no PV)
 	fsSizes              []int64 // sizes of the filesystems found at the array's start
 }
 
