@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 
 	"holmes/blockdev"
 	"holmes/lvmmeta"
@@ -55,10 +56,15 @@ func (t *Triage) findVolumeGroups() {
 		if err != nil {
 			continue
 		}
-		src := "carved"
-		if len(cv.FoundAt) > 0 {
-			src = fmt.Sprintf("carved from %s @ %d", cv.FoundAt[0].Device, cv.FoundAt[0].Offset)
+		var at []string
+		for i, l := range cv.FoundAt {
+			if i == 3 {
+				at = append(at, fmt.Sprintf("and %d more places", len(cv.FoundAt)-i))
+				break
+			}
+			at = append(at, fmt.Sprintf("%s @ %d", l.Device, l.Offset))
 		}
+		src := "carved from " + strings.Join(at, ", ")
 		versions = append(versions, vgVersion{vg, text, src})
 	}
 	byName := map[string][]vgVersion{}
