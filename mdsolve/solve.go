@@ -792,12 +792,13 @@ func (s *solver) names(order []int) []string {
 	return out
 }
 
-// metadata picks the superblock format to re-create with. A superblock on
-// the members that agrees with the solved assembly (role, level, data
-// offset) names the format the array had: 1.1 and 1.2 both keep data past
-// a data offset, and only such a superblock tells them apart. A PV or
+// metadata picks the superblock format to re-create with. A PV or
 // filesystem at offset 0 exactly as large as a 0.90 array of these members
-// names 0.90 (what 0.90 reserves at the end is not data). Otherwise:
+// names 0.90 (what 0.90 reserves at the end is not data): the data says
+// so, where a superblock may be an installer's. Then a superblock on the
+// members that agrees with the solved assembly (role, level, data offset)
+// names the format the array had: 1.1 and 1.2 both keep data past a data
+// offset, and only such a superblock tells them apart. Otherwise:
 // data at offset 0 needs the superblock at the end, 1.0 (inside the tail
 // 0.90 reserved too, so it spares a 0.90 array's data); a data offset
 // leaves room for 1.2's superblock at 4 KiB inside it (1.1, at 0, when
