@@ -332,6 +332,20 @@ func rankedKeys(votes map[int64]int) []int64 {
 	return keys
 }
 
+// blocksBesideSuperblocks: the data blocks seen, but those where a member
+// keeps an md superblock (each member's differs).
+func (s *memberScan) blocksBesideSuperblocks() []int64 {
+	var out []int64
+	for _, o := range s.dataBlocks {
+		if !slices.ContainsFunc(s.superblocks, func(sbs []*mdraid.Superblock) bool {
+			return slices.ContainsFunc(sbs, func(sb *mdraid.Superblock) bool { return sb.Offset/sampleSize == o/sampleSize })
+		}) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
 // noteData remembers where 4 KiB blocks hold data, thinning the list
 // (every other entry dropped) whenever it fills up.
 func (s *memberScan) noteData(base int64, b []byte) {

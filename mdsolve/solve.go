@@ -177,6 +177,14 @@ func Solve(devs []blockdev.Device, opt Options) (*Result, error) {
 	if s.facts, err = sampleMembers(devs, min(offsets[0]+sampleStartGap, devs[0].Size()/4), s.scan.dataBlocks, opt.Samples); err != nil {
 		return nil, err
 	}
+	if s.facts.samples == 0 {
+		// An array holding almost nothing: its few blocks lie near the
+		// start, among the PV label and metadata (the md superblocks'
+		// own blocks left out).
+		if s.facts, err = sampleMembers(devs, 0, s.scan.blocksBesideSuperblocks(), opt.Samples); err != nil {
+			return nil, err
+		}
+	}
 	families := s.facts.families(opt.RaidDisks, opt.RaidDisks-len(devs))
 	if len(families) == 0 {
 		return nil, fmt.Errorf("every sampled block of every member is zero: nothing to solve from")
@@ -212,7 +220,14 @@ func Solve(devs []blockdev.Device, opt Options) (*Result, error) {
 		s.evaluate(c, stageFull)
 	}
 	rank(cands[:leaders])
-	top := cands[:min(leaders, 8)]
+	// Deep verification for the best few, and for every candidate tied
+	// with them when the cheaper checks cannot tell them apart (a bare
+	// filesystem whose structures the parity also holds), up to maxDeep.
+	deep := 0
+	for deep < leaders && (deep < minDeep || deep < maxDeep && cands[deep].ev.score >= cands[0].ev.score-deepGap) {
+		deep++
+	}
+	top := cands[:deep]
 	for _, c := range top {
 		s.evaluate(c, stageDeep)
 		s.preferReadableHalves(c)
@@ -264,10 +279,20 @@ func (s *solver) restrict(fams []family) []family {
 }
 
 // Leaders: candidates within leaderGap points of the best quick score, at
-// most maxLeaders of them, get the full checks.
+// most maxLeaders of them, get the full checks. The gap is wide enough for
+// a PV label and metadata text that a wrong order reads from a member the
+// parity does not shadow, while the right one's are shadowed (not counted).
 const (
-	leaderGap  = 4
+	leaderGap  = 8
 	maxLeaders = 512
+)
+
+// Deep verification reads minDeep candidates through, and up to maxDeep
+// while they stay within deepGap of the best.
+const (
+	minDeep = 8
+	maxDeep = 64
+	deepGap = 4
 )
 
 func (s *solver) evaluate(c *candidate, stage int) {
@@ -767,12 +792,13 @@ func (s *solver) names(order []int) []string {
 	return out
 }
 
-// metadata picks the superblock format to re-create with. A superblock on
-// the members that agrees with the solved assembly (role, level, data
-// offset) names the format the array had: 1.1 and 1.2 both keep data past
-// a data offset, and only such a superblock tells them apart. A PV or
+// metadata picks the superblock format to re-create with. A PV or
 // filesystem at offset 0 exactly as large as a 0.90 array of these members
-// names 0.90 (what 0.90 reserves at the end is not data). Otherwise:
+// names 0.90 (what 0.90 reserves at the end is not data): the data says
+// so, where a superblock may be an installer's. Then a superblock on the
+// members that agrees with the solved assembly (role, level, data offset)
+// names the format the array had: 1.1 and 1.2 both keep data past a data
+// offset, and only such a superblock tells them apart. Otherwise:
 // data at offset 0 needs the superblock at the end, 1.0 (inside the tail
 // 0.90 reserved too, so it spares a 0.90 array's data); a data offset
 // leaves room for 1.2's superblock at 4 KiB inside it (1.1, at 0, when
