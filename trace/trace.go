@@ -152,14 +152,15 @@ func (s *Stack) TraceAll(ranges []Range) ([][]Step, error) {
 		if r.Offset < 0 || r.Length <= 0 || r.Length > 1<<62-r.Offset {
 			return nil, fmt.Errorf("trace: %s: %d+%d is not a byte range", r.Dev, r.Offset, r.Length)
 		}
-		d, err := w.open(r.Dev)
+		dev := canonical(r.Dev)
+		d, err := w.open(dev)
 		if err != nil {
 			return nil, fmt.Errorf("trace: %w", err)
 		}
 		if r.Offset+r.Length > d.Size() {
 			return nil, fmt.Errorf("trace: %s: bytes %d+%d run past its end (%d bytes)", r.Dev, r.Offset, r.Length, d.Size())
 		}
-		todo = append(todo, piece{i, canonical(r.Dev), r.Offset, r.Length})
+		todo = append(todo, piece{i, dev, r.Offset, r.Length})
 	}
 	// Layer by layer: each round moves every piece one layer up or
 	// leaves it with the contents of its device to explain.
@@ -383,7 +384,12 @@ func (w *walk) physical(p piece, vg VG, pv string) ([]piece, error) {
 func (w *walk) explain(dev string, ps []piece) ([]piece, error) {
 	d, err := w.open(dev)
 	if err != nil {
-		return nil, fmt.Errorf("trace: %w", err)
+		// One layer that does not open (an LV whose PVs are short, a
+		// partition past the end) ends its pieces, not the whole trace.
+		for _, p := range ps {
+			w.step(p, Step{Dev: dev, Offset: p.off, Length: p.n, What: "cannot be opened: " + err.Error()})
+		}
+		return nil, nil
 	}
 	var choice int64
 	for k, v := range w.s.Superblocks {
@@ -431,11 +437,18 @@ func (w *walk) explain(dev string, ps []piece) ([]piece, error) {
 
 // partitions moves pieces into the partitions of table on dev.
 func (w *walk) partitions(dev string, table *blockdev.PartitionTable, ps []piece) []piece {
+	tableEnd := int64(512) // the MBR, or the protective MBR, GPT header and entries
+	if table.Kind == "gpt" {
+		tableEnd = 34 * table.SectorSize
+	}
 	var up []piece
 	for _, p := range ps {
 		pos, end := p.off, p.off+p.n
 		for pos < end {
 			next, part := end, blockdev.Partition{}
+			if pos < tableEnd {
+				next = min(next, tableEnd)
+			}
 			for _, q := range table.Partitions {
 				if q.Extended {
 					continue
@@ -450,8 +463,8 @@ func (w *walk) partitions(dev string, table *blockdev.PartitionTable, ps []piece
 			}
 			if part.Number == 0 {
 				what := "outside every partition"
-				if pos < 512 || table.Kind == "gpt" && pos < 34*table.SectorSize {
-					what = strings.ToUpper(table.Kind) + " partition table area"
+				if pos < tableEnd {
+					what = strings.ToUpper(table.Kind) + " partition table"
 				}
 				w.step(p, Step{Layer: "partition", Dev: dev, Offset: pos, Length: next - pos, What: what})
 			} else {
