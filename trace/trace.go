@@ -341,7 +341,7 @@ func (w *walk) member(p piece, a *Array, role int) ([]piece, error) {
 		switch {
 		case r.ArrayOffset >= 0:
 			w.step(p, Step{Layer: "md", Dev: a.Name, Offset: r.ArrayOffset, Length: r.Length,
-				What: fmt.Sprintf("%s data (role %d at %d)", a.Name, role, at)})
+				What: fmt.Sprintf("%s data (role %d, member byte %d)", a.Name, role, at)})
 			up = append(up, w.grow(p, a.Name, r.ArrayOffset, r.Length)...)
 		case r.Parity == "P":
 			w.step(p, Step{Layer: "md", Dev: p.dev, Offset: at, Length: r.Length, What: fmt.Sprintf("parity of stripe %d (%s)", r.Stripe, a.Name)})

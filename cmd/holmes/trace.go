@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -88,6 +90,9 @@ func traceRun(opts *TraceOptions) error {
 	if err != nil {
 		return err
 	}
+	for i := range steps {
+		steps[i].Dev = relativeDev(steps[i].Dev)
+	}
 	if opts.JSON {
 		return render.JSON(opts.Out, steps)
 	}
@@ -105,6 +110,23 @@ func traceRun(opts *TraceOptions) error {
 		rows = append(rows, []string{s.Layer, s.Dev, strconv.FormatInt(s.Offset, 10), strconv.FormatInt(s.Length, 10), what})
 	}
 	return render.Table(opts.Out, []string{"layer", "dev", "offset", "length", "what"}, rows)
+}
+
+// relativeDev shows a DEV trace made absolute (to compare names) the way
+// it was most likely typed: relative to the working directory when it lies
+// below it.
+func relativeDev(dev string) string {
+	if !filepath.IsAbs(dev) {
+		return dev
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return dev
+	}
+	if rel, err := filepath.Rel(wd, dev); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return dev
 }
 
 // isFileData says whether a step's What is file contents, whose offset in
