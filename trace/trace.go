@@ -31,9 +31,6 @@ type Array struct {
 	Members []string
 	// Metadata is the superblock version ("0.90", "1.2"), "" if unknown.
 	Metadata string
-	// Read says which members reading uses (role order, false: left
-	// out); nil reads every named member.
-	Read []bool
 }
 
 // VG is a volume group of the stack.
@@ -82,7 +79,7 @@ const maxPieces = 4096
 func FromCase(c *casefile.Case) (*Stack, error) {
 	s := &Stack{Open: func(name string) (blockdev.Device, error) { return blockdev.Open(c.DevSpec(name), c) }}
 	for _, a := range c.Arrays {
-		arr := Array{Name: a.Name, Metadata: a.Metadata, Members: make([]string, len(a.Members)), Read: make([]bool, len(a.Members)),
+		arr := Array{Name: a.Name, Metadata: a.Metadata, Members: make([]string, len(a.Members)),
 			Geometry: mdraid.Geometry{Level: a.Level, Layout: a.Layout, ChunkBytes: a.ChunkBytes, RaidDisks: len(a.Members),
 				DataOffset: a.DataOffset, DataSize: a.DataSize}}
 		if len(a.LeftOut) > len(a.Members) {
@@ -90,12 +87,12 @@ func FromCase(c *casefile.Case) (*Stack, error) {
 		}
 		for i, m := range a.Members {
 			if m != nil && *m != "" {
-				arr.Members[i], arr.Read[i] = canonical(c.DevSpec(*m)), true
+				arr.Members[i] = canonical(c.DevSpec(*m))
 			}
 		}
 		for i, m := range a.LeftOut {
 			if m != nil && *m != "" {
-				if arr.Read[i] {
+				if arr.Members[i] != "" {
 					return nil, fmt.Errorf("case file: array %s: role %d is both read (%s) and left out (%s)", a.Name, i, *a.Members[i], *m)
 				}
 				arr.Members[i] = canonical(c.DevSpec(*m))
@@ -278,15 +275,16 @@ func (w *walk) climb(p piece) ([]piece, error) {
 	return nil, errContents
 }
 
-// array assembles a for mapping (members that do not open are left out:
-// the geometry maps without them).
+// array assembles a for mapping only (reading goes through Open): the
+// members give their sizes; those that do not open are left out, the
+// geometry maps without them.
 func (w *walk) array(a *Array) (*mdraid.Array, error) {
 	if arr, ok := w.arrays[a.Name]; ok {
 		return arr, nil
 	}
 	members := make([]blockdev.Device, len(a.Members))
 	for i, m := range a.Members {
-		if m == "" || a.Read != nil && !a.Read[i] {
+		if m == "" {
 			continue
 		}
 		if d, err := w.open(m); err == nil {
