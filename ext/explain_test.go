@@ -1,9 +1,11 @@
 package ext
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -126,4 +128,76 @@ func ncheck(t *testing.T, img string, n uint32) []string {
 		}
 	}
 	return paths
+}
+
+// Explain names every group's metadata where dumpe2fs places it: the
+// superblock copies, descriptor blocks (meta_bg too), reserved GDT
+// blocks, bitmaps and inode tables (flex_bg puts those of a group in
+// another group's blocks); the first and last block of each.
+func TestExplainMatchesDumpe2fs(t *testing.T) {
+	if _, err := exec.LookPath("dumpe2fs"); err != nil {
+		t.Skip("dumpe2fs not installed")
+	}
+	group := regexp.MustCompile(`^Group (\d+):`)
+	structure := regexp.MustCompile(`(Primary superblock|Backup superblock|Group descriptors?|Reserved GDT blocks|Block bitmap|Inode bitmap|Inode table) at (\d+)(?:-(\d+))?`)
+	for _, name := range cleanImages {
+		if fixture.LeftOutOfShort(name, "ext4", "ext3-1k", "ext4-metabg") {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			fs, img := openImage(t, name)
+			out, err := exec.Command("dumpe2fs", img).Output()
+			if err != nil {
+				t.Fatalf("dumpe2fs: %v", err)
+			}
+			type want struct {
+				block uint64
+				what  string
+			}
+			var wants []want
+			g := -1
+			for _, line := range strings.Split(string(out), "\n") {
+				if m := group.FindStringSubmatch(line); m != nil {
+					g, _ = strconv.Atoi(m[1])
+					continue
+				}
+				if g < 0 {
+					continue
+				}
+				for _, m := range structure.FindAllStringSubmatch(line, -1) {
+					first, _ := strconv.ParseUint(m[2], 10, 64)
+					last := first
+					if m[3] != "" {
+						last, _ = strconv.ParseUint(m[3], 10, 64)
+					}
+					what := map[string]string{
+						"Primary superblock": "superblock (group %d)", "Backup superblock": "superblock (group %d)",
+						"Group descriptors": "group descriptors (group %d)", "Group descriptor": "group descriptors (group %d)",
+						"Reserved GDT blocks": "reserved GDT blocks (group %d)", "Block bitmap": "block bitmap of group %d",
+						"Inode bitmap": "inode bitmap of group %d", "Inode table": "inode table of group %d"}[m[1]]
+					wants = append(wants, want{first, fmt.Sprintf(what, g)}, want{last, fmt.Sprintf(what, g)})
+				}
+			}
+			if len(wants) == 0 {
+				t.Fatal("dumpe2fs listed no structures")
+			}
+			regions := make([]Region, len(wants))
+			for i, w := range wants {
+				regions[i] = Region{int64(w.block)*fs.bs + fs.bs - 1, 1} // the block's last byte: on 4 KiB blocks, block 0 is more than the superblock
+			}
+			uses, err := fs.Explain(regions)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, w := range wants {
+				found := false
+				for _, u := range uses[i] {
+					found = found || u.What == w.what
+				}
+				if !found {
+					t.Errorf("block %d: dumpe2fs says %s, Explain %+v", w.block, w.what, uses[i])
+				}
+			}
+		})
+	}
 }
