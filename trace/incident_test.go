@@ -55,6 +55,13 @@ type incidentTouch struct {
 	End    int64  `json:"end"`
 }
 
+// incidentDev unpacks the image of a record DEV ("d3.img.xz:p2") and
+// returns the partition's DEV.
+func incidentDev(t *testing.T, name string) string {
+	img, part, _ := strings.Cut(name, ":")
+	return fixture.Unpack(t, fixture.Repo(t, filepath.Join("testdata/incident", img))) + ":" + part
+}
+
 // incidentStack writes the case file of the incident's ORIGINAL stack (the
 // arrays before the installer, the old VG) over the unpacked images, with
 // the halves that missed writes left out of reading (newer_halves), so
@@ -65,10 +72,6 @@ func incidentStack(t *testing.T) (*Stack, incidentRecord) {
 	t.Helper()
 	var r incidentRecord
 	fixture.JSON(t, "testdata/incident/record.json", &r)
-	dev := func(name string) string {
-		img, part, _ := strings.Cut(name, ":")
-		return fixture.Unpack(t, fixture.Repo(t, filepath.Join("testdata/incident", img))) + ":" + part
-	}
 	stale := map[string]bool{}
 	for _, halves := range r.NewerHalves {
 		for _, older := range halves {
@@ -94,7 +97,7 @@ func incidentStack(t *testing.T) (*Stack, incidentRecord) {
 			DataOffset: a.DataOffset, DataSize: dataSize, Metadata: a.Metadata,
 			Members: make([]*string, len(a.Order)), LeftOut: make([]*string, len(a.Order))}
 		for role, m := range a.Order {
-			d := dev(m)
+			d := incidentDev(t, m)
 			if stale[m] {
 				arr.LeftOut[role] = &d
 			} else {
@@ -133,8 +136,7 @@ func TestIncidentDivergenceTraces(t *testing.T) {
 	s, r := incidentStack(t)
 	ranges := make([]Range, len(r.Divergence))
 	for i, d := range r.Divergence {
-		img, part, _ := strings.Cut(d.Device, ":")
-		ranges[i] = Range{fixture.Unpack(t, fixture.Repo(t, filepath.Join("testdata/incident", img))) + ":" + part, d.Start, d.End - d.Start}
+		ranges[i] = Range{incidentDev(t, d.Device), d.Start, d.End - d.Start}
 	}
 	out, err := s.TraceAll(ranges)
 	if err != nil {
@@ -165,8 +167,7 @@ func TestIncidentInstallerWritesTrace(t *testing.T) {
 	}
 	s, r := incidentStack(t)
 	for _, w := range r.InstallerWrites {
-		img, part, _ := strings.Cut(w.Device, ":")
-		steps, err := s.Trace(fixture.Unpack(t, fixture.Repo(t, filepath.Join("testdata/incident", img)))+":"+part, w.Start, w.End-w.Start)
+		steps, err := s.Trace(incidentDev(t, w.Device), w.Start, w.End-w.Start)
 		if err != nil {
 			t.Fatalf("%s %d-%d: %v", w.Device, w.Start, w.End, err)
 		}
