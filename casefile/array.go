@@ -16,7 +16,7 @@ func (c *Case) openArray(a *Array, r opening) (blockdev.Device, error) {
 		if m == nil || *m == "" {
 			continue
 		}
-		d, err := blockdev.Open(c.devSpec(*m), r)
+		d, err := blockdev.Open(c.DevSpec(*m), r)
 		if err != nil {
 			closeDevices(members)
 			return nil, fmt.Errorf("array %s member %d: %w", a.Name, i, err)

@@ -33,6 +33,13 @@ type Array struct {
 	DataOffset int64     `json:"data_offset"`
 	DataSize   int64     `json:"data_size,omitempty"`
 	Members    []*string `json:"members"`
+	// Metadata is the md superblock version ("0.90", "1.2", ...) when
+	// known: trace names the superblock's bytes on a member with it.
+	Metadata string `json:"metadata,omitempty"`
+	// LeftOut names, in role order, members the reconstruction does not
+	// read (a stale mirror half; null elsewhere). They are never opened to
+	// read the array; trace places their bytes in it.
+	LeftOut []*string `json:"left_out,omitempty"`
 }
 
 // VolumeGroup names a metadata file in LVM text format and maps its PV

@@ -28,6 +28,10 @@ type Namespace struct {
 	// Problems are the directory read errors met during the scan.
 	Problems []string
 
+	// names holds the first entry naming each inode scanInodes was asked
+	// to keep names for.
+	names map[uint32]nameRef
+
 	journal       *Journal // nil without a readable journal
 	journalLoaded bool     // the journal is read on first need: find does not need it
 }
@@ -124,7 +128,14 @@ func (ns *Namespace) journalName(d, p uint32) (string, uint32) {
 // ScanInodes reads the whole inode table, reads every directory it finds
 // and works out which directories and files have lost their names. It
 // never trusts the bitmaps (they may be gone), only the inodes.
-func (fs *FS) ScanInodes() (*Namespace, error) {
+func (fs *FS) ScanInodes() (*Namespace, error) { return fs.scanInodes(nil, nil) }
+
+// scanInodes is ScanInodes with two hooks for callers that need the same
+// single pass over the inode tables: visit sees every in-use inode as it
+// is read; keepNames, asked once the pass is over, lists the inodes (not
+// directories) whose first naming entry the directory walk keeps in
+// ns.names.
+func (fs *FS) scanInodes(visit func(*Inode), keepNames func() map[uint32]bool) (*Namespace, error) {
 	ns := &Namespace{fs: fs, dirs: map[uint32]*dirFacts{}}
 	var files []uint32 // ascending: eachInode goes in inode order
 	shared, err := fs.eachInode(func(in *Inode) {
@@ -133,6 +144,9 @@ func (fs *FS) ScanInodes() (*Namespace, error) {
 			ns.dirs[in.Num] = &dirFacts{size: in.Size, mtime: in.Mtime}
 		case in.IsRegular() && in.Num >= fs.SB.FirstIno:
 			files = append(files, in.Num)
+		}
+		if visit != nil {
+			visit(in)
 		}
 	})
 	if err != nil {
@@ -152,6 +166,10 @@ func (fs *FS) ScanInodes() (*Namespace, error) {
 			named[i/64] |= 1 << (i % 64)
 		}
 	}
+	var keep map[uint32]bool
+	if keepNames != nil {
+		keep, ns.names = keepNames(), map[uint32]nameRef{}
+	}
 	for _, n := range nums {
 		in, err := fs.Inode(n)
 		if err != nil {
@@ -166,6 +184,9 @@ func (fs *FS) ScanInodes() (*Namespace, error) {
 				f.dotdot = e.Inode
 			default:
 				markNamed(e.Inode)
+				if _, ok := ns.names[e.Inode]; !ok && keep[e.Inode] {
+					ns.names[e.Inode] = nameRef{n, e.Name}
+				}
 				if child, ok := ns.dirs[e.Inode]; ok {
 					child.names = append(child.names, nameRef{n, e.Name})
 				}

@@ -1,0 +1,237 @@
+package trace
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"holmes/casefile"
+	"holmes/internal/fixture"
+	"holmes/mdraid"
+)
+
+// incidentRecord is the part of testdata/incident/record.json the trace
+// tests read (docs/labs.md).
+type incidentRecord struct {
+	Partitions []struct {
+		Size int64 `json:"size"`
+	} `json:"partitions"`
+	Original struct {
+		Raid1  incidentArray `json:"raid1"`
+		Raid10 incidentArray `json:"raid10"`
+	} `json:"original"`
+	NewerHalves     map[string]map[string]string `json:"newer_halves"`
+	Divergence      []incidentRegion             `json:"divergence"`
+	InstallerWrites []incidentRegion             `json:"installer_writes"`
+}
+
+type incidentArray struct {
+	Level      string   `json:"level"`
+	Layout     string   `json:"layout"`
+	ChunkBytes int64    `json:"chunk_bytes"`
+	Metadata   string   `json:"metadata"`
+	DataOffset int64    `json:"data_offset"`
+	Order      []string `json:"order"`
+}
+
+type incidentRegion struct {
+	Device  string          `json:"device"`
+	Start   int64           `json:"start"`
+	End     int64           `json:"end"`
+	Touches []incidentTouch `json:"touches"`
+}
+
+// incidentTouch is what debugfs (icheck, ncheck, stat) and the lab's
+// layout said a region held in the old stack.
+type incidentTouch struct {
+	FS     string `json:"fs"`
+	What   string `json:"what"`
+	Path   string `json:"path"`
+	Inode  uint32 `json:"inode"`
+	Offset *int64 `json:"offset"`
+	End    int64  `json:"end"`
+}
+
+// incidentDev unpacks the image of a record DEV ("d3.img.xz:p2") and
+// returns the partition's DEV.
+func incidentDev(t *testing.T, name string) string {
+	img, part, _ := strings.Cut(name, ":")
+	return fixture.Unpack(t, fixture.Repo(t, filepath.Join("testdata/incident", img))) + ":" + part
+}
+
+// incidentStack writes the case file of the incident's ORIGINAL stack (the
+// arrays before the installer, the old VG) over the unpacked images, with
+// the halves that missed writes left out of reading (newer_halves), so
+// that reads see what the record describes. The installer's interrupted
+// mkfs owns the root's primary superblock now: the old root is read from
+// its first backup (block 8193: 1 KiB blocks, 8192 per group).
+func incidentStack(t *testing.T) (*Stack, incidentRecord) {
+	t.Helper()
+	var r incidentRecord
+	fixture.JSON(t, "testdata/incident/record.json", &r)
+	stale := map[string]bool{}
+	for _, halves := range r.NewerHalves {
+		for _, older := range halves {
+			stale[older] = true
+		}
+	}
+	dir := t.TempDir()
+	vg, err := os.ReadFile(fixture.Repo(t, "testdata/incident/record/original-guests.vgcfgbackup.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "guests.vg"), vg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := casefile.Case{VolumeGroups: []casefile.VolumeGroup{{Metadata: "guests.vg", PVs: map[string]string{"pv0": "md1"}}}}
+	for i, a := range []incidentArray{r.Original.Raid1, r.Original.Raid10} {
+		// 0.90 keeps its superblock at the end: the data stops there.
+		dataSize, _, ok := mdraid.SuperblockRange(a.Metadata, r.Partitions[i].Size)
+		if !ok {
+			t.Fatalf("no %s superblock place on a partition of %d bytes", a.Metadata, r.Partitions[i].Size)
+		}
+		arr := casefile.Array{Name: fmt.Sprintf("md%d", i), Level: a.Level, Layout: a.Layout, ChunkBytes: a.ChunkBytes,
+			DataOffset: a.DataOffset, DataSize: dataSize, Metadata: a.Metadata,
+			Members: make([]*string, len(a.Order)), LeftOut: make([]*string, len(a.Order))}
+		for role, m := range a.Order {
+			d := incidentDev(t, m)
+			if stale[m] {
+				arr.LeftOut[role] = &d
+			} else {
+				arr.Members[role] = &d
+			}
+		}
+		c.Arrays = append(c.Arrays, arr)
+	}
+	text, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "case.json")
+	if err := os.WriteFile(path, text, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := casefile.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := FromCase(loaded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Superblocks = map[string]int64{"md0": 8193}
+	return s, r
+}
+
+// Every region where the halves differed before the installer traces, on
+// the member the record names, to what debugfs and the lab's layout said
+// the old stack held there: every recorded touch is among the answer.
+func TestIncidentDivergenceTraces(t *testing.T) {
+	if testing.Short() {
+		t.Skip("unpacks ten 64 MiB disks")
+	}
+	s, r := incidentStack(t)
+	ranges := make([]Range, len(r.Divergence))
+	for i, d := range r.Divergence {
+		ranges[i] = Range{incidentDev(t, d.Device), d.Start, d.End - d.Start}
+	}
+	out, err := s.TraceAll(ranges)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, d := range r.Divergence {
+		for _, touch := range d.Touches {
+			if !anyMatches(out[i], touch) {
+				t.Errorf("%s %d-%d: %+v is not in the trace:\n%s", d.Device, d.Start, d.End, touch, stepsText(out[i]))
+			}
+		}
+	}
+	// Trace answers one range as TraceAll does in a batch.
+	one, err := s.Trace(ranges[2].Dev, ranges[2].Offset, ranges[2].Length)
+	if err != nil || stepsText(one) != stepsText(out[2]) {
+		t.Errorf("Trace alone:\n%s\nin the batch:\n%s (%v)", stepsText(one), stepsText(out[2]), err)
+	}
+}
+
+// The regions the installer overwrote trace too; where the record names
+// structures the old root's layout fixes (superblock, descriptors,
+// bitmaps, inode tables of group 0, the LVM and md areas), the trace
+// names them. (Inodes whose table the installer destroyed are gone, so
+// their files are not asked for.)
+func TestIncidentInstallerWritesTrace(t *testing.T) {
+	if testing.Short() {
+		t.Skip("unpacks ten 64 MiB disks")
+	}
+	s, r := incidentStack(t)
+	for _, w := range r.InstallerWrites {
+		steps, err := s.Trace(incidentDev(t, w.Device), w.Start, w.End-w.Start)
+		if err != nil {
+			t.Fatalf("%s %d-%d: %v", w.Device, w.Start, w.End, err)
+		}
+		for _, touch := range w.Touches {
+			if touch.Inode != 0 || touch.What == "unused blocks" {
+				continue
+			}
+			if !anyMatches(steps, touch) {
+				t.Errorf("%s %d-%d: %+v is not in the trace:\n%s", w.Device, w.Start, w.End, touch, stepsText(steps))
+			}
+		}
+	}
+}
+
+// incidentFS maps the record's filesystem names to the DEVs of the case.
+var incidentFS = map[string]string{"root": "md0", "guests/home": "guests/home", "guests/var": "guests/var",
+	"guests/distros": "guests/distros", "guests/vm01:p1": "guests/vm01:p1"}
+
+// anyMatches says whether some step answers the recorded touch. The
+// mapping from the record's words (docs/trace.md):
+//   - a filesystem structure: an ext step on that filesystem whose What
+//     starts with the record's ("inode table of group 0 (inodes 1-8)");
+//   - a file, directory or the journal: the same inode and an overlapping
+//     range of the file; the path the same, or, where a directory on the
+//     way lost its name, "#INODE/rest" for a recorded path ending in /rest;
+//   - "LVM PV label and metadata area": the lvm step of that name;
+//   - the md 0.90 area "beyond the old raid data": the md superblock step.
+func anyMatches(steps []Step, touch incidentTouch) bool {
+	for _, s := range steps {
+		switch {
+		case strings.HasPrefix(touch.What, "beyond the old raid"):
+			if s.Layer == "md" && strings.HasPrefix(s.What, "md superblock (0.90") {
+				return true
+			}
+		case touch.FS == "":
+			if s.Layer == "lvm" && strings.HasPrefix(s.What, touch.What) {
+				return true
+			}
+		case s.Layer != "ext" || s.Dev != incidentFS[touch.FS] || !strings.HasPrefix(s.What, touch.What):
+		case touch.Inode == 0:
+			return true
+		case s.Inode == touch.Inode && samePath(s.Path, touch.Path) &&
+			(touch.Offset == nil || s.FileOffset < touch.End && *touch.Offset < s.FileOffset+s.Length):
+			return true
+		}
+	}
+	return false
+}
+
+func samePath(got, recorded string) bool {
+	if got == recorded {
+		return true
+	}
+	if !strings.HasPrefix(got, "#") {
+		return false
+	}
+	_, rest, ok := strings.Cut(got, "/")
+	return ok && strings.HasSuffix(recorded, "/"+rest)
+}
+
+func stepsText(steps []Step) string {
+	var b strings.Builder
+	for _, s := range steps {
+		fmt.Fprintf(&b, "  %-9s %-30s %10d %8d %s %s @%d (inode %d)\n", s.Layer, s.Dev, s.Offset, s.Length, s.What, s.Path, s.FileOffset, s.Inode)
+	}
+	return b.String()
+}
