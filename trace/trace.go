@@ -260,14 +260,14 @@ func (w *walk) climb(p piece) ([]piece, error) {
 	for ai := range w.s.Arrays {
 		a := &w.s.Arrays[ai]
 		for role, m := range a.Members {
-			if m != "" && m == p.dev {
+			if m != "" && canonical(m) == p.dev {
 				return w.member(p, a, role)
 			}
 		}
 	}
 	for _, vg := range w.s.VGs {
 		for pv, dev := range vg.PVs {
-			if dev == p.dev {
+			if canonical(dev) == p.dev {
 				return w.physical(p, vg, pv)
 			}
 		}

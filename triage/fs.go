@@ -116,6 +116,9 @@ func (t *Triage) checkExt(d blockdev.Device, name string, choice int64) {
 	}
 	f := describe(fs, name)
 	t.Result.Filesystems = append(t.Result.Filesystems, f)
+	if most, ok := t.mostFiles[name]; !ok || f.Files > most {
+		t.mostFiles[name], t.superblocks[name] = f.Files, choice
+	}
 	if choice != ext.SuperblockAuto {
 		return
 	}

@@ -35,8 +35,10 @@ type incident struct {
 			UUID string `json:"uuid"`
 		} `json:"vg"`
 	} `json:"installer"`
-	NewerHalves map[string]map[string]string       `json:"newer_halves"`
-	Files       map[string]map[string]incidentFile `json:"files"`
+	NewerHalves     map[string]map[string]string       `json:"newer_halves"`
+	Files           map[string]map[string]incidentFile `json:"files"`
+	Divergence      []incidentRegion                   `json:"divergence"`
+	InstallerWrites []incidentRegion                   `json:"installer_writes"`
 }
 
 type incidentArray struct {
@@ -46,6 +48,14 @@ type incidentArray struct {
 	Metadata   string   `json:"metadata"`
 	DataOffset int64    `json:"data_offset"`
 	Order      []string `json:"order"`
+}
+
+type incidentRegion struct {
+	Device  string           `json:"device"`
+	Other   string           `json:"other"`
+	Start   int64            `json:"start"`
+	End     int64            `json:"end"`
+	Touches []map[string]any `json:"touches"`
 }
 
 type incidentFile struct {
@@ -86,7 +96,7 @@ func incidentDisks(t *testing.T) (*incident, []string, func(string) string) {
 // mkfs destroyed.
 func TestIncidentGivenArrays(t *testing.T) {
 	r, paths, dev := incidentDisks(t)
-	tr := &Triage{}
+	tr := &Triage{superblocks: map[string]int64{}, mostFiles: map[string]int64{}}
 	defer tr.Close()
 	for _, p := range paths {
 		d, err := blockdev.Open(p, nil)
@@ -258,6 +268,7 @@ func TestTriageIncident(t *testing.T) {
 	if res.Ambiguous {
 		t.Errorf("triage says ambiguous")
 	}
+	checkTouches(t, r, res, dev)
 	casePath := filepath.Join(t.TempDir(), "case.json")
 	if err := tr.WriteCase(casePath, paths); err != nil {
 		t.Fatal(err)
@@ -285,4 +296,60 @@ func sameSet(a, b []string) bool {
 	slices.Sort(a)
 	slices.Sort(b)
 	return slices.Equal(a, b)
+}
+
+// checkTouches: every file and filesystem structure the lab recorded in a
+// region where the halves diverged (and the installer did not write over)
+// is among what triage says its divergent regions touch. Paths in the root,
+// whose root directory is gone, are found under their lost directory
+// (#2041/lvm/backup/guests for /etc/lvm/backup/guests).
+func checkTouches(t *testing.T, r *incident, res *Result, dev func(string) string) {
+	t.Helper()
+	var touches []Touch
+	for _, a := range res.Arrays {
+		for _, d := range a.Divergence {
+			touches = append(touches, d.Touches...)
+		}
+	}
+	layer := map[string]string{"root": "md0"}
+	for _, d := range r.Divergence {
+		if overwrittenByInstaller(r, d) {
+			continue
+		}
+		for _, rec := range d.Touches {
+			fs, _ := rec["fs"].(string)
+			what, _ := rec["what"].(string)
+			path, _ := rec["path"].(string)
+			if fs == "" {
+				continue // md and LVM areas outside any filesystem
+			}
+			if l, ok := layer[fs]; ok {
+				fs = l
+			}
+			found := slices.ContainsFunc(touches, func(tc Touch) bool {
+				if tc.Layer != fs || !strings.HasPrefix(tc.What, what) {
+					return false
+				}
+				if path == "" || tc.Path == path {
+					return true
+				}
+				_, rest, lost := strings.Cut(tc.Path, "/")
+				return strings.HasPrefix(tc.Path, "#") && lost && strings.HasSuffix(path, "/"+rest)
+			})
+			if !found {
+				t.Errorf("%s %d-%d: the lab recorded %s %s %s there; triage's touches lack it", d.Device, d.Start, d.End, fs, what, path)
+			}
+		}
+	}
+}
+
+// overwrittenByInstaller: the installer wrote over part of region d on
+// either half, so the halves may not differ there any more.
+func overwrittenByInstaller(r *incident, d incidentRegion) bool {
+	for _, w := range r.InstallerWrites {
+		if (w.Device == d.Device || w.Device == d.Other) && w.Start < d.End && d.Start < w.End {
+			return true
+		}
+	}
+	return false
 }

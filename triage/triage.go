@@ -32,12 +32,17 @@ type Options struct {
 type Triage struct {
 	Result Result
 
-	disks   []blockdev.Device
-	units   []*unit
-	arrays  []*array
-	vgs     []*volumeGroup
-	smart   map[string]smart.Result // by disk name
-	closers []blockdev.Device
+	disks  []blockdev.Device
+	units  []*unit
+	arrays []*array
+	vgs    []*volumeGroup
+	smart  map[string]smart.Result // by disk name
+	// superblocks is, per DEV holding more than one filesystem, the
+	// superblock choice of the one with the most files (an old filesystem
+	// under an installer's new one): what trace reads there.
+	superblocks map[string]int64
+	mostFiles   map[string]int64
+	closers     []blockdev.Device
 }
 
 // unit is a partition (or a whole disk without a table): what md arrays are
@@ -69,7 +74,7 @@ type volumeGroup struct {
 // command line names it. Errors are returned only when nothing could be
 // read; everything else becomes a warning in the result.
 func Run(ctx context.Context, specs []string, open func(string) (blockdev.Device, error), opt Options) (*Triage, error) {
-	t := &Triage{smart: map[string]smart.Result{}}
+	t := &Triage{smart: map[string]smart.Result{}, superblocks: map[string]int64{}, mostFiles: map[string]int64{}}
 	progress := func(s string) {
 		if opt.Progress != nil {
 			opt.Progress(s)
@@ -104,6 +109,8 @@ func Run(ctx context.Context, specs []string, open func(string) (blockdev.Device
 	t.findVolumeGroups()
 	progress("filesystems")
 	t.checkFilesystems()
+	progress("divergent regions")
+	t.traceDivergence()
 	t.finish()
 	return t, nil
 }
