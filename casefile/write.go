@@ -15,10 +15,12 @@ import (
 // wants, so the case directory can be moved as a whole.
 func SetArray(path string, a Array) error {
 	return update(path, func(c *Case) {
-		for i, m := range a.Members {
-			if m != nil && *m != "" {
-				rel := c.relative(*m)
-				a.Members[i] = &rel
+		for _, list := range [][]*string{a.Members, a.LeftOut} {
+			for i, m := range list {
+				if m != nil && *m != "" {
+					rel := c.relative(*m)
+					list[i] = &rel
+				}
 			}
 		}
 		for i := range c.Arrays {

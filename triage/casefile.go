@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"path/filepath"
+	"slices"
 
 	"holmes/casefile"
 	"holmes/internal/safewrite"
@@ -29,9 +30,20 @@ func (t *Triage) WriteCase(path string, inputs []string) error {
 		if a.dev == nil {
 			continue
 		}
-		err := casefile.SetArray(path, casefile.Array{Name: a.res.Name, Level: a.res.Level, Layout: a.res.Layout,
+		var leftOut []string
+		for i, m := range a.res.Members {
+			leftOut = append(leftOut, "")
+			if a.res.Trusted[i] == "" {
+				leftOut[i] = m
+			}
+		}
+		c := casefile.Array{Name: a.res.Name, Level: a.res.Level, Layout: a.res.Layout,
 			ChunkBytes: a.res.ChunkBytes, DataOffset: a.res.DataOffset, DataSize: a.res.DataSize,
-			Members: casefile.MemberList(a.res.Trusted)})
+			Metadata: a.res.Metadata, Members: casefile.MemberList(a.res.Trusted)}
+		if slices.ContainsFunc(leftOut, func(m string) bool { return m != "" }) {
+			c.LeftOut = casefile.MemberList(leftOut)
+		}
+		err := casefile.SetArray(path, c)
 		if err != nil {
 			return err
 		}
