@@ -352,7 +352,11 @@ func (fs *FS) Find(roots []string, glob string) (matches []Match, problems []str
 			continue
 		}
 		if !in.IsDir() {
-			problems = append(problems, fmt.Sprintf("%s: not a directory", r))
+			if lost := fs.RootProblem(); in.Num == RootIno && lost != "" {
+				problems = append(problems, "ext: "+lost)
+			} else {
+				problems = append(problems, fmt.Sprintf("%s: not a directory", r))
+			}
 			continue
 		}
 		walk(r, in)

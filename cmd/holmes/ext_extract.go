@@ -97,9 +97,10 @@ func extExtractRun(opts *ExtExtractOptions) error {
 // tree: a row per lost directory and unnamed file, and the counts.
 func renderLostRecovery(w io.Writer, l *ext.LostRecovery) error {
 	if l.RootProblem != "" {
-		fmt.Fprintf(w, "root directory not extracted: %s\n", l.RootProblem)
+		fmt.Fprintln(w, l.RootProblem)
 	}
 	if len(l.Dirs)+len(l.Files) > 0 {
+		fmt.Fprintln(w, "what no readable directory names, each as inodeN:")
 		rows := [][]string{}
 		add := func(kind string, x ext.LostExtract) {
 			hint, parent := "", ""
