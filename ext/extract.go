@@ -173,29 +173,29 @@ func lostName(n uint32) string { return extractName("#" + strconv.FormatUint(uin
 func (x *extractor) lost(root *os.Root, ns *Namespace, rootLost string) error {
 	rec := &LostRecovery{RootProblem: rootLost, Dirs: []LostExtract{}, Files: []LostExtract{}, Foreign: ns.Foreign, Problems: ns.Problems}
 	x.res.Lost = rec
-	for _, d := range ns.Lost() {
-		item := LostExtract{Inode: d.Inode, Path: d.Path, Parent: d.Parent, Size: d.Size, JournalName: d.JournalName, JournalSequence: d.JournalSequence}
+	add := func(list *[]LostExtract, ok, failed *int, item LostExtract) error {
 		if err := x.lostOne(root, &item); err != nil {
 			return err
 		}
 		if item.Problem == "" {
-			rec.DirsRead++
+			*ok++
 		} else {
-			rec.DirsUnreadable++
+			*failed++
 		}
-		rec.Dirs = append(rec.Dirs, item)
+		*list = append(*list, item)
+		return nil
+	}
+	for _, d := range ns.Lost() {
+		item := LostExtract{Inode: d.Inode, Path: d.Path, Parent: d.Parent, Size: d.Size, JournalName: d.JournalName, JournalSequence: d.JournalSequence}
+		if err := add(&rec.Dirs, &rec.DirsRead, &rec.DirsUnreadable, item); err != nil {
+			return err
+		}
 	}
 	for _, f := range ns.UnreferencedFiles() {
 		item := LostExtract{Inode: f.Inode, Path: f.Path, Size: f.Size, JournalName: f.JournalName, JournalSequence: f.JournalSequence}
-		if err := x.lostOne(root, &item); err != nil {
+		if err := add(&rec.Files, &rec.FilesRecovered, &rec.FilesFailed, item); err != nil {
 			return err
 		}
-		if item.Problem == "" {
-			rec.FilesRecovered++
-		} else {
-			rec.FilesFailed++
-		}
-		rec.Files = append(rec.Files, item)
 	}
 	rec.JournalProblem = ns.JournalProblem
 	if rec.Foreign == nil {

@@ -1,14 +1,13 @@
 package ext
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"holmes/internal/fixture"
 )
 
 // rootBefore reads a recorded `debugfs ls -l /` taken before the damage:
@@ -24,29 +23,6 @@ func rootBefore(t *testing.T, record string) map[uint32]string {
 		}
 	}
 	return names
-}
-
-// sumsUnder maps the sha256 of every regular file under dir to its path.
-func sumsUnder(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		sum := sha256.Sum256(data)
-		rel, _ := filepath.Rel(dir, p)
-		out[hex.EncodeToString(sum[:])] = filepath.ToSlash(rel)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 // Extracting / of a filesystem whose root directory block is zeroed
@@ -91,7 +67,7 @@ func TestExtractLostRootFilesIdentical(t *testing.T) {
 	if err != nil || res.Lost == nil {
 		t.Fatalf("%+v, %v", res, err)
 	}
-	got := sumsUnder(t, dest)
+	got := fixture.TreeBySHA256(t, dest)
 	for _, l := range strings.Split(strings.TrimSpace(readRecord(t, "ext3-damaged.sha256")), "\n") {
 		sum, path, _ := strings.Cut(l, "  ")
 		where, ok := got[sum]

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -94,7 +91,7 @@ func TestIncidentLostRoot(t *testing.T) {
 	if l == nil || l.RootProblem == "" {
 		t.Fatalf("no lost-root recovery in %s", out)
 	}
-	got := extractedBySHA(t, dest)
+	got := fixture.TreeBySHA256(t, dest)
 
 	// What the installer overwrote of each file, from the record.
 	overwritten := map[string]map[string]any{}
@@ -206,8 +203,8 @@ func compareWithE2fsck(t *testing.T, dev, dest string, foreign []struct {
 	if out, err := exec.Command(debugfs, "-R", "rdump /lost+found "+rd, img).CombinedOutput(); err != nil {
 		t.Fatalf("debugfs rdump: %v\n%s", err, out)
 	}
-	theirs := filesUnder(t, filepath.Join(rd, "lost+found"))
-	mine := filesUnder(t, dest)
+	theirs := fixture.TreeSHA256(t, filepath.Join(rd, "lost+found"))
+	mine := fixture.TreeSHA256(t, dest)
 	isForeign := map[string]bool{}
 	for _, f := range foreign {
 		isForeign["#"+jsonNumber(float64(f.Inode))] = true
@@ -231,40 +228,6 @@ func compareWithE2fsck(t *testing.T, dev, dest string, foreign []struct {
 	if compared != len(mine) {
 		t.Errorf("e2fsck recovered %d files holmes has, holmes extracted %d", compared, len(mine))
 	}
-}
-
-// filesUnder maps every regular file under dir (by path relative to it)
-// to its sha256.
-func filesUnder(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		sum := sha256.Sum256(data)
-		out[filepath.ToSlash(rel)] = hex.EncodeToString(sum[:])
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-// extractedBySHA maps the sha256 of every extracted file to its path.
-func extractedBySHA(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	for p, sum := range filesUnder(t, dir) {
-		out[sum] = p
-	}
-	return out
 }
 
 // recordedRootUUID is the old root filesystem's UUID, from the dumpe2fs
