@@ -9,17 +9,17 @@ import (
 
 // The stack picture's geometry, in SVG user units (pixels at 100 %).
 const (
-	margin       = 12.0
-	diskW        = 210.0 // a disk box, with its partitions inside
-	diskHeader   = 38.0
-	partInset    = 10.0
-	boxW         = 200.0
-	columnGap    = 70.0
-	rowGap       = 8.0
-	lineH        = 13.0
-	legendH      = 36.0
-	nameRunes    = 28 // what fits on a box's first line at 12px
-	detailRunes  = 33 // ... and on a detail line at 10px
+	margin      = 12.0
+	diskW       = 210.0 // a disk box, with its partitions inside
+	diskHeader  = 38.0
+	partInset   = 10.0
+	boxW        = 200.0
+	columnGap   = 70.0
+	rowGap      = 8.0
+	lineH       = 13.0
+	legendH     = 36.0
+	nameRunes   = 28 // what fits on a box's first line at 12px
+	detailRunes = 33 // ... and on a detail line at 10px
 )
 
 // boxHeight is a node's height for its name and the details shown.
