@@ -11,7 +11,6 @@ import (
 const (
 	margin      = 12.0
 	diskW       = 210.0 // a disk box, with its partitions inside
-	diskHeader  = 38.0
 	partInset   = 10.0
 	boxW        = 200.0
 	columnGap   = 70.0
@@ -42,16 +41,14 @@ func (s *stack) layout() (w, h float64) {
 		switch {
 		case n.Layer == layerDisk:
 			n.X, n.Y, n.W = margin, y, diskW
-			inner := y + diskHeader
-			if n.Badge != "" {
-				inner += lineH
-			}
+			// The disk's own lines head its box; its partitions follow.
+			inner := y + boxHeight(n)
 			for _, e := range n.children {
 				p := e.To
 				p.X, p.Y, p.W, p.H = margin+partInset, inner, diskW-2*partInset, boxHeight(p)
 				inner += p.H + rowGap
 			}
-			n.H = max(inner-y, diskHeader+rowGap)
+			n.H = max(inner-y, boxHeight(n)+rowGap)
 			y += n.H + rowGap
 		case n.Layer == layerPartition && len(n.parents) == 0:
 			orphans = append(orphans, n)

@@ -95,7 +95,8 @@ func buildStack(r *triage.Result) *stack {
 	for _, d := range r.Devices {
 		disk := s.add("disk:"+d.Name, &node{Layer: layerDisk, Name: d.Name, Lines: nonEmpty(sizeText(d.Size))})
 		if d.Error != "" {
-			disk.Mark, disk.Badge = markError, "error: "+d.Error
+			disk.Lines = append(disk.Lines, "error: "+d.Error)
+			disk.Mark, disk.Badge = markError, "unreadable"
 		}
 		for _, p := range d.Partitions {
 			part := s.add("part:"+p.Dev, &node{Layer: layerPartition, Name: p.Dev,
