@@ -268,3 +268,33 @@ func TestStripBounded(t *testing.T) {
 		t.Errorf("text strip %q", got)
 	}
 }
+
+// Shapes beside the incident: a filesystem and a PV straight on
+// partitions, an array member no device lists, a missing member, and
+// divergence no halves name (it is still shown, with no half chosen).
+func TestOddShapes(t *testing.T) {
+	r := &triage.Result{
+		Devices: []triage.Device{{Name: "a.img", Size: 8 * mib, Partitions: []triage.Partition{
+			{Dev: "a.img:p1", Start: mib, Size: 3 * mib, Holds: []string{"ext2"}},
+			{Dev: "a.img:p2", Start: 4 * mib, Size: 3 * mib},
+		}}, {Name: "broken.img", Error: "short read at 0"}},
+		Arrays: []triage.Array{{Name: "md5", Level: "raid1", Members: []string{"a.img:p2", "", "sdz1"},
+			Trusted: []string{"a.img:p2", "", "sdz1"}, Source: "superblocks", Confidence: 1,
+			Divergence: []triage.Divergence{{A: "a.img:p2", B: "sdz1", Start: 0, End: 4096}}}},
+		VolumeGroups: []triage.VolumeGroup{{VG: "vg", Seqno: 2, PVs: map[string]string{"pv0": "a.img:p2", "pv1": "md5"}, LVs: []string{"lv"}}},
+		Filesystems:  []triage.Filesystem{{Dev: "a.img:p1", Type: "ext2", Superblock: "primary", RootOK: true, Files: 3}, {Dev: "vg/lv", Type: "ext4", Superblock: "primary"}},
+	}
+	doc := markdown(t, r)
+	mustContain(t, doc,
+		"a.img  8 MiB\n├── a.img:p1  3 MiB  ext2\n│   └── a.img:p1  ext2  primary sb · root ok · 3 files\n",
+		"broken.img  error: short read at 0  [UNREADABLE]\n",
+		"sdz1\n└── → md5 (role 2)\n",
+		"| 1 |  | missing |",
+		"| missing members | 1 |",
+		"vg/lv  LV  ← pv0, pv1\n└── vg/lv  ext4  primary sb · ROOT UNREADABLE · 0 files  [ROOT DIRECTORY UNREADABLE]\n",
+		"Mirror halves a.img:p2 / sdz1: 0 B differ; trusted: **none chosen**",
+		"| md5 | a.img:p2 / sdz1 | 0–4096 (4 KiB) |  | (trace found nothing) |  | none chosen |",
+	)
+	doc = htmlReport(t, r)
+	mustContain(t, doc, `<g class="node disk error">`, `<g class="node fs error">`, `<rect class="diff"`)
+}

@@ -165,8 +165,11 @@ func addArray(s *stack, a *triage.Array) {
 		if m == "" {
 			continue
 		}
-		part := s.find(m)
-		if part == nil || part.Layer != layerPartition {
+		part := s.byKey["part:"+m]
+		if nested := s.byKey["array:"+m]; part == nil && nested != n {
+			part = nested // an array built from arrays
+		}
+		if part == nil {
 			part = s.add("part:"+m, &node{Layer: layerPartition, Name: m})
 		}
 		mark, label := markUsed, fmt.Sprintf("role %d", role)
@@ -213,7 +216,7 @@ func markMember(n *node) {
 func fsLines(f triage.Filesystem) []string {
 	first := f.Type
 	if f.Label != "" {
-		first += fmt.Sprintf(" %q", f.Label)
+		first += ` "` + f.Label + `"`
 	}
 	root := "root ok"
 	if !f.RootOK {

@@ -30,23 +30,34 @@ type span struct {
 	Regions    int
 }
 
-// pairs matches an array's divergent regions to its mirror halves.
+// pairs matches an array's divergent regions to its mirror halves; regions
+// of members no halves name make a pair of their own, so that none goes
+// unshown.
 func pairs(r *triage.Result, a *triage.Array) []pairView {
 	var out []pairView
-	for _, h := range a.Halves {
-		p := pairView{Members: h.Members, Trust: h.Trust, Why: h.Why, DiffBytes: h.DiffBytes}
-		for _, d := range a.Divergence {
-			if sameMembers(h.Members, d.A, d.B) {
+	matched := make([]bool, len(a.Divergence))
+	add := func(p pairView) {
+		for i, d := range a.Divergence {
+			if !matched[i] && sameMembers(p.Members, d.A, d.B) {
 				p.Regions = append(p.Regions, d)
+				matched[i] = true
 			}
 		}
-		if len(h.Members) > 0 {
-			p.Length = memberLength(r, a, h.Members[0])
+		if len(p.Members) > 0 {
+			p.Length = memberLength(r, a, p.Members[0])
 		}
 		for _, d := range p.Regions {
 			p.Length = max(p.Length, d.End)
 		}
 		out = append(out, p)
+	}
+	for _, h := range a.Halves {
+		add(pairView{Members: h.Members, Trust: h.Trust, Why: h.Why, DiffBytes: h.DiffBytes})
+	}
+	for i, d := range a.Divergence {
+		if !matched[i] {
+			add(pairView{Members: []string{d.A, d.B}})
+		}
 	}
 	return out
 }
