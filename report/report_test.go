@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"io"
 	"regexp"
 	"strings"
 	"testing"
@@ -9,19 +10,14 @@ import (
 	"holmes/triage"
 )
 
-func markdown(t *testing.T, r *triage.Result) string {
-	t.Helper()
-	var b bytes.Buffer
-	if err := Markdown(&b, r); err != nil {
-		t.Fatal(err)
-	}
-	return b.String()
-}
+func markdown(t *testing.T, r *triage.Result) string { return rendered(t, Markdown, r) }
 
-func htmlReport(t *testing.T, r *triage.Result) string {
+func htmlReport(t *testing.T, r *triage.Result) string { return rendered(t, HTML, r) }
+
+func rendered(t *testing.T, render func(io.Writer, *triage.Result) error, r *triage.Result) string {
 	t.Helper()
 	var b bytes.Buffer
-	if err := HTML(&b, r); err != nil {
+	if err := render(&b, r); err != nil {
 		t.Fatal(err)
 	}
 	return b.String()
