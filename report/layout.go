@@ -17,8 +17,8 @@ const (
 	rowGap      = 8.0
 	lineH       = 13.0
 	legendH     = 36.0
-	nameRunes   = 28 // what fits on a box's first line at 12px
-	detailRunes = 33 // ... and on a detail line at 10px
+	nameRunes   = 25 // what fits on a box's first line at 12px
+	detailRunes = 32 // ... and on a detail line at 10px
 )
 
 // boxHeight is a node's height for its name and the details shown.
