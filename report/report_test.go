@@ -278,7 +278,8 @@ func TestOddShapes(t *testing.T) {
 			Trusted: []string{"a.img:p2", "", "sdz1"}, Source: "superblocks", Confidence: 1,
 			Divergence: []triage.Divergence{{A: "a.img:p2", B: "sdz1", Start: 0, End: 4096}}}},
 		VolumeGroups: []triage.VolumeGroup{{VG: "vg", Seqno: 2, PVs: map[string]string{"pv0": "a.img:p2", "pv1": "md5"}, LVs: []string{"lv"}}},
-		Filesystems:  []triage.Filesystem{{Dev: "a.img:p1", Type: "ext2", Superblock: "primary", RootOK: true, Files: 3}, {Dev: "vg/lv", Type: "ext4", Superblock: "primary"}},
+		Filesystems: []triage.Filesystem{{Dev: "a.img:p1", Type: "ext2", Superblock: "primary", RootOK: true, Files: 3},
+			{Dev: "vg/lv", Type: "ext4", Superblock: "primary"}, {Dev: "md5", Type: "unknown", Note: "ext: no superblock"}},
 	}
 	doc := markdown(t, r)
 	mustContain(t, doc,
@@ -289,6 +290,7 @@ func TestOddShapes(t *testing.T) {
 		"| missing members | 1 |",
 		"vg/lv  LV  ← pv0, pv1\n└── vg/lv  ext4  primary sb · ROOT UNREADABLE · 0 files  [ROOT DIRECTORY UNREADABLE]\n",
 		"Mirror halves a.img:p2 / sdz1: 0 B differ; trusted: **none chosen**",
+		"└── md5  unknown  ext: no superblock  [DID NOT OPEN]\n",
 		"| md5 | a.img:p2 / sdz1 | 0–4096 (4 KiB) |  | (trace found nothing) |  | none chosen |",
 	)
 	doc = htmlReport(t, r)

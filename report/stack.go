@@ -127,7 +127,10 @@ func buildStack(r *triage.Result) *stack {
 	}
 	for _, f := range r.Filesystems {
 		n := s.add("fs:"+f.Dev, &node{Layer: layerFS, Name: f.Dev, Lines: fsLines(f)})
-		if !f.RootOK {
+		switch {
+		case f.Superblock == "":
+			n.Mark, n.Badge = markError, "did not open"
+		case !f.RootOK:
 			n.Mark, n.Badge = markError, "root directory unreadable"
 		}
 		if from := s.find(f.Dev); from != nil {
@@ -217,6 +220,9 @@ func fsLines(f triage.Filesystem) []string {
 	first := f.Type
 	if f.Label != "" {
 		first += ` "` + f.Label + `"`
+	}
+	if f.Superblock == "" { // no superblock read: the note says why
+		return nonEmpty(first, f.Note)
 	}
 	root := "root ok"
 	if !f.RootOK {
