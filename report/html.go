@@ -27,6 +27,7 @@ var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
 	"order":      orderText,
 	"join":       strings.Join,
 	"list":       listText,
+	"root":       rootText,
 	"stripW":     func() float64 { return stripW },
 	"stripWidth": func() float64 { return stripW + 24 },
 	"legendY":    func(h float64) float64 { return h - legendH + 10 },

@@ -73,7 +73,7 @@ func Markdown(w io.Writer, r *triage.Result) error {
 		m.section("Filesystems")
 		rows := [][]string{}
 		for _, f := range v.Result.Filesystems {
-			rows = append(rows, []string{f.Dev, f.Type, f.Label, f.UUID, f.Superblock, rootText(f.RootOK),
+			rows = append(rows, []string{f.Dev, f.Type, f.Label, f.UUID, f.Superblock, rootText(f),
 				strconv.FormatInt(f.Files, 10), f.Note})
 		}
 		m.table([]string{"DEV", "type", "label", "UUID", "superblock", "root directory", "files", "note"}, rows)
@@ -211,9 +211,13 @@ func listText(s []string) string {
 	return strings.Join(s, ", ")
 }
 
-func rootText(ok bool) string {
-	if ok {
+// rootText is what became of a filesystem's root directory.
+func rootText(f triage.Filesystem) string {
+	switch {
+	case f.RootOK:
 		return "readable"
+	case f.Superblock == "":
+		return "did not open"
 	}
 	return "UNREADABLE"
 }

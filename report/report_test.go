@@ -291,8 +291,9 @@ func TestOddShapes(t *testing.T) {
 		"vg/lv  LV  ← pv0, pv1\n└── vg/lv  ext4  primary sb · ROOT UNREADABLE · 0 files  [ROOT DIRECTORY UNREADABLE]\n",
 		"Mirror halves a.img:p2 / sdz1: 0 B differ; trusted: **none chosen**",
 		"└── md5  unknown  ext: no superblock  [DID NOT OPEN]\n",
+		"| md5 | unknown |  |  |  | did not open | 0 | ext: no superblock |",
 		"| md5 | a.img:p2 / sdz1 | 0–4096 (4 KiB) |  | (trace found nothing) |  | none chosen |",
 	)
 	doc = htmlReport(t, r)
-	mustContain(t, doc, `<g class="node disk error">`, `<g class="node fs error">`, `<rect class="diff"`)
+	mustContain(t, doc, `<g class="node disk error">`, `<g class="node fs error">`, `<rect class="diff"`, `<td class="bad">did not open</td>`)
 }
