@@ -93,14 +93,9 @@ func (t *Triage) decide(g group, opt mdsolve.Options) *array {
 		}
 		return t.fromSuperblocks(g, plan, []string{"md solve could not read the data: " + err.Error()})
 	}
-	if plan != nil && (agrees(plan, r, g.units) || r.Ambiguous && settlesTie(plan, r) && len(leftBelow(plan, g.units)) == 0) {
-		why := []string{"the data agrees with the md superblocks of array " + g.uuid}
-		if r.Ambiguous {
-			why = []string{"md solve left the member order open; the superblocks of array " + g.uuid + " settle it, and every candidate has their data offset"}
-		}
-		a := t.fromSuperblocks(g, plan, append(why, r.Evidence...))
-		a.res.Confidence = max(r.Confidence, 1)
-		return a
+	if plan != nil && r.Ambiguous && settlesTie(plan, r) && len(leftBelow(plan, g.units)) == 0 {
+		why := "md solve left the member order open; the superblocks of array " + g.uuid + " settle it, and every candidate has their data offset"
+		return t.fromSuperblocks(g, plan, append([]string{why}, r.Evidence...))
 	}
 	a := &array{geom: r.Geometry(), res: &Array{
 		Level: r.Level, Layout: r.Layout, ChunkBytes: r.ChunkBytes, DataOffset: r.DataOffset,
@@ -112,6 +107,14 @@ func (t *Triage) decide(g group, opt mdsolve.Options) *array {
 	}
 	a.geom.RaidDisks = len(a.members)
 	a.res.Members = unitNames(a.members)
+	if plan != nil && agrees(plan, r, g.units) {
+		// The superblocks describe the array the data shows; solve adds
+		// what they may not (the format the data's size fits, --size).
+		a.res.Evidence = append([]string{"the data agrees with the md superblocks of array " + g.uuid}, a.res.Evidence...)
+		if r.Metadata == plan.Metadata {
+			a.res.Source, a.res.Confidence = "superblocks", 1
+		}
+	}
 	if r.Ambiguous || r.Subset {
 		a.res.Ambiguous = true
 		a.res.Why = r.Why
@@ -178,7 +181,6 @@ func settlesTie(p *mdraid.Plan, r *mdsolve.Result) bool {
 
 func sameGeometry(a, b mdraid.Geometry) bool {
 	a.DataSize, b.DataSize = 0, 0
-	a.RaidDisks, b.RaidDisks = 0, 0
 	na, errA := a.Normalize()
 	nb, errB := b.Normalize()
 	if errA != nil || errB != nil {

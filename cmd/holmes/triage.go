@@ -1,13 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"holmes/internal/safewrite"
+	"holmes/report"
 	"holmes/triage"
 )
 
@@ -80,7 +84,12 @@ func triageRun(opts *TriageOptions) error {
 			return err
 		}
 	}
-	if err := emit(opts.Out, opts.JSON, res, func(w io.Writer) error { return printTriage(w, res) }); err != nil {
+	if opts.Report != "" {
+		if err := writeReport(opts.Report, res, opts.Devices); err != nil {
+			return err
+		}
+	}
+	if err := emit(opts.Out, opts.JSON, res, func(w io.Writer) error { return report.Markdown(w, res) }); err != nil {
 		return err
 	}
 	var unread []string
@@ -98,6 +107,30 @@ func triageRun(opts *TriageOptions) error {
 	return nil
 }
 
+// writeReport writes the report in the format its name asks for, never
+// over an input or a file that is not an earlier report.
+func writeReport(path string, res *triage.Result, inputs []string) error {
+	var buf bytes.Buffer
+	var err error
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".md":
+		err = report.Markdown(&buf, res)
+	case ".html", ".htm":
+		err = report.HTML(&buf, res)
+	default:
+		return usagef("--report %s: the name must end in .md or .html", path)
+	}
+	if err != nil {
+		return err
+	}
+	return safewrite.WriteFile(path, buf.Bytes(), inputs, reportKind)
+}
+
+// reportKind: a report of an earlier run may be replaced.
+var reportKind = safewrite.Kind{Name: "a holmes triage report", Is: func(p []byte) bool {
+	return bytes.HasPrefix(p, []byte("<!DOCTYPE html")) || bytes.HasPrefix(p, []byte("# holmes triage report"))
+}}
+
 func ambiguousArrays(r *triage.Result) []string {
 	var s []string
 	for _, a := range r.Arrays {
@@ -106,34 +139,6 @@ func ambiguousArrays(r *triage.Result) []string {
 		}
 	}
 	return s
-}
-
-func printTriage(w io.Writer, r *triage.Result) error {
-	for _, a := range r.Arrays {
-		fmt.Fprintf(w, "%s: %s %s chunk %d data offset %d metadata %s (%s, confidence %.3f)\n", a.Name, a.Level, a.Layout, a.ChunkBytes, a.DataOffset, a.Metadata, a.Source, a.Confidence)
-		fmt.Fprintf(w, "  members: %s\n  trusted: %s\n", strings.Join(a.Members, " "), strings.Join(a.Trusted, " "))
-		for _, h := range a.Halves {
-			if h.Trust != "" {
-				fmt.Fprintf(w, "  halves %s: read %s (%s)\n", strings.Join(h.Members, " "), h.Trust, strings.Join(h.Why, "; "))
-			}
-		}
-		if a.Ambiguous {
-			fmt.Fprintf(w, "  AMBIGUOUS: %s\n", strings.Join(a.Why, "; "))
-		}
-	}
-	for _, g := range r.VolumeGroups {
-		fmt.Fprintf(w, "VG %s seqno %d (%s): %s\n", g.VG, g.Seqno, g.Source, strings.Join(g.LVs, " "))
-		for _, x := range g.Rejected {
-			fmt.Fprintf(w, "  rejected seqno %d %s: %s\n", x.Seqno, x.VGUUID, x.Why)
-		}
-	}
-	for _, f := range r.Filesystems {
-		fmt.Fprintf(w, "fs %s: %s %q %s root_ok=%v files=%d %s\n", f.Dev, f.Type, f.Label, f.Superblock, f.RootOK, f.Files, f.Note)
-	}
-	for _, x := range r.Warnings {
-		fmt.Fprintf(w, "warning: %s\n", x)
-	}
-	return nil
 }
 
 // stageProgress names each stage on stderr when it is a terminal.
