@@ -192,3 +192,49 @@ func TestUnfinishedMkfsOverOldFilesystem(t *testing.T) {
 		})
 	}
 }
+
+// A sound root with one damaged directory: / is extracted as before, and
+// the file only that directory named comes back beside it as inodeN.
+func TestExtractDamagedDirectoryBringsBackItsFiles(t *testing.T) {
+	b, err := os.ReadFile(fixture.SmallExt(t, "ext2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := memDev(b)
+	fs, err := Open(img, int64(len(img)), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := fs.Lookup("/dir")
+	if err != nil {
+		t.Fatal(err)
+	}
+	small, err := fs.Lookup("/dir/small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := fs.Map(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clear(img[int64(m.Runs[0].Physical)*fs.bs:][:fs.bs])
+	dest := t.TempDir()
+	res, err := fs.Extract("/", dest, ExtractOptions{})
+	if err != nil || res.Lost == nil || res.Lost.RootProblem != "" {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	name := "inode" + strconv.Itoa(int(small.Num))
+	if l := res.Lost; l.FilesRecovered != 1 || len(l.Files) != 1 || l.Files[0].ExtractedAs != name {
+		t.Fatalf("lost part %+v", l)
+	}
+	data, err := os.ReadFile(filepath.Join(dest, name))
+	if err != nil || len(data) != 40 || data[0] != 'a' {
+		t.Errorf("%s: %q, %v", name, data, err)
+	}
+	if _, err := os.Stat(filepath.Join(dest, "root", "big")); err != nil {
+		t.Error(err)
+	}
+	if len(res.Skipped) == 0 || !strings.Contains(strings.Join(res.Skipped, "\n"), "/dir") {
+		t.Errorf("the damaged directory is not listed as skipped: %v", res.Skipped)
+	}
+}
