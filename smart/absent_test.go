@@ -205,3 +205,45 @@ func TestChooseEitherOnlyWhenEqual(t *testing.T) {
 		t.Errorf("a verdict alone against a full clean report: %+v", p)
 	}
 }
+
+// TestTextReportWithoutLogs: a smartctl -x text report with its error log
+// and self-test log sections cut out says both are absent, stays ok, and
+// is still trusted over a real report with defects.
+func TestTextReportWithoutLogs(t *testing.T) {
+	const rel = "linuxhw-EnterpriseDrive/HDD/Seagate/ST1000/ST1000NM0018-2F2130/26A736D2F414"
+	data, err := os.ReadFile(filepath.Join(publicDir(t), rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	cutting := false
+	for _, l := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(l, "SMART Extended Comprehensive Error Log") || strings.HasPrefix(l, "SMART Extended Self-test Log") {
+			cutting = true
+		}
+		if cutting && strings.TrimSpace(l) == "" {
+			cutting = false
+		}
+		if !cutting {
+			kept = append(kept, l)
+		}
+	}
+	if len(kept) > strings.Count(string(data), "\n")-6 {
+		t.Fatal("the log sections were not found")
+	}
+	r, err := Parse("no-logs.txt", []byte(strings.Join(kept, "\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := Score(r)
+	if got := strings.Join(v.reasonsOf(Absent), ", "); v.Health != OK || got != "ATA error log, self-test log" {
+		t.Fatalf("%s %d, absent: %s; reasons %+v", v.Health, v.Score, got, v.Reasons)
+	}
+	failing, err := ReadFile(filepath.Join(publicDir(t), "linuxhw-EnterpriseDrive/HDD/Seagate/ST6000/ST6000NM0024-1HT17Z/C4A007B8F0C8"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := Choose(Score(failing), v); p.Trust == nil || *p.Trust != v.File {
+		t.Errorf("%+v", p)
+	}
+}
