@@ -128,7 +128,11 @@ func (t *Triage) checkExt(d blockdev.Device, name string, choice int64) {
 			continue
 		}
 		seen[c.UUID] = true
-		t.checkExt(d, name, c.Offset/int64(c.BlockSize))
+		other := c.Offset / int64(c.BlockSize)
+		if c.Offset == ext.PrimaryOffset {
+			other = ext.SuperblockPrimary // not block 0 of a 4 KiB filesystem: that is auto
+		}
+		t.checkExt(d, name, other)
 	}
 }
 
