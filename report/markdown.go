@@ -149,12 +149,14 @@ func (m *mdWriter) array(a arrayView) {
 		{"data size", strconv.FormatInt(a.DataSize, 10) + " (" + iec(a.DataSize) + ")"},
 		{"missing members", strconv.Itoa(a.Missing)},
 	})
-	m.line("")
-	var rows [][]string
-	for _, r := range a.Members {
-		rows = append(rows, []string{strconv.Itoa(r.Role), r.Dev, r.State})
+	if len(a.Members) > 0 {
+		var rows [][]string
+		for _, r := range a.Members {
+			rows = append(rows, []string{strconv.Itoa(r.Role), r.Dev, r.State})
+		}
+		m.line("")
+		m.table([]string{"role", "member", "reconstruction"}, rows)
 	}
-	m.table([]string{"role", "member", "reconstruction"}, rows)
 	m.list("Evidence", a.Evidence)
 	if a.MoreCandidates() > 0 {
 		m.candidates(a.Candidates)
