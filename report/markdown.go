@@ -97,13 +97,21 @@ func (m *mdWriter) undecided(a arrayView) {
 	m.section(fmt.Sprintf("UNDECIDED: %s", md(a.Name)))
 	m.line("**No `mdadm --create` line is printed for %s and the case file leaves it out.**", md(a.Name))
 	m.list("Why it is undecided", a.Why)
-	if len(a.Candidates) > 0 {
+	m.candidates(a.Leading)
+	if n := a.MoreCandidates(); n > 0 {
+		m.line("")
+		m.line("%d more candidates are listed under %s in Arrays.", n, md(a.Name))
+	}
+	m.list("What would decide", a.WouldDecide)
+}
+
+func (m *mdWriter) candidates(cs []triage.Candidate) {
+	if len(cs) > 0 {
 		m.line("")
 		m.line("Candidates:")
 		m.line("")
-		m.table([]string{"#", "geometry", "data offset", "order", "score"}, candidateRows(a.Candidates))
+		m.table([]string{"#", "geometry", "data offset", "order", "score"}, candidateRows(cs))
 	}
-	m.list("What would decide", a.WouldDecide)
 }
 
 func candidateRows(cs []triage.Candidate) [][]string {
@@ -141,13 +149,18 @@ func (m *mdWriter) array(a arrayView) {
 		{"data size", strconv.FormatInt(a.DataSize, 10) + " (" + iec(a.DataSize) + ")"},
 		{"missing members", strconv.Itoa(a.Missing)},
 	})
-	m.line("")
-	var rows [][]string
-	for _, r := range a.Members {
-		rows = append(rows, []string{strconv.Itoa(r.Role), r.Dev, r.State})
+	if len(a.Members) > 0 {
+		var rows [][]string
+		for _, r := range a.Members {
+			rows = append(rows, []string{strconv.Itoa(r.Role), r.Dev, r.State})
+		}
+		m.line("")
+		m.table([]string{"role", "member", "reconstruction"}, rows)
 	}
-	m.table([]string{"role", "member", "reconstruction"}, rows)
 	m.list("Evidence", a.Evidence)
+	if a.MoreCandidates() > 0 {
+		m.candidates(a.Candidates)
+	}
 	for _, p := range a.Detailed {
 		m.pair(p)
 	}

@@ -221,6 +221,31 @@ func TestHTMLAmbiguous(t *testing.T) {
 	standalone(t, doc)
 }
 
+// A solve that leaves dozens of candidates: the box at the top shows the
+// leading ones and says where the rest are; the array's section lists all.
+func TestManyCandidates(t *testing.T) {
+	r := ambiguousIncident()
+	md1 := &r.Arrays[1]
+	for i := range 18 {
+		c := md1.Candidates[1]
+		c.ChunkBytes = int64(i+1) << 20
+		md1.Candidates = append(md1.Candidates, c)
+	}
+	r.Arrays[0].Ambiguous = true
+	for format, doc := range map[string]string{"markdown": markdown(t, r), "html": htmlReport(t, r)} {
+		box, rest, _ := strings.Cut(doc, "Stack")
+		if got := strings.Count(box, "d8.img:p2, d9.img:p2, d6.img:p2, d7.img:p2"); got != 7 {
+			t.Errorf("%s: the undecided box shows %d of the second order, want 7 (8 leading candidates)", format, got)
+		}
+		mustContain(t, box, "12 more candidates are listed under md1 in Arrays.",
+			"md0, md1 have no plan line and stay out of the case file")
+		if got := strings.Count(rest, "d8.img:p2, d9.img:p2, d6.img:p2, d7.img:p2"); got != 19 {
+			t.Errorf("%s: md1's section lists %d of the second order, want 19", format, got)
+		}
+		mustContain(t, rest, "18 MiB")
+	}
+}
+
 func TestNilResult(t *testing.T) {
 	if Markdown(&bytes.Buffer{}, nil) == nil || HTML(&bytes.Buffer{}, nil) == nil {
 		t.Error("a nil result is refused")

@@ -34,6 +34,9 @@ type arrayView struct {
 	Members  []memberRow
 	Missing  int
 	Pairs    []pairView
+	// Leading are the candidates the undecided box at the top shows;
+	// the array's own section lists them all.
+	Leading []triage.Candidate
 	// Detailed are the pairs shown in full (they differ, or a half was
 	// chosen); Identical names the others in one line.
 	Detailed  []pairView
@@ -93,6 +96,7 @@ func newView(original *triage.Result) *view {
 
 func newArrayView(r *triage.Result, a *triage.Array) arrayView {
 	v := arrayView{Array: a, Geometry: geometry(a.Level, a.Layout, a.ChunkBytes), Pairs: pairs(r, a)}
+	v.Leading = a.Candidates[:min(len(a.Candidates), leadingCandidates)]
 	trustedHalf := map[string]bool{}
 	for _, h := range a.Halves {
 		trustedHalf[h.Trust] = h.Trust != ""
@@ -121,6 +125,14 @@ func newArrayView(r *triage.Result, a *triage.Array) arrayView {
 	}
 	return v
 }
+
+// leadingCandidates is how many candidates the undecided box shows: enough
+// to see what competes, few enough that the box stays readable when a
+// solve leaves dozens.
+const leadingCandidates = 8
+
+// MoreCandidates is how many candidates only the array's section lists.
+func (a arrayView) MoreCandidates() int { return len(a.Candidates) - len(a.Leading) }
 
 func affected(a arrayView) []affectedRow {
 	var out []affectedRow
@@ -175,8 +187,12 @@ func (v *view) StatusWhy() string {
 		for _, a := range v.Undecided {
 			names = append(names, a.Name)
 		}
-		return "some layer stays undecided (triage exits 3): " + strings.Join(names, ", ") +
-			" has no plan line and stays out of the case file until the evidence below decides it."
+		verb := "has no plan line and stays"
+		if len(names) > 1 {
+			verb = "have no plan line and stay"
+		}
+		return "some layer stays undecided (triage exits 3): " + strings.Join(names, ", ") + " " + verb +
+			" out of the case file until the evidence below decides it."
 	}
 	return "some layer stays undecided (triage exits 3); the warnings say which."
 }
