@@ -105,6 +105,9 @@ func (t *Triage) decide(g group, opt mdsolve.Options) *array {
 	for _, name := range r.Order {
 		a.members = append(a.members, t.unitByName(name))
 	}
+	if len(a.members) == 0 { // undecided: the members as found
+		a.members = g.units
+	}
 	a.geom.RaidDisks = len(a.members)
 	a.res.Members = unitNames(a.members)
 	if plan != nil && agrees(plan, r, g.units) {
