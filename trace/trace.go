@@ -324,6 +324,10 @@ func (w *walk) member(p piece, a *Array, role int) ([]piece, error) {
 		}
 		w.step(p, Step{Layer: "md", Dev: p.dev, Offset: off, Length: n, What: "md metadata area " + where})
 	}
+	dataEnd := g.DataOffset + g.DataSize
+	if g.DataSize == 0 { // raid0 and linear use each member whole
+		dataEnd = max(memberSize, g.DataOffset)
+	}
 	var up []piece
 	pos, end := p.off, p.off+p.n
 	if pos < g.DataOffset {
@@ -346,7 +350,16 @@ func (w *walk) member(p piece, a *Array, role int) ([]piece, error) {
 		case r.Parity == "Q":
 			w.step(p, Step{Layer: "md", Dev: p.dev, Offset: at, Length: r.Length, What: fmt.Sprintf("Q parity of stripe %d (%s)", r.Stripe, a.Name)})
 		default:
-			metadata(at, r.Length, "after the data")
+			// Inside the data area the layout leaves some bytes unused
+			// (raid0 and raid10 round to the chunk); after it, md keeps
+			// its metadata (0.90 and 1.0 superblocks, their bitmaps).
+			inside := min(at+r.Length, dataEnd) - at
+			if inside > 0 {
+				w.step(p, Step{Layer: "md", Dev: p.dev, Offset: at, Length: inside, What: fmt.Sprintf("not used by %s's layout", a.Name)})
+			}
+			if after := max(at, dataEnd); after < at+r.Length {
+				metadata(after, at+r.Length-after, "after the data")
+			}
 		}
 	}
 	return up, nil
