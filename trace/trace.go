@@ -9,6 +9,7 @@ package trace
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -159,18 +160,21 @@ func (s *Stack) TraceAll(ranges []Range) ([][]Step, error) {
 		}
 		todo = append(todo, piece{i, dev, r.Offset, r.Length})
 	}
-	// Layer by layer: each round moves every piece one layer up or
-	// leaves it with the contents of its device to explain.
-	for round := 0; len(todo) > 0; round++ {
-		if round > 64 {
+	// Climb until every piece sits on a device that is no member or PV,
+	// then let the contents of those devices answer, all pieces of one
+	// device at once (one pass over a filesystem's inode tables however
+	// many ranges reach it, by however many layers); partition tables send
+	// pieces climbing again.
+	pending := map[string][]piece{}
+	for layers := 0; len(todo) > 0; layers++ {
+		if layers > 64 {
 			return nil, fmt.Errorf("trace: the stack is more than 64 layers deep (a name stacked on itself?)")
 		}
-		contents := map[string][]piece{}
 		var next []piece
 		for _, p := range todo {
 			up, err := w.climb(p)
 			if errors.Is(err, errContents) {
-				contents[p.dev] = append(contents[p.dev], p)
+				pending[p.dev] = append(pending[p.dev], p)
 				continue
 			}
 			if err != nil {
@@ -178,17 +182,16 @@ func (s *Stack) TraceAll(ranges []Range) ([][]Step, error) {
 			}
 			next = append(next, up...)
 		}
-		devs := make([]string, 0, len(contents))
-		for d := range contents {
-			devs = append(devs, d)
-		}
-		slices.Sort(devs)
-		for _, d := range devs {
-			up, err := w.explain(d, contents[d])
-			if err != nil {
-				return nil, err
+		if len(next) == 0 {
+			devs := slices.Sorted(maps.Keys(pending))
+			for _, d := range devs {
+				up, err := w.explain(d, pending[d])
+				if err != nil {
+					return nil, err
+				}
+				next = append(next, up...)
 			}
-			next = append(next, up...)
+			clear(pending)
 		}
 		todo = next
 	}
