@@ -235,3 +235,28 @@ func stepsText(steps []Step) string {
 	}
 	return b.String()
 }
+
+// A member's bytes reach a filesystem inside a partition inside an LV: the
+// old vm01 (an MBR with one ext4 partition at 1 MiB, on PV extents 9-12)
+// starts its partition's superblock at array byte pe_start + 9 extents +
+// 1 MiB + 1 KiB, chunk 612 of the raid10, which near-2 over ten members
+// keeps on roles 4 and 5 at member byte 122 chunks + 1 KiB.
+func TestIncidentTraceIntoVMPartition(t *testing.T) {
+	if testing.Short() {
+		t.Skip("unpacks ten 64 MiB disks")
+	}
+	s, _ := incidentStack(t)
+	steps, err := s.Trace(incidentDev(t, "d5.img.xz:p2"), 122*65536+1024, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Step{
+		{Layer: "md", Dev: "md1", Offset: 1310720 + 9*4<<20 + 1<<20 + 1024, Length: 1024, What: "md1 data (role 5, member byte 7996416)"},
+		{Layer: "lvm", Dev: "guests/vm01", Offset: 1<<20 + 1024, Length: 1024, What: "logical volume guests/vm01"},
+		{Layer: "partition", Dev: "guests/vm01:p1", Offset: 1024, Length: 1024, What: "partition 1"},
+		{Layer: "ext", Dev: "guests/vm01:p1", Offset: 1024, Length: 1024, What: "superblock (group 0)"},
+	}
+	if stepsText(steps) != stepsText(want) {
+		t.Errorf("got\n%swant\n%s", stepsText(steps), stepsText(want))
+	}
+}
