@@ -193,7 +193,8 @@ var incidentFS = map[string]string{"root": "md0", "guests/home": "guests/home", 
 //   - a file, directory or the journal: the same inode and an overlapping
 //     range of the file; the path the same, or, where a directory on the
 //     way lost its name, "#INODE/rest" for a recorded path ending in /rest;
-//   - "LVM PV label and metadata area": the lvm step of that name;
+//   - "LVM PV label and metadata area": an lvm step "LVM PV label" or
+//     "LVM metadata area" (the PV's label tells them apart);
 //   - the md 0.90 area "beyond the old raid data": the md superblock step.
 func anyMatches(steps []Step, touch incidentTouch) bool {
 	for _, s := range steps {
@@ -202,8 +203,8 @@ func anyMatches(steps []Step, touch incidentTouch) bool {
 			if s.Layer == "md" && strings.HasPrefix(s.What, "md superblock (0.90") {
 				return true
 			}
-		case touch.FS == "":
-			if s.Layer == "lvm" && strings.HasPrefix(s.What, touch.What) {
+		case touch.What == "LVM PV label and metadata area":
+			if s.Layer == "lvm" && (strings.HasPrefix(s.What, "LVM PV label") || strings.HasPrefix(s.What, "LVM metadata area")) {
 				return true
 			}
 		case s.Layer != "ext" || s.Dev != incidentFS[touch.FS] || !strings.HasPrefix(s.What, touch.What):

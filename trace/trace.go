@@ -143,7 +143,7 @@ func (s *Stack) Trace(dev string, off, length int64) ([]Step, error) {
 // TraceAll traces many ranges at once: each filesystem is explained in one
 // pass over its inode tables for all the pieces that reach it.
 func (s *Stack) TraceAll(ranges []Range) ([][]Step, error) {
-	w := &walk{s: s, out: make([][]Step, len(ranges)), pieces: make([]int, len(ranges)), arrays: map[string]*mdraid.Array{}}
+	w := &walk{s: s, out: make([][]Step, len(ranges)), pieces: make([]int, len(ranges)), arrays: map[string]*mdraid.Array{}, labels: map[string]*lvmmeta.Label{}}
 	defer w.close()
 	var todo []piece
 	for i, r := range ranges {
@@ -211,6 +211,7 @@ type walk struct {
 	pieces []int // pieces made per origin, against maxPieces
 	devs   map[string]blockdev.Device
 	arrays map[string]*mdraid.Array
+	labels map[string]*lvmmeta.Label
 }
 
 func (w *walk) open(name string) (blockdev.Device, error) {
@@ -378,7 +379,19 @@ func (w *walk) physical(p piece, vg VG, pv string) ([]piece, error) {
 		}
 		n := min(u.Length, end-pos)
 		if u.LV == "" {
-			w.step(p, Step{Layer: "lvm", Dev: p.dev, Offset: pos, Length: n, What: u.What + " (VG " + vg.VG.Name + ")"})
+			what := u.What
+			if label := w.label(p.dev); label != nil && label.PVUUID == vg.VG.PV(pv).ID && u.What != "unallocated extents" {
+				// The PV's own label (this PV's, not one a later
+				// pvcreate wrote) says which of these bytes are the label
+				// and the metadata areas.
+				var area string
+				if area, n = label.AreaAt(pos, n); area != "" {
+					what = area
+				} else if u.What == "LVM PV label and metadata area" {
+					what = "before pe_start, unused by LVM"
+				}
+			}
+			w.step(p, Step{Layer: "lvm", Dev: p.dev, Offset: pos, Length: n, What: what + " (VG " + vg.VG.Name + ")"})
 		} else {
 			name := vg.VG.Name + "/" + u.LV
 			w.step(p, Step{Layer: "lvm", Dev: name, Offset: u.LVOffset, Length: n, What: "logical volume " + name})
@@ -390,6 +403,20 @@ func (w *walk) physical(p piece, vg VG, pv string) ([]piece, error) {
 		}
 	}
 	return up, nil
+}
+
+// label reads the PV label on dev once: nil when it is unreadable (then
+// the bytes before pe_start are named as a whole).
+func (w *walk) label(dev string) *lvmmeta.Label {
+	if l, ok := w.labels[dev]; ok {
+		return l
+	}
+	var l *lvmmeta.Label
+	if d, err := w.open(dev); err == nil {
+		l, _ = lvmmeta.ReadLabel(d, d.Size())
+	}
+	w.labels[dev] = l
+	return l
 }
 
 // explain says what the contents of dev keep at the pieces: a filesystem
