@@ -445,8 +445,12 @@ func (w *walk) explain(dev string, ps []piece) ([]piece, error) {
 	}
 	fs, err := ext.Open(d, d.Size(), ext.Options{Superblock: choice})
 	if err != nil && !ours {
+		layer, what := "", "nothing known here (no member, PV, filesystem or partition table of the stack)"
+		if l := w.label(dev); l != nil {
+			layer, what = "lvm", "LVM PV "+l.PVUUID+", of no volume group of the stack"
+		}
 		for _, p := range ps {
-			w.step(p, Step{Dev: dev, Offset: p.off, Length: p.n, What: "nothing known here (no member, PV, filesystem or partition table of the stack)"})
+			w.step(p, Step{Layer: layer, Dev: dev, Offset: p.off, Length: p.n, What: what})
 		}
 		return nil, nil
 	}
