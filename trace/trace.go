@@ -212,6 +212,9 @@ type walk struct {
 	devs   map[string]blockdev.Device
 	arrays map[string]*mdraid.Array
 	labels map[string]*lvmmeta.Label
+	// names maps each member and PV of the stack (canonical) to the
+	// layer above it.
+	names map[string]func(piece) ([]piece, error)
 }
 
 func (w *walk) open(name string) (blockdev.Device, error) {
@@ -261,20 +264,28 @@ var errContents = errors.New("contents")
 // climb moves p up one layer: from a member to its array, from a PV to
 // its LVs.
 func (w *walk) climb(p piece) ([]piece, error) {
-	for ai := range w.s.Arrays {
-		a := &w.s.Arrays[ai]
-		for role, m := range a.Members {
-			if m != "" && m == p.dev {
-				return w.member(p, a, role)
+	if w.names == nil {
+		// Compare names the way the pieces carry them: however the
+		// stack spells a member or PV, the same file is the same DEV.
+		w.names = map[string]func(piece) ([]piece, error){}
+		for ai := range w.s.Arrays {
+			a := &w.s.Arrays[ai]
+			for role, m := range a.Members {
+				if _, taken := w.names[canonical(m)]; m != "" && !taken { // the first array naming a DEV has it
+					w.names[canonical(m)] = func(p piece) ([]piece, error) { return w.member(p, a, role) }
+				}
+			}
+		}
+		for _, vg := range w.s.VGs {
+			for pv, dev := range vg.PVs {
+				if _, taken := w.names[canonical(dev)]; !taken {
+					w.names[canonical(dev)] = func(p piece) ([]piece, error) { return w.physical(p, vg, pv) }
+				}
 			}
 		}
 	}
-	for _, vg := range w.s.VGs {
-		for pv, dev := range vg.PVs {
-			if dev == p.dev {
-				return w.physical(p, vg, pv)
-			}
-		}
+	if up, ok := w.names[p.dev]; ok {
+		return up(p)
 	}
 	return nil, errContents
 }

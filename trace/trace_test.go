@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"holmes/blockdev"
+	"holmes/mdraid"
 )
 
 // A member's bytes, from its start to its end, are named in order: the
@@ -56,5 +59,41 @@ func TestTraceMemberAreas(t *testing.T) {
 		"md6 data|parity of stripe 9 (md6)|Q parity of stripe 10 (md6)|md6 data|md metadata area after the data"
 	if strings.Join(got, "|") != want {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "|"), want)
+	}
+}
+
+// A stack built by hand (as triage builds one) may spell its members as
+// it likes: relative paths match the absolute DEV a range is given on.
+func TestTraceStackByHand(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"a.img", "b.img"} {
+		if err := os.WriteFile(filepath.Join(dir, name), make([]byte, 1<<20), 0o444); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(dir)
+	g := mdraid.Geometry{Level: "raid1", RaidDisks: 2, DataOffset: 4096}
+	s := &Stack{Arrays: []Array{{Name: "md9", Geometry: g, Members: []string{"a.img", "./b.img"}}},
+		Open: func(name string) (blockdev.Device, error) {
+			if name != "md9" {
+				return blockdev.Open(name, nil)
+			}
+			a, err := blockdev.OpenFile("a.img")
+			if err != nil {
+				return nil, err
+			}
+			arr, err := mdraid.Open(g, []blockdev.Device{a, nil}, "md9")
+			if err != nil {
+				a.Close()
+				return nil, err
+			}
+			return blockdev.Stack(arr, a), nil
+		}}
+	steps, err := s.Trace(filepath.Join(dir, "b.img"), 8192, 512)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(steps) == 0 || steps[0].Dev != "md9" || steps[0].Offset != 4096 {
+		t.Errorf("b.img @ 8192:\n%s", stepsText(steps))
 	}
 }
