@@ -166,13 +166,17 @@ func (x *explainer) layout() {
 	if metaBG {
 		tableBlocks = min(tableBlocks, uint64(sb.FirstMetaBG))
 	}
+	// The groups the regions reach, each once: merged ranges of group numbers.
+	var reach [][2]int64
 	for _, s := range x.spans {
 		first := max(s.start/fs.bs, int64(sb.FirstDataBlock)) - int64(sb.FirstDataBlock)
 		last := (s.end-1)/fs.bs - int64(sb.FirstDataBlock)
-		if last < 0 {
-			continue
+		if last >= 0 {
+			reach = append(reach, [2]int64{first / int64(sb.BlocksPerGroup), min(last/int64(sb.BlocksPerGroup), int64(groups)-1) + 1})
 		}
-		for g := uint64(first) / uint64(sb.BlocksPerGroup); g <= uint64(last)/uint64(sb.BlocksPerGroup) && g < groups; g++ {
+	}
+	for _, r := range mergeRanges(reach) {
+		for g := r[0]; g < r[1]; g++ {
 			x.groupLayout(uint32(g), tableBlocks, perBlock, metaBG)
 		}
 	}
@@ -182,23 +186,13 @@ func (x *explainer) layout() {
 }
 
 // groupLayout adds group g's superblock copy, descriptor blocks and
-// reserved GDT blocks. Regions reaching one group several times add them
-// again; unclaimed and the final sort do not mind, but duplicates are
-// dropped here.
+// reserved GDT blocks.
 func (x *explainer) groupLayout(g uint32, tableBlocks, perBlock uint64, metaBG bool) {
 	sb := x.fs.SB
 	key := "group " + strconv.FormatUint(uint64(g), 10)
 	add := func(b, n uint64, what string) {
 		start, end := x.blocks(b, n)
-		x.each(start, end, func(r int, from, to int64) {
-			for _, u := range x.out[r] {
-				if u.What == what && u.Offset == from {
-					return
-				}
-			}
-			x.out[r] = append(x.out[r], Use{Offset: from, Length: to - from, What: what})
-			x.claimed[r] = append(x.claimed[r], [2]int64{from, to})
-		})
+		x.add(start, end, Use{What: what})
 	}
 	b := sb.groupStart(g)
 	if sb.groupHasSuper(g) {

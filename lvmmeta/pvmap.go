@@ -60,3 +60,25 @@ func (vg *VG) PVUseAt(pv string, off int64) (PVUse, error) {
 	}
 	return PVUse{Length: free, What: "unallocated extents"}, nil
 }
+
+// AreaAt names byte off of the PV this label is on by the label's own
+// layout: "LVM PV label" (its sector), "LVM metadata area" (the mda header
+// and its ring), or "" where the label places nothing; n is how many bytes
+// from off the answer holds for (at most limit).
+func (l *Label) AreaAt(off, limit int64) (what string, n int64) {
+	next := off + limit
+	if s := l.Sector * sectorSize; off >= s && off < s+sectorSize {
+		return "LVM PV label", min(limit, s+sectorSize-off)
+	} else if s > off {
+		next = min(next, s)
+	}
+	for _, a := range l.MetadataAreas {
+		if off >= a.Offset && off < a.Offset+a.Size {
+			return "LVM metadata area", min(limit, a.Offset+a.Size-off)
+		}
+		if a.Offset > off {
+			next = min(next, a.Offset)
+		}
+	}
+	return "", next - off
+}

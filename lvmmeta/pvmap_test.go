@@ -69,3 +69,28 @@ func (z zeros) ReadAt(p []byte, off int64) (int, error) { clear(p); return len(p
 func (z zeros) Size() int64                             { return z.size }
 func (z zeros) Name() string                            { return z.name }
 func (z zeros) Close() error                            { return nil }
+
+// AreaAt names the label sector and the metadata areas the label lists,
+// and says how far each answer holds.
+func TestLabelAreaAt(t *testing.T) {
+	l := &Label{Sector: 1, MetadataAreas: []Area{{Offset: 4096, Size: 1044480}, {Offset: 9 << 20, Size: 1 << 20}}}
+	for _, c := range []struct {
+		off, limit int64
+		what       string
+		n          int64
+	}{
+		{0, 4096, "", 512},
+		{512, 4096, "LVM PV label", 512},
+		{600, 100, "LVM PV label", 100},
+		{1024, 1 << 20, "", 3072},
+		{4096, 2 << 20, "LVM metadata area", 1044480},
+		{1 << 20, 100 << 20, "", 8 << 20},
+		{9<<20 + 5, 100 << 20, "LVM metadata area", 1<<20 - 5},
+		{10 << 20, 7, "", 7},
+	} {
+		what, n := l.AreaAt(c.off, c.limit)
+		if what != c.what || n != c.n {
+			t.Errorf("AreaAt(%d, %d) = %q, %d; want %q, %d", c.off, c.limit, what, n, c.what, c.n)
+		}
+	}
+}

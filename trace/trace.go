@@ -9,6 +9,7 @@ package trace
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -142,7 +143,7 @@ func (s *Stack) Trace(dev string, off, length int64) ([]Step, error) {
 // TraceAll traces many ranges at once: each filesystem is explained in one
 // pass over its inode tables for all the pieces that reach it.
 func (s *Stack) TraceAll(ranges []Range) ([][]Step, error) {
-	w := &walk{s: s, out: make([][]Step, len(ranges)), pieces: make([]int, len(ranges)), arrays: map[string]*mdraid.Array{}}
+	w := &walk{s: s, out: make([][]Step, len(ranges)), pieces: make([]int, len(ranges)), arrays: map[string]*mdraid.Array{}, labels: map[string]*lvmmeta.Label{}}
 	defer w.close()
 	var todo []piece
 	for i, r := range ranges {
@@ -159,18 +160,21 @@ func (s *Stack) TraceAll(ranges []Range) ([][]Step, error) {
 		}
 		todo = append(todo, piece{i, dev, r.Offset, r.Length})
 	}
-	// Layer by layer: each round moves every piece one layer up or
-	// leaves it with the contents of its device to explain.
-	for round := 0; len(todo) > 0; round++ {
-		if round > 64 {
+	// Climb until every piece sits on a device that is no member or PV,
+	// then let the contents of those devices answer, all pieces of one
+	// device at once (one pass over a filesystem's inode tables however
+	// many ranges reach it, by however many layers); partition tables send
+	// pieces climbing again.
+	pending := map[string][]piece{}
+	for layers := 0; len(todo) > 0; layers++ {
+		if layers > 64 {
 			return nil, fmt.Errorf("trace: the stack is more than 64 layers deep (a name stacked on itself?)")
 		}
-		contents := map[string][]piece{}
 		var next []piece
 		for _, p := range todo {
 			up, err := w.climb(p)
 			if errors.Is(err, errContents) {
-				contents[p.dev] = append(contents[p.dev], p)
+				pending[p.dev] = append(pending[p.dev], p)
 				continue
 			}
 			if err != nil {
@@ -178,17 +182,16 @@ func (s *Stack) TraceAll(ranges []Range) ([][]Step, error) {
 			}
 			next = append(next, up...)
 		}
-		devs := make([]string, 0, len(contents))
-		for d := range contents {
-			devs = append(devs, d)
-		}
-		slices.Sort(devs)
-		for _, d := range devs {
-			up, err := w.explain(d, contents[d])
-			if err != nil {
-				return nil, err
+		if len(next) == 0 {
+			devs := slices.Sorted(maps.Keys(pending))
+			for _, d := range devs {
+				up, err := w.explain(d, pending[d])
+				if err != nil {
+					return nil, err
+				}
+				next = append(next, up...)
 			}
-			next = append(next, up...)
+			clear(pending)
 		}
 		todo = next
 	}
@@ -208,6 +211,10 @@ type walk struct {
 	pieces []int // pieces made per origin, against maxPieces
 	devs   map[string]blockdev.Device
 	arrays map[string]*mdraid.Array
+	labels map[string]*lvmmeta.Label
+	// names maps each member and PV of the stack (canonical) to the
+	// layer above it.
+	names map[string]func(piece) ([]piece, error)
 }
 
 func (w *walk) open(name string) (blockdev.Device, error) {
@@ -257,20 +264,28 @@ var errContents = errors.New("contents")
 // climb moves p up one layer: from a member to its array, from a PV to
 // its LVs.
 func (w *walk) climb(p piece) ([]piece, error) {
-	for ai := range w.s.Arrays {
-		a := &w.s.Arrays[ai]
-		for role, m := range a.Members {
-			if m != "" && canonical(m) == p.dev {
-				return w.member(p, a, role)
+	if w.names == nil {
+		// Compare names the way the pieces carry them: however the
+		// stack spells a member or PV, the same file is the same DEV.
+		w.names = map[string]func(piece) ([]piece, error){}
+		for ai := range w.s.Arrays {
+			a := &w.s.Arrays[ai]
+			for role, m := range a.Members {
+				if _, taken := w.names[canonical(m)]; m != "" && !taken { // the first array naming a DEV has it
+					w.names[canonical(m)] = func(p piece) ([]piece, error) { return w.member(p, a, role) }
+				}
+			}
+		}
+		for _, vg := range w.s.VGs {
+			for pv, dev := range vg.PVs {
+				if _, taken := w.names[canonical(dev)]; !taken {
+					w.names[canonical(dev)] = func(p piece) ([]piece, error) { return w.physical(p, vg, pv) }
+				}
 			}
 		}
 	}
-	for _, vg := range w.s.VGs {
-		for pv, dev := range vg.PVs {
-			if canonical(dev) == p.dev {
-				return w.physical(p, vg, pv)
-			}
-		}
+	if up, ok := w.names[p.dev]; ok {
+		return up(p)
 	}
 	return nil, errContents
 }
@@ -324,6 +339,10 @@ func (w *walk) member(p piece, a *Array, role int) ([]piece, error) {
 		}
 		w.step(p, Step{Layer: "md", Dev: p.dev, Offset: off, Length: n, What: "md metadata area " + where})
 	}
+	dataEnd := g.DataOffset + g.DataSize
+	if g.DataSize == 0 { // raid0 and linear use each member whole
+		dataEnd = max(memberSize, g.DataOffset)
+	}
 	var up []piece
 	pos, end := p.off, p.off+p.n
 	if pos < g.DataOffset {
@@ -346,7 +365,16 @@ func (w *walk) member(p piece, a *Array, role int) ([]piece, error) {
 		case r.Parity == "Q":
 			w.step(p, Step{Layer: "md", Dev: p.dev, Offset: at, Length: r.Length, What: fmt.Sprintf("Q parity of stripe %d (%s)", r.Stripe, a.Name)})
 		default:
-			metadata(at, r.Length, "after the data")
+			// Inside the data area the layout leaves some bytes unused
+			// (raid0 and raid10 round to the chunk); after it, md keeps
+			// its metadata (0.90 and 1.0 superblocks, their bitmaps).
+			inside := min(at+r.Length, dataEnd) - at
+			if inside > 0 {
+				w.step(p, Step{Layer: "md", Dev: p.dev, Offset: at, Length: inside, What: fmt.Sprintf("not used by %s's layout", a.Name)})
+			}
+			if after := max(at, dataEnd); after < at+r.Length {
+				metadata(after, at+r.Length-after, "after the data")
+			}
 		}
 	}
 	return up, nil
@@ -362,7 +390,19 @@ func (w *walk) physical(p piece, vg VG, pv string) ([]piece, error) {
 		}
 		n := min(u.Length, end-pos)
 		if u.LV == "" {
-			w.step(p, Step{Layer: "lvm", Dev: p.dev, Offset: pos, Length: n, What: u.What + " (VG " + vg.VG.Name + ")"})
+			what := u.What
+			if label := w.label(p.dev); label != nil && label.PVUUID == vg.VG.PV(pv).ID && u.What != "unallocated extents" {
+				// The PV's own label (this PV's, not one a later
+				// pvcreate wrote) says which of these bytes are the label
+				// and the metadata areas.
+				var area string
+				if area, n = label.AreaAt(pos, n); area != "" {
+					what = area
+				} else if u.What == "LVM PV label and metadata area" {
+					what = "before pe_start, unused by LVM"
+				}
+			}
+			w.step(p, Step{Layer: "lvm", Dev: p.dev, Offset: pos, Length: n, What: what + " (VG " + vg.VG.Name + ")"})
 		} else {
 			name := vg.VG.Name + "/" + u.LV
 			w.step(p, Step{Layer: "lvm", Dev: name, Offset: u.LVOffset, Length: n, What: "logical volume " + name})
@@ -374,6 +414,20 @@ func (w *walk) physical(p piece, vg VG, pv string) ([]piece, error) {
 		}
 	}
 	return up, nil
+}
+
+// label reads the PV label on dev once: nil when it is unreadable (then
+// the bytes before pe_start are named as a whole).
+func (w *walk) label(dev string) *lvmmeta.Label {
+	if l, ok := w.labels[dev]; ok {
+		return l
+	}
+	var l *lvmmeta.Label
+	if d, err := w.open(dev); err == nil {
+		l, _ = lvmmeta.ReadLabel(d, d.Size())
+	}
+	w.labels[dev] = l
+	return l
 }
 
 // explain says what the contents of dev keep at the pieces: a filesystem
@@ -402,8 +456,12 @@ func (w *walk) explain(dev string, ps []piece) ([]piece, error) {
 	}
 	fs, err := ext.Open(d, d.Size(), ext.Options{Superblock: choice})
 	if err != nil && !ours {
+		layer, what := "", "nothing known here (no member, PV, filesystem or partition table of the stack)"
+		if l := w.label(dev); l != nil {
+			layer, what = "lvm", "LVM PV "+l.PVUUID+", of no volume group of the stack"
+		}
 		for _, p := range ps {
-			w.step(p, Step{Dev: dev, Offset: p.off, Length: p.n, What: "nothing known here (no member, PV, filesystem or partition table of the stack)"})
+			w.step(p, Step{Layer: layer, Dev: dev, Offset: p.off, Length: p.n, What: what})
 		}
 		return nil, nil
 	}
