@@ -108,7 +108,7 @@ func mdSolveRun(opts *MdSolveOptions) error {
 	}
 	if opts.WriteCase != "" {
 		specs, _ := mdraid.RoleOrder(res.Order, "") // "missing" becomes ""
-		if err := casefile.RecordArray(opts.WriteCase, opts.Name, res.Geometry(), casefile.MemberList(specs)); err != nil {
+		if err := casefile.RecordArray(opts.WriteCase, opts.Name, res.Geometry(), res.Metadata, casefile.MemberList(specs)); err != nil {
 			return err
 		}
 	}
