@@ -283,9 +283,10 @@ func (b *builder) volumeGroup(e *vgEntry) error {
 	defer delete(b.busy, key)
 	targets := map[string]lvmmeta.Target{}
 	var words []string
+	var pvWords []word
 	for _, pv := range e.vg.PVs {
 		if _, ok := e.g.PVs[pv.Name]; !ok {
-			b.warn("%s: %s is not mapped to a device in the case file; the plan uses the metadata's device hint %s, which may name another disk now", e.vg.Name, pv.Name, pv.Device)
+			b.warn("%s: no device is given for %s; the plan uses the metadata's device hint %s, which may name another disk now", e.vg.Name, pv.Name, pv.Device)
 		}
 		w, err := b.device(b.pvDev(e, pv), true)
 		if err != nil {
@@ -293,12 +294,20 @@ func (b *builder) volumeGroup(e *vgEntry) error {
 		}
 		targets[pv.Name] = lvmmeta.Target{Path: w.arg(), Word: true, Size: -1, Overlay: true}
 		words = append(words, w.arg())
+		pvWords = append(pvWords, w)
 	}
 	mp := lvmmeta.MakePlan(e.vg, e.file, targets)
 	for _, w := range mp.Warnings {
 		b.warn("%s: %s", e.vg.Name, w)
 	}
+	// lvm sees only the plan's PVs: not the disks below the overlays, which
+	// may carry the same PV label, nor an installer's VG of the same name.
+	conf := b.newVar("LVM")
+	b.step(conf+"="+lvmDevices(pvWords), "nothing (a shell variable: the devices lvm may see)", "")
+	only := ` --config "$` + conf + `"`
 	for i, c := range mp.Commands {
+		cmd, rest, _ := strings.Cut(c, " ")
+		c = cmd + only + " " + rest
 		if i < len(words) {
 			b.step("wipefs --all --types LVM2_member "+words[i],
 				"overlays only: the LVM label at the start of "+words[i]+", if any (pvcreate fails on a stale label whose metadata area was overwritten)", "")
@@ -307,9 +316,25 @@ func (b *builder) volumeGroup(e *vgEntry) error {
 		}
 		b.step(c, "overlays only: the VG's metadata on its PVs (and lvm's own copy under /etc/lvm of the rescue system)", "")
 	}
-	b.step("vgchange -ay "+shell.Quote(e.vg.Name), "nothing (device-mapper tables for the LVs)", "vgchange -an "+shell.Quote(e.vg.Name))
+	b.step("vgchange"+only+" -ay "+shell.Quote(e.vg.Name), "nothing (device-mapper tables for the LVs)", "vgchange"+only+" -an "+shell.Quote(e.vg.Name))
 	b.done[key] = ""
 	return nil
+}
+
+// lvmDevices is lvm configuration, as one double-quoted shell word, that
+// lets lvm see only the devices pvs: a filter accepting exactly them, and
+// no devices file (whose entries name the disks, and which pvcreate would
+// otherwise extend on the rescue system).
+func lvmDevices(pvs []word) string {
+	var accept []string
+	for _, w := range pvs {
+		re := w.s
+		if w.lit {
+			re = regexp.QuoteMeta(w.s)
+		}
+		accept = append(accept, `\"a|^`+(word{re, w.lit}).inDQ()+`\$|\"`)
+	}
+	return `"devices { use_devicesfile = 0 filter = [ ` + strings.Join(accept, ", ") + `, \"r|.*|\" ] }"`
 }
 
 // filesystem checks a filesystem read-only and mounts it read-only, from

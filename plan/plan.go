@@ -85,7 +85,7 @@ func FromCase(c *casefile.Case, opt Options) (*Plan, error) {
 		}
 	}
 	if len(c.Filesystems) == 0 {
-		b.warn("the case file lists no filesystems: check each with e2fsck -f -n DEV and mount it with mount -o ro DEV DIR")
+		b.warn("no filesystems are listed, so none is checked or mounted: check each with e2fsck -f -n DEV and mount it with mount -o ro DEV DIR")
 	}
 	for _, fs := range c.Filesystems {
 		if err := b.filesystem(fs); err != nil {

@@ -70,7 +70,7 @@ func TestMdSolveHumanOutputAndErrors(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"left-symmetric", "Evidence:", "Warning: try it on overlays", "mdadm --create /dev/md0 --assume-clean --readonly --level=raid5"} {
+	for _, want := range []string{"left-symmetric", "Evidence:", "Warning: try it on overlays", "mdadm --create /dev/md0 --assume-clean --readonly --run --metadata=1.2 --level=raid5", "--bitmap=none /dev/mapper/holmes-"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("human output lacks %q:\n%s", want, out)
 		}

@@ -50,7 +50,7 @@ K/M/G/T or s suffixes), or with --case FILE a name the case file defines
 	smart := newGroup("smart", "SMART: score smartctl reports and pick the sound half of each mirror",
 		NewCmdSmartScore(f, nil))
 	root.AddCommand(md, lvm, ext, smart,
-		NewCmdScan(f, nil), NewCmdCompare(f, nil), NewCmdHash(f, nil), NewCmdDump(f, nil))
+		NewCmdScan(f, nil), NewCmdCompare(f, nil), NewCmdHash(f, nil), NewCmdDump(f, nil), NewCmdPlan(f, nil))
 	return root
 }
 
