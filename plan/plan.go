@@ -68,7 +68,7 @@ func FromCase(c *casefile.Case, opt Options) (*Plan, error) {
 		return nil, err
 	}
 	if len(c.Arrays) > 0 {
-		b.warn("first see that the rescue system assembled none of these disks' arrays (cat /proc/mdstat) and stop any it did (mdadm --stop): they hold the members, and an installer's VG of the same name would clash")
+		b.warn("before you run it: stop every array the rescue system assembled from these disks (cat /proc/mdstat; mdadm --stop /dev/mdN), since it holds the members, and where udev runs, put AUTO -all in mdadm.conf, so that the loop devices and overlays the plan makes are not assembled behind its back")
 	}
 	b.step("mkdir -p "+shell.Quote(opt.OverlayDir), "the directory "+opt.OverlayDir, "rmdir "+shell.Quote(opt.OverlayDir))
 	for _, l := range b.order {

@@ -69,7 +69,7 @@ func commandsFor(in matrixInput) [][]string {
 	case "vgtext":
 		return [][]string{{"lvm", "plan", in.path}, {"lvm", "show", in.path}}
 	case "case":
-		return [][]string{{"--case", in.path, "ext", "info", in.dev}, {"--case", in.path, "scan", in.dev}, {"--case", in.path, "md", "examine", in.dev}}
+		return [][]string{{"--case", in.path, "ext", "info", in.dev}, {"--case", in.path, "scan", in.dev}, {"--case", in.path, "md", "examine", in.dev}, {"--case", in.path, "plan"}}
 	}
 	d := in.path
 	cmds := [][]string{
