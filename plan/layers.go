@@ -127,11 +127,7 @@ func (b *builder) device(dev string, writable bool) (word, error) {
 		return word{}, err
 	}
 	if !b.isLayer(base) {
-		path, err := filepath.Abs(b.c.Path(base))
-		if err != nil {
-			return word{}, err
-		}
-		l := b.leaves[path+dev[len(base):]]
+		l := b.leaves[b.c.Path(base)+dev[len(base):]]
 		if l == nil {
 			return word{}, fmt.Errorf("plan: %s: not among the devices the case reads", dev)
 		}
@@ -329,8 +325,8 @@ func lvmDevices(pvs []word) string {
 	var accept []string
 	for _, w := range pvs {
 		re := w.s
-		if w.lit {
-			re = regexp.QuoteMeta(w.s)
+		if w.lit { // lvm's names and the plan's hold only . and + of regexp's metacharacters
+			re = strings.NewReplacer(".", "[.]", "+", "[+]").Replace(w.s)
 		}
 		accept = append(accept, `\"a|^`+(word{re, w.lit}).inDQ()+`\$|\"`)
 	}

@@ -140,7 +140,7 @@ type builder struct {
 type vgEntry struct {
 	g    *casefile.VolumeGroup
 	vg   *lvmmeta.VG
-	file string // absolute
+	file string // as the case file names it, made relative to where holmes runs
 }
 
 // leaf is a DEV that is not a layer of the case: a disk, an image, a
@@ -213,10 +213,7 @@ func (b *builder) findArray(name string) *casefile.Array {
 func (b *builder) loadVGs() error {
 	for i := range b.c.VolumeGroups {
 		g := &b.c.VolumeGroups[i]
-		file, err := filepath.Abs(b.c.Path(g.Metadata))
-		if err != nil {
-			return err
-		}
+		file := b.c.Path(g.Metadata)
 		vg, err := lvmmeta.ReadVGFile(file)
 		if err != nil {
 			return fmt.Errorf("plan: volume group metadata: %w", err)
@@ -258,10 +255,7 @@ func (b *builder) collectLeaves() error {
 		if b.isLayer(base) {
 			continue
 		}
-		path, err := filepath.Abs(b.c.Path(base))
-		if err != nil {
-			return err
-		}
+		path := b.c.Path(base)
 		key := path + dev[len(base):]
 		if b.leaves[key] != nil {
 			continue

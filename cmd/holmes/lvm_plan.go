@@ -85,10 +85,10 @@ func lvmPlanRun(opts *LVMPlanOptions) error {
 // label checks the plan does not repeat come first; a target the plan
 // cannot name leaves the bare commands, with why.
 func printLVMPlan(w io.Writer, vg *lvmmeta.VG, file string, lp *lvmmeta.Plan, pvs []string) error {
-	g := casefile.VolumeGroup{Metadata: absDev(file), PVs: map[string]string{}}
+	g := casefile.VolumeGroup{Metadata: file, PVs: map[string]string{}}
 	for _, spec := range pvs {
 		name, dev, _ := strings.Cut(spec, "=")
-		g.PVs[name] = absDev(dev)
+		g.PVs[name] = dev
 	}
 	p, err := plan.FromCase(&casefile.Case{VolumeGroups: []casefile.VolumeGroup{g}}, plan.Options{})
 	for _, warn := range lp.Warnings {

@@ -162,11 +162,6 @@ func printSolve(w io.Writer, name string, r *mdsolve.Result) error {
 // from --case) leave the bare mdadm line, with why.
 func printSolvePlan(w io.Writer, name string, r *mdsolve.Result) error {
 	specs, _ := mdraid.RoleOrder(r.Order, "")
-	for i := range specs {
-		if specs[i] != "" {
-			specs[i] = absDev(specs[i])
-		}
-	}
 	a := casefile.Array{Name: name, Level: r.Level, Layout: r.Layout, ChunkBytes: r.ChunkBytes, DataOffset: r.DataOffset,
 		DataSize: r.DataSize, Metadata: r.Metadata, Members: casefile.MemberList(specs)}
 	p, err := plan.FromCase(&casefile.Case{Arrays: []casefile.Array{a}}, plan.Options{})

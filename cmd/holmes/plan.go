@@ -3,12 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
-	"holmes/blockdev"
 	"holmes/casefile"
 	"holmes/plan"
 )
@@ -73,18 +70,4 @@ func printPlan(w io.Writer, p *plan.Plan) error {
 		}
 	}
 	return nil
-}
-
-// absDev makes the path in a DEV typed on the command line absolute, so a
-// plan built around it runs from any directory; names stay as they are.
-func absDev(spec string) string {
-	base, suffix := blockdev.SplitSpec(spec, func(p string) bool { _, err := os.Stat(p); return err == nil })
-	if _, err := os.Stat(base); err != nil {
-		return spec
-	}
-	abs, err := filepath.Abs(base)
-	if err != nil {
-		return spec
-	}
-	return abs + suffix
 }
