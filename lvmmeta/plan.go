@@ -14,6 +14,11 @@ type Target struct {
 	Path  string
 	Size  int64
 	Label *Label
+	// Word: Path is already a shell word ("${L0}p1"), written as it is.
+	Word bool
+	// Overlay: the target is a copy-on-write overlay, so whatever label
+	// it carries may be replaced without asking (-ff -y).
+	Overlay bool
 }
 
 // Plan is how to put a VG's metadata back with lvm2's own tools.
@@ -58,14 +63,19 @@ func MakePlan(vg *VG, file string, targets map[string]Target) *Plan {
 				p.Warnings = append(p.Warnings, fmt.Sprintf("%s: %s has %d bytes, the PV maps %d (pe_start %d + %d extents of %d): too small", pv.Name, t.Path, size, pp.Need, pv.PEStart, pv.PECount, vg.ExtentSize))
 			}
 		}
-		force := ""
-		if t.Label != nil && t.Label.PVUUID != pv.ID {
+		force, path := "", shell.Quote(t.Path)
+		if t.Word {
+			path = t.Path
+		}
+		if t.Overlay {
+			force = "-ff -y "
+		} else if t.Label != nil && t.Label.PVUUID != pv.ID {
 			// pvcreate refuses to replace a PV label without -ff.
 			force = "-ff "
 			p.Warnings = append(p.Warnings, fmt.Sprintf("%s: %s carries PV %s now; pvcreate -ff replaces that label (and asks first)", pv.Name, t.Path, t.Label.PVUUID))
 		}
 		p.PVs = append(p.PVs, pp)
-		p.Commands = append(p.Commands, fmt.Sprintf("pvcreate %s--uuid %s --restorefile %s %s", force, shell.Quote(pv.ID), shell.Quote(file), shell.Quote(t.Path)))
+		p.Commands = append(p.Commands, fmt.Sprintf("pvcreate %s--uuid %s --restorefile %s %s", force, shell.Quote(pv.ID), shell.Quote(file), path))
 	}
 	restore := "vgcfgrestore -f "
 	if pools := vg.ThinPools(); len(pools) > 0 {

@@ -3,11 +3,14 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"holmes/casefile"
 	"holmes/lvmmeta"
+	"holmes/plan"
 )
 
 // LVMPlanOptions are holmes lvm plan's arguments and flags.
@@ -72,14 +75,35 @@ func lvmPlanRun(opts *LVMPlanOptions) error {
 			}
 			fmt.Fprintf(w, "# %s (%s) -> %s: %s\n", pv.Name, pv.ID, pv.Device, check)
 		}
-		for _, warn := range p.Warnings {
+		return printLVMPlan(w, vg, file, p, opts.PVs)
+	})
+}
+
+// printLVMPlan prints the restore as a plan that runs as printed
+// (docs/plan.md): the target devices attached read-only and overlaid, the
+// PVs and VG restored on the overlays, the VG activated. The size and
+// label checks the plan does not repeat come first; a target the plan
+// cannot name leaves the bare commands, with why.
+func printLVMPlan(w io.Writer, vg *lvmmeta.VG, file string, lp *lvmmeta.Plan, pvs []string) error {
+	g := casefile.VolumeGroup{Metadata: file, PVs: map[string]string{}}
+	for _, spec := range pvs {
+		name, dev, _ := strings.Cut(spec, "=")
+		g.PVs[name] = dev
+	}
+	p, err := plan.FromCase(&casefile.Case{VolumeGroups: []casefile.VolumeGroup{g}}, plan.Options{})
+	for _, warn := range lp.Warnings {
+		if err != nil || !slices.Contains(p.Warnings, vg.Name+": "+warn) && !strings.Contains(warn, "no target given") {
 			fmt.Fprintf(w, "# warning: %s\n", warn)
 		}
-		for _, c := range p.Commands {
+	}
+	if err != nil {
+		fmt.Fprintf(w, "# no runnable plan: %v\n", err)
+		for _, c := range lp.Commands {
 			fmt.Fprintln(w, c)
 		}
 		return nil
-	})
+	}
+	return printPlan(w, p)
 }
 
 // planTarget opens a target device read-only to learn its size and any

@@ -70,7 +70,7 @@ func commandsFor(in matrixInput) [][]string {
 		return [][]string{{"lvm", "plan", in.path}, {"lvm", "show", in.path}}
 	case "case":
 		return [][]string{{"--case", in.path, "ext", "info", in.dev}, {"--case", in.path, "scan", in.dev}, {"--case", in.path, "md", "examine", in.dev},
-			{"--case", in.path, "trace", in.dev, "0+64K"}}
+			{"--case", in.path, "trace", in.dev, "0+64K"}, {"--case", in.path, "plan"}}
 	}
 	d := in.path
 	cmds := [][]string{
