@@ -52,6 +52,20 @@ func SetVolumeGroup(path, vgName string, g VolumeGroup) error {
 	})
 }
 
+// SetFilesystem records how the filesystem on f.Dev is checked and mounted
+// (created if absent), replacing an entry for the same DEV.
+func SetFilesystem(path string, f Filesystem) error {
+	return update(path, func(c *Case) {
+		for i := range c.Filesystems {
+			if c.Filesystems[i].Dev == f.Dev {
+				c.Filesystems[i] = f
+				return
+			}
+		}
+		c.Filesystems = append(c.Filesystems, f)
+	})
+}
+
 // update loads the case file at path (or starts an empty one), applies
 // change and writes it back, keeping everything people wrote.
 func update(path string, change func(c *Case)) error {

@@ -8,6 +8,7 @@ import (
 
 	"holmes/casefile"
 	"holmes/internal/safewrite"
+	"holmes/plan"
 )
 
 // caseKind: an existing case file is updated (casefile keeps what people
@@ -59,5 +60,27 @@ func (t *Triage) WriteCase(path string, inputs []string) error {
 		g.res.File = file
 		t.Result.VolumeGroups[i].File = file
 	}
+	for _, dev := range t.fsOrder {
+		if err := casefile.SetFilesystem(path, t.caseFS[dev]); err != nil {
+			return err
+		}
+	}
+	return t.planFrom(path)
+}
+
+// planFrom makes the plan from the case file as written, so that it is the
+// plan holmes --case FILE plan prints.
+func (t *Triage) planFrom(path string) error {
+	c, err := casefile.Load(path)
+	if err != nil {
+		return err
+	}
+	p, err := plan.FromCase(c, plan.Options{})
+	if err != nil {
+		t.warn("no plan: %v", err)
+		return nil
+	}
+	t.Result.Plan = p.Lines()
+	t.Result.Warnings = append(t.Result.Warnings, p.Warnings...)
 	return nil
 }

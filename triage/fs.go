@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"holmes/blockdev"
+	"holmes/casefile"
 	"holmes/ext"
 	"holmes/lvmmeta"
 	"holmes/mdraid"
@@ -118,6 +119,14 @@ func (t *Triage) checkExt(d blockdev.Device, name string, choice int64) {
 	t.Result.Filesystems = append(t.Result.Filesystems, f)
 	if most, ok := t.mostFiles[name]; !ok || f.Files > most {
 		t.mostFiles[name], t.superblocks[name] = f.Files, choice
+		cf := casefile.Filesystem{Dev: name, Type: f.Type, RootLost: !f.RootOK}
+		if fs.SB.BlockGroupNr != 0 {
+			cf.Superblock, cf.BlockSize = fs.SB.Offset/fs.BlockSize(), fs.BlockSize()
+		}
+		if _, ok := t.caseFS[name]; !ok {
+			t.fsOrder = append(t.fsOrder, name)
+		}
+		t.caseFS[name] = cf
 	}
 	if choice != ext.SuperblockAuto {
 		return

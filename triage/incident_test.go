@@ -96,7 +96,7 @@ func incidentDisks(t *testing.T) (*incident, []string, func(string) string) {
 // mkfs destroyed.
 func TestIncidentGivenArrays(t *testing.T) {
 	r, paths, dev := incidentDisks(t)
-	tr := &Triage{superblocks: map[string]int64{}, mostFiles: map[string]int64{}}
+	tr := &Triage{superblocks: map[string]int64{}, mostFiles: map[string]int64{}, caseFS: map[string]casefile.Filesystem{}}
 	defer tr.Close()
 	for _, p := range paths {
 		d, err := blockdev.Open(p, nil)

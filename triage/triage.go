@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"holmes/blockdev"
+	"holmes/casefile"
 	"holmes/ext"
 	"holmes/lvmmeta"
 	"holmes/mdraid"
@@ -42,7 +43,11 @@ type Triage struct {
 	// under an installer's new one): what trace reads there.
 	superblocks map[string]int64
 	mostFiles   map[string]int64
-	closers     []blockdev.Device
+	// caseFS is how the plan checks and mounts the filesystem on each DEV
+	// (the one with the most files), in fsOrder.
+	caseFS  map[string]casefile.Filesystem
+	fsOrder []string
+	closers []blockdev.Device
 }
 
 // unit is a partition (or a whole disk without a table): what md arrays are
@@ -74,7 +79,7 @@ type volumeGroup struct {
 // command line names it. Errors are returned only when nothing could be
 // read; everything else becomes a warning in the result.
 func Run(ctx context.Context, specs []string, open func(string) (blockdev.Device, error), opt Options) (*Triage, error) {
-	t := &Triage{smart: map[string]smart.Result{}, superblocks: map[string]int64{}, mostFiles: map[string]int64{}}
+	t := &Triage{smart: map[string]smart.Result{}, superblocks: map[string]int64{}, mostFiles: map[string]int64{}, caseFS: map[string]casefile.Filesystem{}}
 	progress := func(s string) {
 		if opt.Progress != nil {
 			opt.Progress(s)
