@@ -1,9 +1,9 @@
-package plan
+package plan_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -12,8 +12,11 @@ import (
 	"strings"
 	"testing"
 
+	"holmes/blockdev"
 	"holmes/casefile"
 	"holmes/internal/fixture"
+	"holmes/plan"
+	"holmes/triage"
 )
 
 // incidentFiles are files whose sha256 the lab checks through the plan's
@@ -26,8 +29,9 @@ var incidentFiles = map[string][]string{
 	"guests/vm01:p1": {"/etc/hostname", "/data/f131073"},
 }
 
-// TestPlanRunsOnTheIncident runs the plan of the incident's original stack,
-// as printed, in user-mode Linux over the committed disk images: every step
+// TestPlanRunsOnTheIncident runs the plan that one holmes triage call makes
+// of the incident's ten disks, as printed, in user-mode Linux over the
+// committed disk images (issue 12's proof that it runs): every step
 // under sh -e (so every e2fsck -f -n of an LV passes), files read through
 // its mounts match the kernel's record, the undo lines take it all back,
 // and the images are byte-identical afterwards.
@@ -57,14 +61,22 @@ func TestPlanRunsOnTheIncident(t *testing.T) {
 
 	dir := t.TempDir()
 	caseFile := filepath.Join(dir, "case.json")
-	if err := os.WriteFile(caseFile, incidentCase(t, images), 0o644); err != nil {
+	tr, err := triage.Run(context.Background(), images, func(s string) (blockdev.Device, error) { return blockdev.Open(s, nil) }, triage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	if tr.Result.Ambiguous {
+		t.Fatalf("triage of the incident is ambiguous: %+v", tr.Result.Arrays)
+	}
+	if err := tr.WriteCase(caseFile, images); err != nil {
 		t.Fatal(err)
 	}
 	c, err := casefile.Load(caseFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := FromCase(c, Options{OverlayDir: filepath.Join(dir, "overlays"), MountDir: "/run/holmes"})
+	p, err := plan.FromCase(c, plan.Options{OverlayDir: filepath.Join(dir, "overlays"), MountDir: "/run/holmes"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,39 +144,6 @@ func TestPlanRunsOnTheIncident(t *testing.T) {
 			t.Errorf("%s changed: sha256 %s before the plan, %s after", images[i], before[i], after[i])
 		}
 	}
-}
-
-// incidentCase is the case file of the incident's original stack: the
-// raid1 root (0.90) over every partition 1 but the stale d9p1, the raid10
-// (0.90, near-2, 64 KiB) over every partition 2 but the stale d1p2 and
-// d4p2, VG guests as lvm2 backed it up, and its filesystems; the root's
-// primary superblock was overwritten by the installer's mkfs.
-func incidentCase(t *testing.T, images []string) []byte {
-	member := func(i, p int) *string { s := fmt.Sprintf("%s:p%d", images[i], p); return &s }
-	var raid1, raid10 []*string
-	for i := range images {
-		raid1 = append(raid1, member(i, 1))
-		raid10 = append(raid10, member(i, 2))
-	}
-	raid1[9], raid10[1], raid10[4] = nil, nil, nil
-	c := casefile.Case{
-		Arrays: []casefile.Array{
-			{Name: "md0", Level: "raid1", Metadata: "0.90", Members: raid1},
-			{Name: "md1", Level: "raid10", Layout: "n2", ChunkBytes: 65536, Metadata: "0.90", Members: raid10},
-		},
-		VolumeGroups: []casefile.VolumeGroup{{
-			Metadata: fixture.Repo(t, "testdata/incident/record/original-guests.vgcfgbackup.txt"),
-			PVs:      map[string]string{"pv0": "md1"}}},
-		Filesystems: []casefile.Filesystem{
-			{Dev: "md0", Type: "ext3", Superblock: 8193, BlockSize: 1024, RootLost: true},
-			{Dev: "guests/home"}, {Dev: "guests/var"}, {Dev: "guests/distros"}, {Dev: "guests/vm01:p1"},
-		},
-	}
-	b, err := json.Marshal(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 func sums(t *testing.T, paths []string) []string {

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -191,4 +192,37 @@ func TestPlanRefuses(t *testing.T) {
 			t.Errorf("%s: error %v, want %q", c.json, err, c.want)
 		}
 	}
+}
+
+// incidentCase is the case file of the incident's original stack: the
+// raid1 root (0.90) over every partition 1 but the stale d9p1, the raid10
+// (0.90, near-2, 64 KiB) over every partition 2 but the stale d1p2 and
+// d4p2, VG guests as lvm2 backed it up, and its filesystems; the root's
+// primary superblock was overwritten by the installer's mkfs.
+func incidentCase(t *testing.T, images []string) []byte {
+	member := func(i, p int) *string { s := fmt.Sprintf("%s:p%d", images[i], p); return &s }
+	var raid1, raid10 []*string
+	for i := range images {
+		raid1 = append(raid1, member(i, 1))
+		raid10 = append(raid10, member(i, 2))
+	}
+	raid1[9], raid10[1], raid10[4] = nil, nil, nil
+	c := casefile.Case{
+		Arrays: []casefile.Array{
+			{Name: "md0", Level: "raid1", Metadata: "0.90", Members: raid1},
+			{Name: "md1", Level: "raid10", Layout: "n2", ChunkBytes: 65536, Metadata: "0.90", Members: raid10},
+		},
+		VolumeGroups: []casefile.VolumeGroup{{
+			Metadata: fixture.Repo(t, "testdata/incident/record/original-guests.vgcfgbackup.txt"),
+			PVs:      map[string]string{"pv0": "md1"}}},
+		Filesystems: []casefile.Filesystem{
+			{Dev: "md0", Type: "ext3", Superblock: 8193, BlockSize: 1024, RootLost: true},
+			{Dev: "guests/home"}, {Dev: "guests/var"}, {Dev: "guests/distros"}, {Dev: "guests/vm01:p1"},
+		},
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
