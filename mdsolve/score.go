@@ -247,9 +247,13 @@ func (s *solver) overwrittenFSEvidence(c *candidate, arr *mdraid.Array, e *evide
 	}
 	found := map[string][]uint16{}
 	var uuids []string
+	tried := 0
 	for _, a := range s.scan.anchors {
 		if a.fs == "" || a.fs == primary || a.at == ext.PrimaryOffset || a.at >= arr.Size() {
 			continue
+		}
+		if tried++; tried > maxOverwrittenCopies {
+			break
 		}
 		b, err := ext.ReadSuperblock(arr, a.at)
 		if err != nil || b.UUIDString() != a.fs || b.BlockGroupNr == 0 || s.shadowed(arr, c, a.at, 1024) {
@@ -270,6 +274,11 @@ func (s *solver) overwrittenFSEvidence(c *candidate, arr *mdraid.Array, e *evide
 		e.add(2*float64(len(found[u])), "ext filesystem %s starts at the array's start: its backup superblocks of groups %v sit where that puts them (its primary is %s)", u, found[u], over)
 	}
 }
+
+// maxOverwrittenCopies bounds the backup superblocks read per candidate
+// looking for an overwritten filesystem (a crafted member may hold
+// thousands).
+const maxOverwrittenCopies = 32
 
 // partitionVolumes lists the partitions of a partition table at the start
 // of v (up to maxVolumes), each as a volume.
