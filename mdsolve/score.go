@@ -24,6 +24,9 @@ type evidence struct {
 	verified, unreadable []string
 	pvSize               int64   // the size the PV label records (0: no PV)
 	fsSizes              []int64 // sizes of the filesystems found at the array's start
+	// structures: a PV label or an ext superblock was read through the
+	// assembly (data of its own, beyond text and parity).
+	structures bool
 }
 
 func (e *evidence) add(points float64, format string, args ...any) {
@@ -107,7 +110,7 @@ func (s *solver) lvmEvidence(c *candidate, arr *mdraid.Array, e *evidence) []vol
 	if err != nil {
 		return nil
 	}
-	e.pvSize = label.DeviceSize
+	e.pvSize, e.structures = label.DeviceSize, true
 	if s.shadowed(arr, c, label.Sector*512, 512) {
 		e.add(0, "LVM PV label %s in sector %d (the parity holds the same bytes: not counted)", label.PVUUID, label.Sector)
 	} else {
@@ -186,6 +189,7 @@ func (s *solver) extEvidence(c *candidate, arr *mdraid.Array, v volume, deep boo
 		}
 		return
 	}
+	e.structures = true
 	points := 3.0
 	if s.scan.extUUIDs[sb.UUIDString()] {
 		points++
@@ -263,6 +267,7 @@ func (s *solver) overwrittenFSEvidence(c *candidate, arr *mdraid.Array, e *evide
 			uuids = append(uuids, a.fs)
 		}
 		found[a.fs] = append(found[a.fs], b.BlockGroupNr)
+		e.structures = true
 		e.fsSizes = append(e.fsSizes, b.Size())
 		e.probes = append(e.probes, a.at)
 	}
