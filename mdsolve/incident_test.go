@@ -12,18 +12,6 @@ import (
 	"holmes/mdraid"
 )
 
-// incidentArray is an array of the incident lab's record
-// (testdata/incident/record.json, docs/labs.md).
-type incidentArray struct {
-	Level      string   `json:"level"`
-	Layout     *string  `json:"layout"`
-	ChunkBytes *int64   `json:"chunk_bytes"`
-	Metadata   string   `json:"metadata"`
-	DataOffset int64    `json:"data_offset"`
-	ArraySize  int64    `json:"array_size"`
-	Order      []string `json:"order"`
-}
-
 // TestSolveIncident: on the incident lab (an installer re-created both
 // arrays over the old ones with newer defaults, put a new empty VG of the
 // same name on the raid10 and began a mkfs over the raid1; mirror halves
@@ -37,12 +25,12 @@ func TestSolveIncident(t *testing.T) {
 	}
 	var record struct {
 		Original struct {
-			Raid1  incidentArray `json:"raid1"`
-			Raid10 incidentArray `json:"raid10"`
+			Raid1  fixture.IncidentArray `json:"raid1"`
+			Raid10 fixture.IncidentArray `json:"raid10"`
 		} `json:"original"`
 	}
 	fixture.JSON(t, "testdata/incident/record.json", &record)
-	for _, want := range []incidentArray{record.Original.Raid10, record.Original.Raid1} {
+	for _, want := range []fixture.IncidentArray{record.Original.Raid10, record.Original.Raid1} {
 		t.Run(want.Level, func(t *testing.T) {
 			devs, byName := openIncident(t, want.Order)
 			res, err := Solve(devs, Options{})

@@ -290,7 +290,7 @@ func (s *memberScan) dataOffsets() []int64 {
 	}
 	var out []int64
 	for _, d := range rankedKeys(votes) {
-		if keep[d] || len(out) < maxDataOffsets {
+		if len(out) < maxDataOffsets || keep[d] && len(out) < maxKeptDataOffsets {
 			out = append(out, d)
 		}
 	}
@@ -298,8 +298,13 @@ func (s *memberScan) dataOffsets() []int64 {
 }
 
 // maxDataOffsets bounds the data offsets tried besides those a PV label or
-// an md superblock proposes (each offset multiplies the candidates).
-const maxDataOffsets = 4
+// an md superblock proposes (each offset multiplies the candidates), and
+// maxKeptDataOffsets all of them (a crafted member may hold a PV label in
+// every sector).
+const (
+	maxDataOffsets     = 4
+	maxKeptDataOffsets = 12
+)
 
 // sightingWeight: a PV label is where an array almost always starts; an
 // ext primary superblock may as well be inside a logical volume, and a

@@ -24,6 +24,9 @@ type evidence struct {
 	verified, unreadable []string
 	pvSize               int64   // the size the PV label records (0: no PV)
 	fsSizes              []int64 // sizes of the filesystems found at the array's start
+	// structures: a PV label or an ext superblock was read through the
+	// assembly (data of its own, beyond text and parity).
+	structures bool
 }
 
 func (e *evidence) add(points float64, format string, args ...any) {
@@ -107,7 +110,7 @@ func (s *solver) lvmEvidence(c *candidate, arr *mdraid.Array, e *evidence) []vol
 	if err != nil {
 		return nil
 	}
-	e.pvSize = label.DeviceSize
+	e.pvSize, e.structures = label.DeviceSize, true
 	if s.shadowed(arr, c, label.Sector*512, 512) {
 		e.add(0, "LVM PV label %s in sector %d (the parity holds the same bytes: not counted)", label.PVUUID, label.Sector)
 	} else {
@@ -186,6 +189,7 @@ func (s *solver) extEvidence(c *candidate, arr *mdraid.Array, v volume, deep boo
 		}
 		return
 	}
+	e.structures = true
 	points := 3.0
 	if s.scan.extUUIDs[sb.UUIDString()] {
 		points++
@@ -247,9 +251,13 @@ func (s *solver) overwrittenFSEvidence(c *candidate, arr *mdraid.Array, e *evide
 	}
 	found := map[string][]uint16{}
 	var uuids []string
+	tried := 0
 	for _, a := range s.scan.anchors {
 		if a.fs == "" || a.fs == primary || a.at == ext.PrimaryOffset || a.at >= arr.Size() {
 			continue
+		}
+		if tried++; tried > maxOverwrittenCopies {
+			break
 		}
 		b, err := ext.ReadSuperblock(arr, a.at)
 		if err != nil || b.UUIDString() != a.fs || b.BlockGroupNr == 0 || s.shadowed(arr, c, a.at, 1024) {
@@ -259,6 +267,7 @@ func (s *solver) overwrittenFSEvidence(c *candidate, arr *mdraid.Array, e *evide
 			uuids = append(uuids, a.fs)
 		}
 		found[a.fs] = append(found[a.fs], b.BlockGroupNr)
+		e.structures = true
 		e.fsSizes = append(e.fsSizes, b.Size())
 		e.probes = append(e.probes, a.at)
 	}
@@ -270,6 +279,11 @@ func (s *solver) overwrittenFSEvidence(c *candidate, arr *mdraid.Array, e *evide
 		e.add(2*float64(len(found[u])), "ext filesystem %s starts at the array's start: its backup superblocks of groups %v sit where that puts them (its primary is %s)", u, found[u], over)
 	}
 }
+
+// maxOverwrittenCopies bounds the backup superblocks read per candidate
+// looking for an overwritten filesystem (a crafted member may hold
+// thousands).
+const maxOverwrittenCopies = 32
 
 // partitionVolumes lists the partitions of a partition table at the start
 // of v (up to maxVolumes), each as a volume.

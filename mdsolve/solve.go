@@ -228,9 +228,11 @@ func Solve(devs []blockdev.Device, opt Options) (*Result, error) {
 		deep++
 	}
 	top := cands[:deep]
-	for _, c := range top {
+	for i, c := range top {
 		s.evaluate(c, stageDeep)
-		s.preferReadableHalves(c)
+		if i < minDeep {
+			s.preferReadableHalves(c)
+		}
 	}
 	rank(top)
 	return s.result(cands, families), nil
