@@ -25,6 +25,7 @@ func (t *Triage) findArrays(opt mdsolve.Options) {
 		if a == nil {
 			continue
 		}
+		fillDataSize(a)
 		a.res.Name = fmt.Sprintf("md%d", len(t.arrays))
 		t.arrays = append(t.arrays, a)
 		for _, u := range g.units {
@@ -211,4 +212,28 @@ func (t *Triage) fromSuperblocks(g group, p *mdraid.Plan, evidence []string) *ar
 	}
 	a.res.Members = unitNames(a.members)
 	return a
+}
+
+// fillDataSize sets how much of each member the array uses when the format
+// keeps its superblock at the end (0.90, 1.0) and nothing said it: the
+// space before that superblock, whole chunks only, as mdadm sizes it.
+// Without it the array would read the superblock's area as data.
+func fillDataSize(a *array) {
+	if a.geom.DataSize != 0 || a.res.Metadata != "0.90" && a.res.Metadata != "1.0" || a.res.Ambiguous {
+		return
+	}
+	size := int64(-1)
+	for _, m := range a.members {
+		if m != nil && (size < 0 || m.dev.Size() < size) {
+			size = m.dev.Size()
+		}
+	}
+	used := mdraid.DataEnd(a.res.Metadata, size) - a.geom.DataOffset
+	if a.geom.ChunkBytes > 0 {
+		used -= used % a.geom.ChunkBytes
+	}
+	if size < 0 || used <= 0 {
+		return
+	}
+	a.geom.DataSize, a.res.DataSize = used, used
 }
