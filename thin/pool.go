@@ -127,6 +127,8 @@ type Lost struct {
 	Last  uint64 `json:"last"`
 }
 
+func (l Lost) String() string { return keyRange(l.First, l.Last) }
+
 // Mapping is what the metadata maps of one thin device.
 type Mapping struct {
 	Runs     []Run     `json:"runs"` // by origin, not overlapping

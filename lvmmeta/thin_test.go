@@ -1,0 +1,87 @@
+package lvmmeta
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"os"
+	"strings"
+	"testing"
+
+	"holmes/blockdev"
+	"holmes/internal/fixture"
+	"holmes/thin"
+)
+
+// thinLab is the thin lab's VG (testdata/lab/lvm-thin.sh) and its one PV.
+func thinLab(t *testing.T) (*VG, map[string]blockdev.Device) {
+	t.Helper()
+	text, err := os.ReadFile(fixture.Repo(t, "testdata/lvm/thin/record/pve.vg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vg, err := ParseText(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vg, map[string]blockdev.Device{"pv0": openFixture(t, fixture.Repo(t, "testdata/lvm/thin/pve.img.xz"))}
+}
+
+// Every thin LV, the snapshot and the over-provisioned one included, reads
+// byte-identical to the kernel's /dev/pve/*.
+func TestThinLVsMatchKernel(t *testing.T) {
+	vg, pvs := thinLab(t)
+	sums, err := os.ReadFile(fixture.Repo(t, "testdata/lvm/thin/record/lv-sha256.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, lv := range vg.LVs {
+		if lv.Segments[0].Type != "thin" {
+			continue
+		}
+		n++
+		d, err := OpenLV(vg, lv.Name, pvs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := sha256.New()
+		if _, err := io.CopyBuffer(h, io.NewSectionReader(d, 0, d.Size()), make([]byte, 100003)); err != nil {
+			t.Fatal(err)
+		}
+		d.Close()
+		if got := hex.EncodeToString(h.Sum(nil)); !strings.Contains(string(sums), got+"  pve/"+lv.Name+"\n") {
+			t.Errorf("%s: sha256 %s is not the kernel's", lv.Name, got)
+		}
+	}
+	if n != 5 {
+		t.Errorf("%d thin LVs, want 5", n)
+	}
+}
+
+// The pool as the VG text describes it, and its transaction id as the
+// pool's own metadata holds it.
+func TestThinPool(t *testing.T) {
+	vg, pvs := thinLab(t)
+	p, err := vg.ThinPool("data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Metadata != "data_tmeta" || p.Data != "data_tdata" || p.Segment.ChunkSize != 65536 || len(p.Volumes) != 5 || p.Volumes[5] != "home-snap" {
+		t.Errorf("pool %+v", p)
+	}
+	meta, err := OpenLV(vg, p.Metadata, pvs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := thin.Open(meta, meta.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(pool.Super.TransactionID) != p.Segment.TransactionID || p.Segment.TransactionID != 5 {
+		t.Errorf("transaction id: metadata %d, VG text %d", pool.Super.TransactionID, p.Segment.TransactionID)
+	}
+	if _, err := vg.ThinPool("home"); err == nil || !strings.Contains(err.Error(), "not a thin pool") {
+		t.Errorf("home as a pool: %v", err)
+	}
+}
