@@ -85,3 +85,33 @@ func TestThinPool(t *testing.T) {
 		t.Errorf("home as a pool: %v", err)
 	}
 }
+
+// The raid lab's raid1 LV: each image is a linear LV holding the bytes the
+// kernel's /dev/raid/r1 read (dm-raid keeps its superblock and bitmap in the
+// _rmeta LVs).
+func TestRaidLabImages(t *testing.T) {
+	text, err := os.ReadFile(fixture.Repo(t, "testdata/lvm/thin/record/raid.vg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vg, err := ParseText(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pvs := map[string]blockdev.Device{}
+	for i, x := range []string{"b", "c", "d"} {
+		pvs[vg.PVs[i].Name] = openFixture(t, fixture.Repo(t, "testdata/lvm/thin/raid-"+x+".img.xz"))
+	}
+	sums, _ := os.ReadFile(fixture.Repo(t, "testdata/lvm/thin/record/lv-sha256.txt"))
+	for _, lv := range []string{"r1_rimage_0", "r1_rimage_1"} {
+		d, err := OpenLV(vg, lv, pvs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := sha256.New()
+		io.Copy(h, io.NewSectionReader(d, 0, d.Size()))
+		if got := hex.EncodeToString(h.Sum(nil)); !strings.Contains(string(sums), got+"  raid/r1\n") {
+			t.Errorf("%s: sha256 %s is not the kernel's raid/r1", lv, got)
+		}
+	}
+}

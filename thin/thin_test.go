@@ -363,3 +363,27 @@ func TestVolumeReads(t *testing.T) {
 		t.Errorf("read at the end: %d %v", n, err)
 	}
 }
+
+// With the device details tree damaged, the devices are still found
+// through the mapping tree and read; only their details are unknown.
+func TestDamagedDetails(t *testing.T) {
+	l := openLab(t)
+	good := l.pool(t)
+	meta := bytes.Clone(l.meta)
+	meta[good.Super.DetailsRoot*BlockSize+8] ^= 1 // the node's own block number
+	p, err := Open(&memDevice{meta, "damaged"}, int64(len(meta)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Problems) != 1 || p.Problems[0].Tree != "device details" || !strings.Contains(p.Problems[0].Msg, "bad checksum") {
+		t.Errorf("problems %v", p.Problems)
+	}
+	if len(p.Devices) != len(good.Devices) {
+		t.Fatalf("%d devices, want %d", len(p.Devices), len(good.Devices))
+	}
+	for _, d := range p.Devices {
+		if d.Details != nil || !d.HasRoot || fmt.Sprint(p.Map(d.ID)) != fmt.Sprint(good.Map(d.ID)) {
+			t.Errorf("device %d: %+v", d.ID, d)
+		}
+	}
+}
