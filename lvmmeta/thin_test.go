@@ -115,3 +115,25 @@ func TestRaidLabImages(t *testing.T) {
 		}
 	}
 }
+
+// The restore plan reads the pool's transaction id from the targets: the
+// recorded text agrees; a text one transaction ahead is named as one lvm
+// would not activate.
+func TestPlanChecksThinTransaction(t *testing.T) {
+	vg, pvs := thinLab(t)
+	target := map[string]Target{"pv0": {Path: "/dev/sdb", Size: pvs["pv0"].Size(), Dev: pvs["pv0"]}}
+	p := MakePlan(vg, "pve.vg", target)
+	if !strings.Contains(strings.Join(p.Warnings, "\n"), "thin pool data: its metadata on the targets is at transaction 5, as this text says") {
+		t.Errorf("warnings %q", p.Warnings)
+	}
+	vg.LV("data").Segments[0].TransactionID = 6
+	p = MakePlan(vg, "pve.vg", target)
+	if !strings.Contains(strings.Join(p.Warnings, "\n"), "at transaction 5, this text says 6: lvm will not activate") {
+		t.Errorf("warnings %q", p.Warnings)
+	}
+	delete(target, "pv0")
+	p = MakePlan(vg, "pve.vg", target)
+	if strings.Contains(strings.Join(p.Warnings, "\n"), "at transaction") {
+		t.Errorf("checked without the PV: %q", p.Warnings)
+	}
+}
