@@ -16,7 +16,13 @@ import (
 // thinLab is the thin lab's VG (testdata/lab/lvm-thin.sh) and its one PV.
 func thinLab(t *testing.T) (*VG, map[string]blockdev.Device) {
 	t.Helper()
-	text, err := os.ReadFile(fixture.Repo(t, "testdata/lvm/thin/record/pve.vg"))
+	return thinLabVG(t, "pve.vg"), map[string]blockdev.Device{"pv0": openFixture(t, fixture.Repo(t, "testdata/lvm/thin/pve.img.xz"))}
+}
+
+// thinLabVG parses a vgcfgbackup file the thin lab recorded.
+func thinLabVG(t *testing.T, name string) *VG {
+	t.Helper()
+	text, err := os.ReadFile(fixture.Repo(t, "testdata/lvm/thin/record/"+name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +30,7 @@ func thinLab(t *testing.T) (*VG, map[string]blockdev.Device) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return vg, map[string]blockdev.Device{"pv0": openFixture(t, fixture.Repo(t, "testdata/lvm/thin/pve.img.xz"))}
+	return vg
 }
 
 // Every thin LV, the snapshot and the over-provisioned one included, reads
@@ -90,14 +96,7 @@ func TestThinPool(t *testing.T) {
 // kernel's /dev/raid/r1 read (dm-raid keeps its superblock and bitmap in the
 // _rmeta LVs).
 func TestRaidLabImages(t *testing.T) {
-	text, err := os.ReadFile(fixture.Repo(t, "testdata/lvm/thin/record/raid.vg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	vg, err := ParseText(text)
-	if err != nil {
-		t.Fatal(err)
-	}
+	vg := thinLabVG(t, "raid.vg")
 	pvs := map[string]blockdev.Device{}
 	for i, x := range []string{"b", "c", "d"} {
 		pvs[vg.PVs[i].Name] = openFixture(t, fixture.Repo(t, "testdata/lvm/thin/raid-"+x+".img.xz"))
