@@ -36,8 +36,9 @@ type Pool struct {
 	Devices  []*Device   `json:"devices"` // by id
 	Problems []Problem   `json:"problems"`
 
-	r       io.ReaderAt
-	nblocks uint64
+	r          io.ReaderAt
+	nblocks    uint64
+	dataBlocks uint64 // the data space map's size: every mapping must lie below
 }
 
 // Open reads the superblock and the trees that list the thin devices from
@@ -48,15 +49,39 @@ func Open(r io.ReaderAt, size int64) (*Pool, error) {
 	if size < BlockSize {
 		return nil, fmt.Errorf("thin: metadata device of %d bytes holds no superblock", size)
 	}
-	b, err := readBlock(r, 0)
+	return open(r, uint64(size/BlockSize), 0, nil)
+}
+
+// MetadataSnapshot opens the pool as its metadata snapshot holds it (what
+// thin_dump --metadata-snap prints): the held root is a copy of the
+// superblock taken when userspace reserved it, with its trees kept as they
+// were then. The kernel clears the copy's space map roots (Super shows
+// them so, as thin_dump -m does); the pool's size in data blocks is the live one.
+func (p *Pool) MetadataSnapshot() (*Pool, error) {
+	if p.Super.MetadataSnap == 0 {
+		return nil, fmt.Errorf("thin: the pool holds no metadata snapshot")
+	}
+	if p.Super.MetadataSnap >= p.nblocks {
+		return nil, fmt.Errorf("thin: the metadata snapshot at block %d lies outside the metadata device (%d blocks)", p.Super.MetadataSnap, p.nblocks)
+	}
+	return open(p.r, p.nblocks, p.Super.MetadataSnap, p.Super)
+}
+
+// open reads the superblock at block (0, or a metadata snapshot's copy,
+// whose space maps come from live) and the device trees.
+func open(r io.ReaderAt, nblocks, block uint64, live *Superblock) (*Pool, error) {
+	b, err := readBlock(r, block)
 	if err != nil {
-		return nil, fmt.Errorf("thin: superblock: %w", err)
+		return nil, fmt.Errorf("thin: superblock at block %d: %w", block, err)
 	}
 	sb, err := ParseSuperblock(b)
 	if err != nil {
 		return nil, err
 	}
-	p := &Pool{Super: sb, r: r, nblocks: uint64(size / BlockSize)}
+	p := &Pool{Super: sb, r: r, nblocks: nblocks, dataBlocks: sb.DataSpaceMap.NrBlocks}
+	if live != nil {
+		p.dataBlocks = live.DataSpaceMap.NrBlocks
+	}
 	switch {
 	case sb.DataBlockSize < minDataBlockSectors || sb.DataBlockSize > maxDataBlockSectors || sb.DataBlockSize%minDataBlockSectors != 0:
 		return nil, fmt.Errorf("thin: superblock: data block size %d sectors is not a multiple of 128 between 128 and %d", sb.DataBlockSize, maxDataBlockSectors)
@@ -64,10 +89,10 @@ func Open(r io.ReaderAt, size int64) (*Pool, error) {
 		return nil, fmt.Errorf("thin: superblock: metadata block size %d sectors, want %d", sb.MetadataBlockSize, BlockSize/512)
 	}
 	if !sb.ChecksumOK {
-		p.problem(Problem{Tree: "superblock", Msg: fmt.Sprintf("bad checksum %08x, computed %08x: every field below is suspect", sb.Checksum, blockChecksum(b, superblockXor))})
+		p.problem(Problem{Block: block, Tree: "superblock", Msg: fmt.Sprintf("bad checksum %08x, computed %08x: every field below is suspect", sb.Checksum, blockChecksum(b, superblockXor))})
 	}
-	if sb.BlockNr != 0 {
-		p.problem(Problem{Tree: "superblock", Msg: fmt.Sprintf("says it is block %d", sb.BlockNr)})
+	if sb.BlockNr != block {
+		p.problem(Problem{Block: block, Tree: "superblock", Msg: fmt.Sprintf("says it is block %d", sb.BlockNr)})
 	}
 	byID := map[uint64]*Device{}
 	dev := func(id uint64) *Device {
@@ -76,12 +101,12 @@ func Open(r io.ReaderAt, size int64) (*Pool, error) {
 		}
 		return byID[id]
 	}
-	details := &tree{r: r, nblocks: p.nblocks, name: "device details", valueSize: detailsSize}
+	details := &tree{r: r, nblocks: nblocks, name: "device details", valueSize: detailsSize}
 	details.walk(sb.DetailsRoot, func(_, id uint64, v []byte) {
 		le := binary.LittleEndian
 		dev(id).Details = &Details{le.Uint64(v), le.Uint64(v[8:]), le.Uint32(v[16:]), le.Uint32(v[20:])}
 	})
-	mapping := &tree{r: r, nblocks: p.nblocks, name: "data mapping", valueSize: 8}
+	mapping := &tree{r: r, nblocks: nblocks, name: "data mapping", valueSize: 8}
 	mapping.walk(sb.MappingRoot, func(_, id uint64, v []byte) {
 		d := dev(id)
 		d.Root, d.HasRoot = binary.LittleEndian.Uint64(v), true
@@ -107,8 +132,8 @@ func (p *Pool) Device(id uint64) *Device {
 }
 
 // NrDataBlocks is the size of the pool's data device in data blocks, as
-// the data space map records it.
-func (p *Pool) NrDataBlocks() uint64 { return p.Super.DataSpaceMap.NrBlocks }
+// the (live) data space map records it.
+func (p *Pool) NrDataBlocks() uint64 { return p.dataBlocks }
 
 // Run is a run of a thin device's virtual blocks mapped to consecutive data
 // blocks, written in the same pool time (thin_dump's range_mapping; a run

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -20,7 +21,9 @@ type LVMThinOptions struct {
 	*Factory
 	Source string
 	Dump   bool
-	JSON   bool
+	// MetadataSnap reads the pool as its metadata snapshot holds it.
+	MetadataSnap bool
+	JSON         bool
 }
 
 // NewCmdLVMThin builds holmes lvm thin; runF replaces the run (tests).
@@ -35,7 +38,9 @@ thin device's LV and the transaction id it expects), or from any DEV that
 holds the metadata itself (a copy of the _tmeta LV). It prints the
 superblock, each thin device with its mapped, exclusive and shared data
 blocks as thin_ls does, and every damaged metadata block with the keys it
-hides. --dump prints the mappings as thin_dump's XML.`,
+hides. --dump prints the mappings as thin_dump's XML; --metadata-snap reads
+the metadata snapshot (the superblock's held root) instead of the live
+metadata, as thin_dump -m does.`,
 		Example: `  holmes --case case.json lvm thin pve/data
   holmes lvm thin tmeta.bin --dump`,
 		Args: exactArgs(1),
@@ -48,6 +53,7 @@ hides. --dump prints the mappings as thin_dump's XML.`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Dump, "dump", false, "print the mappings as thin_dump's XML")
+	cmd.Flags().BoolVarP(&opts.MetadataSnap, "metadata-snap", "m", false, "read the pool as its metadata snapshot holds it (thin_dump -m)")
 	addJSONFlag(cmd, &opts.JSON)
 	return cmd
 }
@@ -58,7 +64,16 @@ type ThinReport struct {
 	VGTransactionID *int64             `json:"vg_transaction_id"`
 	Superblock      *thin.Superblock   `json:"superblock"`
 	Devices         []ThinDeviceReport `json:"devices"`
-	Problems        []thin.Problem     `json:"problems"`
+	// VGOnly are the pool's thin LVs in the VG text whose device ids the
+	// pool's metadata does not hold.
+	VGOnly   []ThinDeviceName `json:"vg_only"`
+	Problems []thin.Problem   `json:"problems"`
+}
+
+// ThinDeviceName is a thin LV of the VG text with its device id.
+type ThinDeviceName struct {
+	ID uint64 `json:"dev_id"`
+	LV string `json:"lv"`
 }
 
 // ThinDeviceReport is a thin device and the LV the VG text gives it.
@@ -77,6 +92,9 @@ func lvmThinRun(opts *LVMThinOptions) error {
 	}
 	defer dev.Close()
 	p, err := thin.Open(dev, dev.Size())
+	if err == nil && opts.MetadataSnap {
+		p, err = p.MetadataSnapshot()
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", dev.Name(), err)
 	}
@@ -88,9 +106,20 @@ func lvmThinRun(opts *LVMThinOptions) error {
 		r := ThinDeviceReport{DeviceReport: d}
 		if pool != nil {
 			r.LV = pool.Volumes[int64(d.ID)]
+			if r.LV == "" {
+				r.LV = "(not in the VG text)"
+			}
 		}
 		rep.Devices = append(rep.Devices, r)
 		rep.Problems = append(rep.Problems, d.Mapping.Problems...)
+	}
+	if pool != nil {
+		for id, lv := range pool.Volumes {
+			if p.Device(uint64(id)) == nil {
+				rep.VGOnly = append(rep.VGOnly, ThinDeviceName{uint64(id), lv})
+			}
+		}
+		sort.Slice(rep.VGOnly, func(i, j int) bool { return rep.VGOnly[i].ID < rep.VGOnly[j].ID })
 	}
 	if len(rep.Problems) > 0 {
 		fmt.Fprintf(opts.ErrOut, "holmes: warning: %s: %d damaged places in the thin pool metadata; what they hid is listed as lost\n", dev.Name(), len(rep.Problems))
@@ -172,6 +201,9 @@ func printThin(w io.Writer, dev blockdev.Device, p *thin.Pool, rep *ThinReport) 
 	}
 	if err := render.Table(w, []string{"DEV", "LV", "MAPPED_BLOCKS", "EXCLUSIVE_BLOCKS", "SHARED_BLOCKS", "HIGHEST_MAPPED", "TRANSACTION", "CREATE_TIME", "SNAP_TIME", "LOST"}, rows); err != nil {
 		return err
+	}
+	for _, v := range rep.VGOnly {
+		fmt.Fprintf(w, "not in the pool: %s (device id %d in the VG text)\n", v.LV, v.ID)
 	}
 	for _, pr := range rep.Problems {
 		fmt.Fprintf(w, "damage: %s\n", pr)

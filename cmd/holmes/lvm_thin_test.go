@@ -80,6 +80,10 @@ func TestLVMThinAgreesWithThinTools(t *testing.T) {
 		t.Errorf("json: %+v", rep)
 	}
 
+	if _, errs, code := holmes(t, "--case", cf, "lvm", "thin", "pve/data", "--metadata-snap"); code != 1 || !strings.Contains(errs, "holds no metadata snapshot") {
+		t.Errorf("--metadata-snap: exit %d, %q", code, errs)
+	}
+
 	// A live thin_dump over the same bytes, when installed.
 	if _, err := exec.LookPath("thin_dump"); err != nil {
 		t.Log("thin_dump not installed: compared with the record only")
@@ -163,5 +167,29 @@ func TestLVMThinDamaged(t *testing.T) {
 	if code != 0 || !strings.Contains(errs, "1 damaged places") || !strings.Contains(out, "device 2 mapping tree: bad checksum") ||
 		!strings.Contains(strings.Join(strings.Fields(out), " "), "│ 2 │ │ 0 │ 0 │ 0 │ - │ 1 │ 0 │ 0 │ 0 and above │") {
 		t.Errorf("exit %d, stderr %q:\n%s", code, errs, out)
+	}
+}
+
+// A VG text that disagrees with the pool (here an edited copy giving
+// sparse another device id and a later transaction) is reported as such.
+func TestLVMThinDisagreeingText(t *testing.T) {
+	t.Parallel()
+	text, _ := os.ReadFile(fixture.Repo(t, "testdata/lvm/thin/record/pve.vg"))
+	edited := strings.Replace(strings.Replace(string(text), "device_id = 4", "device_id = 9", 1), "transaction_id = 5", "transaction_id = 6", 1)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "pve.vg"), []byte(edited), 0o644)
+	img := fixture.Unpack(t, fixture.Repo(t, "testdata/lvm/thin/pve.img.xz"))
+	cf := filepath.Join(dir, "case.json")
+	os.WriteFile(cf, []byte(`{"volume_groups": [{"metadata": "pve.vg", "pvs": {"pv0": "`+img+`"}}]}`), 0o644)
+	out, errs, code := holmes(t, "--case", cf, "lvm", "thin", "pve/data")
+	flat := strings.Join(strings.Fields(out), " ")
+	for _, want := range []string{"Transaction : 5 (the VG text says 6: lvm will not activate the pool as it is)",
+		"│ 4 │ (not in the VG text) │ 2 │", "not in the pool: sparse (device id 9 in the VG text)"} {
+		if code != 0 || !strings.Contains(flat, want) {
+			t.Errorf("exit %d, stderr %q, no %q:\n%s", code, errs, want, out)
+		}
+	}
+	if _, err := (&Factory{CaseFile: cf}).OpenDevice("pve/sparse"); err == nil || !strings.Contains(err.Error(), "no thin device 9") {
+		t.Errorf("pve/sparse: %v", err)
 	}
 }
