@@ -46,6 +46,11 @@ func (vg *VG) ThinPool(name string) (*ThinPool, error) {
 func openThinLV(vg *VG, l *LV, pvs map[string]blockdev.Device) (blockdev.Device, error) {
 	seg := l.Segments[0]
 	name := vg.Name + "/" + l.Name
+	// Unmapped blocks of a thin LV with an external origin read from that
+	// LV, not as zeros: reading them as zeros would be wrong.
+	if o := seg.Refs["external_origin"]; o != "" {
+		return nil, fmt.Errorf("lvm: %s has the external origin %s, which its unmapped blocks read from; holmes does not map that yet", name, o)
+	}
 	p, err := vg.ThinPool(seg.Refs["thin_pool"])
 	if err != nil {
 		return nil, fmt.Errorf("lvm: %s: %w", name, err)

@@ -87,6 +87,12 @@ func TestThinPool(t *testing.T) {
 	if int64(pool.Super.TransactionID) != p.Segment.TransactionID || p.Segment.TransactionID != 5 {
 		t.Errorf("transaction id: metadata %d, VG text %d", pool.Super.TransactionID, p.Segment.TransactionID)
 	}
+	ext := *vg.LV("www").Segments[0]
+	ext.Refs = map[string]string{"thin_pool": "data", "external_origin": "golden"}
+	vg.LV("www").Segments[0] = &ext
+	if _, err := OpenLV(vg, "www", pvs); err == nil || !strings.Contains(err.Error(), "external origin golden") {
+		t.Errorf("external origin: %v", err)
+	}
 	if _, err := vg.ThinPool("home"); err == nil || !strings.Contains(err.Error(), "not a thin pool") {
 		t.Errorf("home as a pool: %v", err)
 	}
