@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 
 	"holmes/blockdev"
@@ -94,9 +95,10 @@ func (v *Volume) readSpan(p []byte, pos int64) (int, error) {
 	i := sort.Search(len(v.m.Runs), func(i int) bool { return v.m.Runs[i].Origin+v.m.Runs[i].Length > block })
 	if i < len(v.m.Runs) && v.m.Runs[i].Origin <= block {
 		r := v.m.Runs[i]
-		avail := int64(r.Origin+r.Length-block)*v.blockSize - within
-		if int64(len(p)) > avail {
-			p = p[:avail]
+		if span := r.Origin + r.Length - block; span <= uint64(math.MaxInt64/v.blockSize) {
+			if avail := int64(span)*v.blockSize - within; int64(len(p)) > avail {
+				p = p[:avail]
+			}
 		}
 		dataOff := int64(r.Data+block-r.Origin)*v.blockSize + within
 		n, err := v.data.ReadAt(p, dataOff)
@@ -106,15 +108,19 @@ func (v *Volume) readSpan(p []byte, pos int64) (int, error) {
 		return n, nil
 	}
 	// A hole: zeros up to the next run or lost range.
-	next := uint64(1<<63 - 1)
+	next := uint64(math.MaxUint64)
 	if i < len(v.m.Runs) {
 		next = v.m.Runs[i].Origin
 	}
 	if j := sort.Search(len(v.m.Lost), func(j int) bool { return v.m.Lost[j].First > block }); j < len(v.m.Lost) && v.m.Lost[j].First < next {
 		next = v.m.Lost[j].First
 	}
-	if avail := (int64(next)-int64(block))*v.blockSize - within; next < 1<<62 && int64(len(p)) > avail {
-		p = p[:avail]
+	// next > block; a hole longer than any read needs no cut (and its
+	// length in bytes may not fit an int64).
+	if span := next - block; span <= uint64(math.MaxInt64/v.blockSize) {
+		if avail := int64(span)*v.blockSize - within; int64(len(p)) > avail {
+			p = p[:avail]
+		}
 	}
 	clear(p)
 	return len(p), nil
