@@ -63,6 +63,10 @@ type tree struct {
 	valueSize int // of the leaves
 	visited   map[uint64]bool
 	problems  []Problem
+	// budget counts the node reads the pool may still make: shared
+	// subtrees are walked once per device that maps them, and hostile
+	// metadata could make that quadratic in its size.
+	budget *int64
 }
 
 // walk calls leaf for every key and value the tree holds (with the leaf's
@@ -87,7 +91,11 @@ func (t *tree) walkNode(block, lo, hi uint64, depth int, leaf func(block, key ui
 	case t.visited[block]:
 		fail("reached a second time (a cycle or a shared node)")
 		return
+	case *t.budget <= 0:
+		fail("not read: the walks of this pool's trees reached their bound of node reads (1024 per metadata block)")
+		return
 	}
+	*t.budget--
 	t.visited[block] = true
 	n, err := t.readNode(block)
 	if err != nil {

@@ -2,6 +2,7 @@ package thin
 
 import (
 	"encoding/binary"
+	"strings"
 	"testing"
 )
 
@@ -80,5 +81,58 @@ func TestSmallPool(t *testing.T) {
 	m := p.Map(1)
 	if len(m.Runs) != 2 || m.Runs[0] != (Run{0, 10, 3, 1}) || m.Runs[1] != (Run{7, 3, 1, 1}) {
 		t.Errorf("runs %+v", m.Runs)
+	}
+}
+
+// Crafted metadata whose 7560 devices all map the same 31-node tree would
+// cost 234360 node reads; the walks stop at their bound (1024 reads per
+// metadata block) and say so, instead of running on.
+func TestWalkBound(t *testing.T) {
+	const nb = 64
+	meta := make([]byte, nb*BlockSize)
+	putNode(meta, 1, nodeLeaf, detailsSize, nil, nil)
+	var topKeys []uint64
+	var topVals [][]byte
+	for leaf := uint64(3); leaf <= 32; leaf++ {
+		var keys []uint64
+		var vals [][]byte
+		for i := range uint64(252) {
+			keys, vals = append(keys, (leaf-3)*252+i), append(vals, u64(33))
+		}
+		putNode(meta, leaf, nodeLeaf, 8, keys, vals)
+		topKeys, topVals = append(topKeys, keys[0]), append(topVals, u64(leaf))
+	}
+	putNode(meta, 2, nodeInternal, 8, topKeys, topVals)
+	var keys []uint64
+	var vals [][]byte
+	for leaf := uint64(34); leaf < nb; leaf++ {
+		putNode(meta, leaf, nodeLeaf, 8, []uint64{leaf * 10}, [][]byte{u64(1 << 24)})
+		keys, vals = append(keys, leaf*10), append(vals, u64(leaf))
+	}
+	putNode(meta, 33, nodeInternal, 8, keys, vals)
+	sb := meta[:BlockSize]
+	le := binary.LittleEndian
+	le.PutUint64(sb[offSbMagic:], Magic)
+	le.PutUint64(sb[offSbDataSM:], 16)
+	le.PutUint64(sb[offSbMappingRoot:], 2)
+	le.PutUint64(sb[offSbDetailsRoot:], 1)
+	le.PutUint32(sb[offSbDataBlock:], 128)
+	le.PutUint32(sb[offSbMetaBlock:], 8)
+	le.PutUint32(sb, blockChecksum(sb, superblockXor))
+	p, err := Open(&memDevice{meta, "crafted"}, nb*BlockSize)
+	if err != nil || len(p.Devices) != 7560 || len(p.Problems) != 0 {
+		t.Fatalf("%v, %d devices, %v", err, len(p.Devices), p.Problems)
+	}
+	survey := p.Survey()
+	bounded := 0
+	for _, d := range survey {
+		for _, pr := range d.Mapping.Problems {
+			if strings.Contains(pr.Msg, "bound of node reads") {
+				bounded++
+			}
+		}
+	}
+	if survey[0].Usage.Mapped != 30 || bounded == 0 || p.budget != 0 {
+		t.Errorf("first device maps %d, %d bounded walks, budget %d", survey[0].Usage.Mapped, bounded, p.budget)
 	}
 }

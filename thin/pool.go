@@ -39,7 +39,13 @@ type Pool struct {
 	r          io.ReaderAt
 	nblocks    uint64
 	dataBlocks uint64 // the data space map's size: every mapping must lie below
+	budget     int64  // node reads left to every walk of this pool
 }
+
+// readsPerBlock bounds the node reads of all walks of a pool, per metadata
+// block: real pools with many snapshots walk their shared subtrees a few
+// hundred times over; only crafted metadata comes near it.
+const readsPerBlock = 1024
 
 // Open reads the superblock and the trees that list the thin devices from
 // metadata device r of size bytes. It fails only when r holds no thin pool
@@ -78,7 +84,7 @@ func open(r io.ReaderAt, nblocks, block uint64, live *Superblock) (*Pool, error)
 	if err != nil {
 		return nil, err
 	}
-	p := &Pool{Super: sb, r: r, nblocks: nblocks, dataBlocks: sb.DataSpaceMap.NrBlocks}
+	p := &Pool{Super: sb, r: r, nblocks: nblocks, dataBlocks: sb.DataSpaceMap.NrBlocks, budget: int64(min(nblocks, 1<<40)) * readsPerBlock}
 	if live != nil {
 		p.dataBlocks = live.DataSpaceMap.NrBlocks
 	}
@@ -101,12 +107,12 @@ func open(r io.ReaderAt, nblocks, block uint64, live *Superblock) (*Pool, error)
 		}
 		return byID[id]
 	}
-	details := &tree{r: r, nblocks: nblocks, name: "device details", valueSize: detailsSize}
+	details := &tree{r: r, nblocks: nblocks, name: "device details", valueSize: detailsSize, budget: &p.budget}
 	details.walk(sb.DetailsRoot, func(_, id uint64, v []byte) {
 		le := binary.LittleEndian
 		dev(id).Details = &Details{le.Uint64(v), le.Uint64(v[8:]), le.Uint32(v[16:]), le.Uint32(v[20:])}
 	})
-	mapping := &tree{r: r, nblocks: nblocks, name: "data mapping", valueSize: 8}
+	mapping := &tree{r: r, nblocks: nblocks, name: "data mapping", valueSize: 8, budget: &p.budget}
 	mapping.walk(sb.MappingRoot, func(_, id uint64, v []byte) {
 		d := dev(id)
 		d.Root, d.HasRoot = binary.LittleEndian.Uint64(v), true
@@ -189,7 +195,7 @@ func (p *Pool) Map(id uint64) *Mapping {
 		m.Lost = []Lost{{0, math.MaxUint64}}
 		return m
 	}
-	t := &tree{r: p.r, nblocks: p.nblocks, name: fmt.Sprintf("device %d mapping", id), valueSize: 8}
+	t := &tree{r: p.r, nblocks: p.nblocks, name: fmt.Sprintf("device %d mapping", id), valueSize: 8, budget: &p.budget}
 	nrData := p.NrDataBlocks()
 	t.walk(d.Root, func(leaf, v uint64, val []byte) {
 		packed := binary.LittleEndian.Uint64(val)
