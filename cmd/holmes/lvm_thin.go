@@ -131,20 +131,20 @@ func lvmThinRun(opts *LVMThinOptions) error {
 }
 
 // openThinMetadata opens the pool's metadata: VG/POOL through the case
-// file's VG text (which also names the thin LVs), else any DEV.
+// file's VG text (which also names the thin LVs), else any DEV (a _tmeta
+// LV, a copy of one, a range of a disk where holmes scan found one).
 func (opts *LVMThinOptions) openThinMetadata() (blockdev.Device, *lvmmeta.ThinPool, error) {
 	if vgName, poolName, ok := strings.Cut(opts.Source, "/"); ok && opts.CaseFile != "" {
 		c, err := casefile.Load(opts.CaseFile)
 		if err != nil {
 			return nil, nil, err
 		}
-		if vg, err := c.VG(vgName); err == nil && vg.LV(poolName) != nil {
-			pool, err := vg.ThinPool(poolName)
-			if err != nil {
-				return nil, nil, err
+		// Another LV (a _tmeta LV itself) is read as the metadata below.
+		if vg, err := c.VG(vgName); err == nil {
+			if pool, err := vg.ThinPool(poolName); err == nil {
+				dev, err := opts.OpenDevice(vgName + "/" + pool.Metadata)
+				return dev, pool, err
 			}
-			dev, err := opts.OpenDevice(vgName + "/" + pool.Metadata)
-			return dev, pool, err
 		}
 	}
 	dev, err := opts.OpenDevice(opts.Source)

@@ -193,3 +193,16 @@ func TestLVMThinDisagreeingText(t *testing.T) {
 		t.Errorf("pve/sparse: %v", err)
 	}
 }
+
+// VG/LV names that are no thin pool: the _tmeta LV is read as metadata,
+// another LV is said not to be any.
+func TestLVMThinOtherLVs(t *testing.T) {
+	t.Parallel()
+	cf := thinCase(t)
+	if out, errs, code := holmes(t, "--case", cf, "lvm", "thin", "pve/data_tmeta"); code != 0 || !strings.Contains(out, "Transaction : 5\n") {
+		t.Errorf("pve/data_tmeta: exit %d, %q:\n%s", code, errs, out)
+	}
+	if _, errs, code := holmes(t, "--case", cf, "lvm", "thin", "pve/home"); code != 1 || !strings.Contains(errs, "not dm-thin pool metadata") {
+		t.Errorf("pve/home: exit %d, %q", code, errs)
+	}
+}
