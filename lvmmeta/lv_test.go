@@ -35,7 +35,13 @@ func labBackup(t *testing.T) *VG {
 // recordedVG parses a backup file the lab recorded from real vgcfgbackup.
 func recordedVG(t *testing.T, name string) *VG {
 	t.Helper()
-	text, err := os.ReadFile(fixture.Repo(t, "testdata/lvm/record/"+name))
+	return vgFixture(t, "testdata/lvm/record/"+name)
+}
+
+// vgFixture parses a metadata text file of the repository.
+func vgFixture(t *testing.T, rel string) *VG {
+	t.Helper()
+	text, err := os.ReadFile(fixture.Repo(t, rel))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,15 +22,7 @@ func thinLab(t *testing.T) (*VG, map[string]blockdev.Device) {
 // thinLabVG parses a vgcfgbackup file the thin lab recorded.
 func thinLabVG(t *testing.T, name string) *VG {
 	t.Helper()
-	text, err := os.ReadFile(fixture.Repo(t, "testdata/lvm/thin/record/"+name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	vg, err := ParseText(text)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return vg
+	return vgFixture(t, "testdata/lvm/thin/record/"+name)
 }
 
 // Every thin LV, the snapshot and the over-provisioned one included, reads
