@@ -50,6 +50,20 @@ func (c *Case) openLV(vgName, lvName string, r opening) (blockdev.Device, error)
 	return nil, fmt.Errorf("%s/%s: no volume group %s in case file %s", vgName, lvName, vgName, c.file)
 }
 
+// VG returns the volume group of that name the case file records.
+func (c *Case) VG(name string) (*lvmmeta.VG, error) {
+	for i := range c.VolumeGroups {
+		vg, err := c.loadVG(&c.VolumeGroups[i])
+		if err != nil {
+			return nil, err
+		}
+		if vg.Name == name {
+			return vg, nil
+		}
+	}
+	return nil, fmt.Errorf("no volume group %s in case file %s", name, c.file)
+}
+
 func (c *Case) loadVG(g *VolumeGroup) (*lvmmeta.VG, error) {
 	vg, err := lvmmeta.ReadVGFile(c.Path(g.Metadata))
 	if err != nil {

@@ -59,7 +59,11 @@ func lvmPlanRun(opts *LVMPlanOptions) error {
 		if !ok || vg.PV(name) == nil {
 			return usagef("--pv %q: want NAME=DEV with NAME one of the PVs in %s", spec, file)
 		}
-		targets[name] = planTarget(opts.Factory, dev)
+		t := planTarget(opts.Factory, dev)
+		if t.Dev != nil {
+			defer t.Dev.Close()
+		}
+		targets[name] = t
 	}
 	p := lvmmeta.MakePlan(vg, file, targets)
 	return emit(opts.Out, opts.JSON, p, func(w io.Writer) error {
@@ -107,15 +111,15 @@ func printLVMPlan(w io.Writer, vg *lvmmeta.VG, file string, lp *lvmmeta.Plan, pv
 }
 
 // planTarget opens a target device read-only to learn its size and any
-// label; a device that is not accessible here (a /dev name on another
-// machine) is planned with its size unknown.
+// label, and leaves it open for the plan's checks (the caller closes it); a
+// device that is not accessible here (a /dev name on another machine) is
+// planned with its size unknown.
 func planTarget(f *Factory, spec string) lvmmeta.Target {
 	d, err := f.OpenDevice(spec)
 	if err != nil {
 		return lvmmeta.Target{Path: spec, Size: -1}
 	}
-	defer d.Close()
-	t := lvmmeta.Target{Path: spec, Size: d.Size()}
+	t := lvmmeta.Target{Path: spec, Size: d.Size(), Dev: d}
 	if l, err := lvmmeta.ReadLabel(d, d.Size()); err == nil {
 		t.Label = l
 	}

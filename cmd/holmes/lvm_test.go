@@ -145,7 +145,7 @@ func checkCaseLVs(t *testing.T, cf string) {
 	t.Helper()
 	f := &Factory{CaseFile: cf}
 	sums, _ := os.ReadFile(fixture.Repo(t, "testdata/lvm/record/lv-sha256.txt"))
-	for _, lv := range []string{"root", "stripe"} {
+	for _, lv := range []string{"root", "stripe", "thin"} {
 		d, err := f.OpenDevice("guests/" + lv)
 		if err != nil {
 			t.Fatal(err)
@@ -157,8 +157,8 @@ func checkCaseLVs(t *testing.T, cf string) {
 			t.Errorf("guests/%s through %s: sha256 %s is not the kernel's", lv, cf, sum)
 		}
 	}
-	if _, err := f.OpenDevice("guests/thin"); err == nil || !strings.Contains(err.Error(), "type thin") {
-		t.Errorf("guests/thin: err = %v", err)
+	if _, err := f.OpenDevice("guests/pool"); err == nil || !strings.Contains(err.Error(), "type thin-pool") {
+		t.Errorf("guests/pool: err = %v", err)
 	}
 }
 
