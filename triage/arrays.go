@@ -59,9 +59,22 @@ func (t *Triage) groups() []group {
 		gs[i].units = append(gs[i].units, u)
 	}
 	// Units without superblocks: those of one size on different disks are
-	// the likely members of one array whose superblocks are gone.
+	// the likely members of one array whose superblocks are gone. But
+	// where several units carry PV labels of different PVs, each is a PV
+	// of its own: mirror halves carry the same label, and a striped or
+	// parity array carries one only on the member holding its start.
+	labels := map[string]int{}
+	pvOf := map[*unit]string{}
+	for _, u := range bare {
+		if l, err := lvmmeta.ReadLabel(u.dev, u.dev.Size()); err == nil {
+			pvOf[u], labels[l.PVUUID] = l.PVUUID, labels[l.PVUUID]+1
+		}
+	}
 	bySize := map[int64]int{}
 	for _, u := range bare {
+		if id, ok := pvOf[u]; ok && labels[id] == 1 && len(pvOf) > 1 {
+			continue
+		}
 		i, ok := bySize[u.dev.Size()]
 		if !ok {
 			i = len(gs)

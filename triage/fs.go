@@ -64,6 +64,9 @@ func (t *Triage) checkFilesystems() {
 			continue // a PV is missing; findVolumeGroups said which
 		}
 		for _, lv := range g.vg.LVs {
+			if !holdsData(lv) {
+				continue
+			}
 			name := g.vg.Name + "/" + lv.Name
 			d, err := lvmmeta.OpenLV(g.vg, lv.Name, g.pvs)
 			if err != nil {
@@ -208,3 +211,10 @@ func (t *Triage) Resolve(name string) (blockdev.Device, error) {
 type unclosed struct{ blockdev.Device }
 
 func (unclosed) Close() error { return nil }
+
+// holdsData: lv is one a filesystem can be on. Hidden sub-LVs (a thin
+// pool's data and metadata, raid images) are read through the LV they
+// serve, and a thin pool itself is only the store of its thin LVs.
+func holdsData(lv *lvmmeta.LV) bool {
+	return lv.Visible && !slices.ContainsFunc(lv.Segments, func(s *lvmmeta.Segment) bool { return s.Type == "thin-pool" })
+}

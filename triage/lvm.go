@@ -130,6 +130,9 @@ func (t *Triage) chooseVG(versions []vgVersion, labels map[string]blockdev.Devic
 			}
 		}
 		for _, lv := range c.v.vg.LVs {
+			if !holdsData(lv) {
+				continue
+			}
 			if d, err := lvmmeta.OpenLV(c.v.vg, lv.Name, c.pvs); err == nil {
 				if opensAsContent(d) {
 					c.opened++
