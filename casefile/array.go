@@ -16,7 +16,7 @@ func (c *Case) openArray(a *Array, r opening) (blockdev.Device, error) {
 		if m == nil || *m == "" {
 			continue
 		}
-		d, err := blockdev.Open(c.devSpec(*m), r)
+		d, err := blockdev.Open(c.DevSpec(*m), r)
 		if err != nil {
 			closeDevices(members)
 			return nil, fmt.Errorf("array %s member %d: %w", a.Name, i, err)
@@ -54,9 +54,10 @@ func MemberList(names []string) []*string {
 	return out
 }
 
-// RecordArray records an assembled or solved array of geometry g in the
-// case file at path (see SetArray); members are in role order, nil missing.
-func RecordArray(path, name string, g mdraid.Geometry, members []*string) error {
+// RecordArray records an assembled or solved array of geometry g and md
+// metadata format metadata ("" when unknown) in the case file at path (see
+// SetArray); members are in role order, nil missing.
+func RecordArray(path, name string, g mdraid.Geometry, metadata string, members []*string) error {
 	copied := make([]*string, len(members))
 	for i, m := range members {
 		if m != nil {
@@ -65,5 +66,5 @@ func RecordArray(path, name string, g mdraid.Geometry, members []*string) error 
 		}
 	}
 	return SetArray(path, Array{Name: name, Level: g.Level, Layout: g.Layout,
-		ChunkBytes: g.ChunkBytes, DataOffset: g.DataOffset, DataSize: g.DataSize, Members: copied})
+		ChunkBytes: g.ChunkBytes, DataOffset: g.DataOffset, DataSize: g.DataSize, Metadata: metadata, Members: copied})
 }

@@ -18,6 +18,9 @@ import (
 type Case struct {
 	Arrays       []Array       `json:"arrays,omitempty"`
 	VolumeGroups []VolumeGroup `json:"volume_groups,omitempty"`
+	// Filesystems say how to check and mount what the layers hold (the
+	// plan's e2fsck and mount lines); a layer not listed gets none.
+	Filesystems []Filesystem `json:"filesystems,omitempty"`
 
 	file string // the case file, as named, for messages
 	dir  string // relative paths in the file are relative to its directory
@@ -26,13 +29,36 @@ type Case struct {
 // Array is an md array by geometry. Members are in role order; nil is a
 // missing member.
 type Array struct {
-	Name       string    `json:"name"`
-	Level      string    `json:"level"`
-	Layout     string    `json:"layout,omitempty"`
-	ChunkBytes int64     `json:"chunk_bytes,omitempty"`
-	DataOffset int64     `json:"data_offset"`
-	DataSize   int64     `json:"data_size,omitempty"`
-	Members    []*string `json:"members"`
+	Name       string `json:"name"`
+	Level      string `json:"level"`
+	Layout     string `json:"layout,omitempty"`
+	ChunkBytes int64  `json:"chunk_bytes,omitempty"`
+	DataOffset int64  `json:"data_offset"`
+	DataSize   int64  `json:"data_size,omitempty"`
+	// Metadata is the md superblock format the array had: "0.90", "1.0",
+	// "1.1" or "1.2". Reading needs only the geometry; re-creating it with
+	// mdadm (the plan) needs the format too, and trace names the
+	// superblock's bytes on a member with it.
+	Metadata string    `json:"metadata,omitempty"`
+	Members  []*string `json:"members"`
+	// LeftOut names, in role order, members the reconstruction does not
+	// read (a stale mirror half; null elsewhere). They are never opened to
+	// read the array; trace places their bytes in it.
+	LeftOut []*string `json:"left_out,omitempty"`
+}
+
+// Filesystem is a filesystem on a layer of the case (an array, "vg/lv",
+// "vg/lv:p1") and which superblock copy reads it.
+type Filesystem struct {
+	Dev  string `json:"dev"`
+	Type string `json:"type,omitempty"` // ext2, ext3, ext4
+	// Superblock is the block number of the backup copy to use (as
+	// e2fsck -b takes it), with BlockSize; 0 means the primary.
+	Superblock int64 `json:"superblock,omitempty"`
+	BlockSize  int64 `json:"block_size,omitempty"`
+	// RootLost: the root directory does not read (an installer's mkfs over
+	// it); it cannot be mounted, only extracted from (holmes ext extract).
+	RootLost bool `json:"root_lost,omitempty"`
 }
 
 // VolumeGroup names a metadata file in LVM text format and maps its PV

@@ -34,7 +34,7 @@ func (c *Case) openLV(vgName, lvName string, r opening) (blockdev.Device, error)
 			if vg.PV(name) == nil {
 				return fail(fmt.Errorf("case file %s: volume group %s has no PV %q (pvs maps it to %s)", c.file, vgName, name, dev))
 			}
-			d, err := blockdev.Open(c.devSpec(dev), r)
+			d, err := blockdev.Open(c.DevSpec(dev), r)
 			if err != nil {
 				return fail(fmt.Errorf("%s/%s: PV %s: %w", vgName, lvName, name, err))
 			}
@@ -50,6 +50,20 @@ func (c *Case) openLV(vgName, lvName string, r opening) (blockdev.Device, error)
 	return nil, fmt.Errorf("%s/%s: no volume group %s in case file %s", vgName, lvName, vgName, c.file)
 }
 
+// VG returns the volume group of that name the case file records.
+func (c *Case) VG(name string) (*lvmmeta.VG, error) {
+	for i := range c.VolumeGroups {
+		vg, err := c.loadVG(&c.VolumeGroups[i])
+		if err != nil {
+			return nil, err
+		}
+		if vg.Name == name {
+			return vg, nil
+		}
+	}
+	return nil, fmt.Errorf("no volume group %s in case file %s", name, c.file)
+}
+
 func (c *Case) loadVG(g *VolumeGroup) (*lvmmeta.VG, error) {
 	vg, err := lvmmeta.ReadVGFile(c.Path(g.Metadata))
 	if err != nil {
@@ -58,10 +72,10 @@ func (c *Case) loadVG(g *VolumeGroup) (*lvmmeta.VG, error) {
 	return vg, nil
 }
 
-// devSpec makes a member's or PV's DEV usable from any working directory:
+// DevSpec makes a member's or PV's DEV usable from any working directory:
 // names of this case file's arrays and VG/LVs stay names (with any :pN or
 // @range), other DEVs are paths relative to the case file.
-func (c *Case) devSpec(dev string) string {
+func (c *Case) DevSpec(dev string) string {
 	base, _ := blockdev.SplitSpec(dev, func(p string) bool { return fileExists(c.Path(p)) })
 	for _, a := range c.Arrays {
 		if a.Name == base {

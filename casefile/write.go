@@ -15,10 +15,12 @@ import (
 // wants, so the case directory can be moved as a whole.
 func SetArray(path string, a Array) error {
 	return update(path, func(c *Case) {
-		for i, m := range a.Members {
-			if m != nil && *m != "" {
-				rel := c.relative(*m)
-				a.Members[i] = &rel
+		for _, list := range [][]*string{a.Members, a.LeftOut} {
+			for i, m := range list {
+				if m != nil && *m != "" {
+					rel := c.relative(*m)
+					list[i] = &rel
+				}
 			}
 		}
 		for i := range c.Arrays {
@@ -47,6 +49,20 @@ func SetVolumeGroup(path, vgName string, g VolumeGroup) error {
 			}
 		}
 		c.VolumeGroups = append(c.VolumeGroups, g)
+	})
+}
+
+// SetFilesystem records how the filesystem on f.Dev is checked and mounted
+// (created if absent), replacing an entry for the same DEV.
+func SetFilesystem(path string, f Filesystem) error {
+	return update(path, func(c *Case) {
+		for i := range c.Filesystems {
+			if c.Filesystems[i].Dev == f.Dev {
+				c.Filesystems[i] = f
+				return
+			}
+		}
+		c.Filesystems = append(c.Filesystems, f)
 	})
 }
 

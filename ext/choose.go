@@ -43,6 +43,13 @@ func openAuto(r io.ReaderAt, size int64) (*FS, error) {
 // group descriptors and agreement between copies. The primary wins ties by
 // coming first.
 func (c *Candidate) score() int {
+	if c.unfinished {
+		return min(1, c.rawScore()) // loses to any other filesystem that opens with sane descriptors
+	}
+	return c.rawScore()
+}
+
+func (c *Candidate) rawScore() int {
 	s := 0
 	if c.fs != nil {
 		s++
@@ -83,6 +90,9 @@ func explain(cands []Candidate, best int) string {
 	case p.UUID != b.UUID:
 		why += fmt.Sprintf(": the primary belongs to another filesystem (UUID %s, made %s, %s) written over this one (UUID %s, made %s, %s)",
 			p.UUID, orUnknown(p.MkfsTime), copies(p.Copies), b.UUID, orUnknown(b.MkfsTime), copies(b.Copies))
+		if p.unfinished {
+			why += "; " + p.Problem
+		}
 	default:
 		why += ": the primary " + p.Problem
 	}
@@ -100,6 +110,32 @@ func orUnknown(s string) string {
 		return "at an unknown time"
 	}
 	return s
+}
+
+// checkFinished marks a primary whose mkfs never finished: none of its own
+// backup superblocks exists, and where the first of them belongs sits
+// another filesystem's copy. A complete mkfs writes its backups, so the
+// newer filesystem stopped at the start of the device, over that one
+// (an installer's format, interrupted or cut short).
+func (c *Candidate) checkFinished(r io.ReaderAt, size int64) {
+	if c.Offset != PrimaryOffset || c.Copies > 1 {
+		return
+	}
+	places := c.sb.BackupOffsets()
+	for _, o := range places[:min(len(places), len(probeGroups))] {
+		if o+SuperblockSize > size {
+			return
+		}
+		other, err := ReadSuperblock(r, o)
+		if err != nil || other.UUID == c.sb.UUID {
+			continue
+		}
+		g, _ := c.sb.backupGroupAt(o)
+		c.unfinished = true
+		c.Problem = fmt.Sprintf("its mkfs never finished: where its backup superblock of group %d belongs (byte %d) sits a copy of filesystem %s (made %s), which it was written over",
+			g, o, other.UUIDString(), orUnknown(fmtTime(other.MkfsTime)))
+		return
+	}
 }
 
 // scanLimit bounds the last-resort search for superblock copies: group 1
@@ -152,6 +188,9 @@ func findCandidates(r io.ReaderAt, size int64) []Candidate {
 	}
 	for i := range cands {
 		cands[i].Copies = checked[cands[i].sb.UUID] + extra[cands[i].sb.UUID]
+	}
+	for i := range cands {
+		cands[i].checkFinished(r, size)
 	}
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].Offset < cands[j].Offset })
 	return cands
@@ -282,21 +321,12 @@ func checkCandidate(r io.ReaderAt, size int64, sb *Superblock) Candidate {
 	if !c.GroupsOK {
 		c.Problem = fmt.Sprintf("has %d group descriptors with bad checksums", fs.GroupChecksumErrors)
 	}
-	root, err := fs.Inode(RootIno)
-	if err != nil || !root.IsDir() || !root.InUse() {
+	var dirOK bool
+	if c.RootInodeOK, dirOK, _ = fs.rootCheck(); !c.RootInodeOK {
 		c.Problem = "has no root directory inode"
 		return c
 	}
-	c.RootInodeOK = true
-	// "." and ".." open the directory: read no further.
-	var entries []DirEntry
-	err = fs.WalkDir(root, false, func(e DirEntry) bool {
-		entries = append(entries, e)
-		return len(entries) < 2
-	})
-	if err == nil && len(entries) == 2 && entries[0].Name == "." && entries[0].Inode == RootIno && entries[1].Name == ".." && entries[1].Inode == RootIno {
-		c.RootDirOK = true
-	} else if c.Problem == "" {
+	if c.RootDirOK = dirOK; !dirOK && c.Problem == "" {
 		c.Problem = "has an unreadable root directory"
 	}
 	return c

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 	"syscall"
 )
@@ -17,6 +18,50 @@ type ExtractResult struct {
 	Symlinks int      `json:"symlinks"`
 	Bytes    int64    `json:"bytes"`
 	Skipped  []string `json:"skipped,omitempty"` // special files and damaged entries, with why
+	// Lost is what the inode table gave back beyond the tree, when the
+	// whole filesystem was extracted and its root or a directory was
+	// damaged (or ExtractOptions.Lost asked for it).
+	Lost *LostRecovery `json:"lost,omitempty"`
+}
+
+// LostRecovery is what extracting a whole filesystem found beyond its
+// tree, like e2fsck's lost+found but without changing the device: every
+// directory no readable directory names and every regular file none
+// names, each extracted under DESTDIR as inodeN (the name extracting #N
+// gives it), with the name the journal remembers for it.
+type LostRecovery struct {
+	// RootProblem says why the root directory was not extracted ("" when
+	// it was).
+	RootProblem string        `json:"root_problem,omitempty"`
+	Dirs        []LostExtract `json:"dirs"`
+	Files       []LostExtract `json:"files"`
+	// Foreign are inodes of the filesystem written over this one, found in
+	// its inode table: not extracted, they are not this filesystem's.
+	Foreign []ForeignInode `json:"foreign_inodes"`
+	// JournalProblem says why the journal could give no names.
+	JournalProblem string   `json:"journal_problem,omitempty"`
+	Problems       []string `json:"problems"` // met while scanning the inode table
+	// What came back and what did not.
+	DirsRead       int `json:"dirs_read"`       // lost directories extracted with what they hold
+	DirsUnreadable int `json:"dirs_unreadable"` // lost directories whose entries could not be read: created empty
+	FilesRecovered int `json:"files_recovered"` // unnamed files extracted
+	FilesFailed    int `json:"files_failed"`    // unnamed files that could not be (also in Skipped)
+}
+
+// LostExtract is one lost directory or unnamed file and where it went.
+type LostExtract struct {
+	Inode       uint32 `json:"inode"`
+	Path        string `json:"path"`         // #INODE, as find prints it
+	ExtractedAs string `json:"extracted_as"` // its name under DESTDIR; "" when nothing was created
+	Parent      uint32 `json:"parent,omitempty"`
+	Size        uint64 `json:"size"`
+	Files       int    `json:"files"` // regular files extracted (under it, for a directory)
+	Bytes       int64  `json:"bytes"`
+	// JournalName is the name a journal copy of a directory block gives
+	// it: history, a hint.
+	JournalName     string `json:"journal_name,omitempty"`
+	JournalSequence uint32 `json:"journal_sequence,omitempty"`
+	Problem         string `json:"problem,omitempty"` // why it, or what it holds, did not come back
 }
 
 // copyBuf is the unit of copying: large enough that a page-cached image
@@ -32,6 +77,10 @@ type ExtractOptions struct {
 	// SameOwner restores owners and groups (which needs root), as tar
 	// --same-owner; by default files belong to whoever extracts.
 	SameOwner bool
+	// Lost, when the whole filesystem is extracted, always scans the
+	// inode table for lost directories and unnamed files; that is done
+	// anyway when the root or any directory is damaged.
+	Lost bool
 }
 
 // maxExtractDepth caps how deeply directories nest in an extraction: each
@@ -48,25 +97,144 @@ const maxExtractDepth = 4096
 // stay holes. A file or directory that cannot be extracted is reported in
 // Skipped, removed if it was begun, and the rest goes on; only a failing
 // destination (full, read-only, broken) stops the extraction.
+//
+// Extracting the whole filesystem ("/") also brings back what the tree no
+// longer reaches when the root directory is lost or any directory is
+// damaged (or opts.Lost asks): see LostRecovery.
 func (fs *FS) Extract(src, destDir string, opts ExtractOptions) (*ExtractResult, error) {
-	in, err := fs.Lookup(src)
-	if err != nil {
-		return nil, err
+	whole := strings.HasPrefix(src, "/") && strings.Trim(src, "/") == ""
+	rootLost := ""
+	if whole {
+		rootLost = fs.RootProblem()
+	}
+	var in *Inode
+	if rootLost == "" {
+		var err error
+		if in, err = fs.Lookup(src); err != nil {
+			return nil, err
+		}
 	}
 	root, err := os.OpenRoot(destDir)
 	if err != nil {
 		return nil, fmt.Errorf("extract: %w", err)
 	}
 	defer root.Close()
-	name := extractName(src)
-	if _, err := root.Lstat(name); err == nil {
-		return nil, fmt.Errorf("extract: %s already exists in %s; nothing is ever overwritten", name, destDir)
+	var ns *Namespace
+	var names []string
+	if in != nil {
+		names = append(names, extractName(src))
 	}
-	x := &extractor{fs: fs, opts: opts, res: &ExtractResult{}, visited: map[uint32]bool{}}
-	if err := x.inode(root, name, strings.TrimRight(src, "/"), in, 0); err != nil {
-		return x.res, err
+	if whole && (rootLost != "" || opts.Lost) {
+		if ns, err = fs.ScanInodes(); err != nil {
+			return nil, err
+		}
+		names = append(names, ns.lostNames()...)
+	}
+	for _, name := range names {
+		if _, err := root.Lstat(name); err == nil {
+			return nil, fmt.Errorf("extract: %s already exists in %s; nothing is ever overwritten", name, destDir)
+		}
+	}
+	x := &extractor{fs: fs, opts: opts, res: &ExtractResult{}, visited: map[uint32]bool{}, unreadable: map[uint32]string{}}
+	if in != nil {
+		if err := x.inode(root, extractName(src), strings.TrimRight(src, "/"), in, 0); err != nil {
+			return x.res, err
+		}
+	}
+	if whole && ns == nil && x.damaged {
+		if ns, err = fs.ScanInodes(); err != nil {
+			return x.res, err
+		}
+	}
+	if ns != nil {
+		return x.res, x.lost(root, ns, rootLost)
 	}
 	return x.res, nil
+}
+
+// lostNames are the names the lost directories and unnamed files get
+// under the destination.
+func (ns *Namespace) lostNames() []string {
+	var names []string
+	for _, d := range ns.LostDirs {
+		names = append(names, lostName(d))
+	}
+	for _, f := range ns.Unreferenced {
+		names = append(names, lostName(f.Num))
+	}
+	return names
+}
+
+// lostName is what extracting #n names it: inodeN.
+func lostName(n uint32) string { return extractName("#" + strconv.FormatUint(uint64(n), 10)) }
+
+// lost extracts every lost directory and unnamed file of ns beside the
+// tree, and says what came back.
+func (x *extractor) lost(root *os.Root, ns *Namespace, rootLost string) error {
+	rec := &LostRecovery{RootProblem: rootLost, Dirs: []LostExtract{}, Files: []LostExtract{}, Foreign: ns.Foreign, Problems: ns.Problems}
+	x.res.Lost = rec
+	add := func(list *[]LostExtract, ok, failed *int, item LostExtract) error {
+		if err := x.lostOne(root, &item); err != nil {
+			return err
+		}
+		if item.Problem == "" {
+			*ok++
+		} else {
+			*failed++
+		}
+		*list = append(*list, item)
+		return nil
+	}
+	for _, d := range ns.Lost() {
+		item := LostExtract{Inode: d.Inode, Path: d.Path, Parent: d.Parent, Size: d.Size, JournalName: d.JournalName, JournalSequence: d.JournalSequence}
+		if err := add(&rec.Dirs, &rec.DirsRead, &rec.DirsUnreadable, item); err != nil {
+			return err
+		}
+	}
+	for _, f := range ns.UnreferencedFiles() {
+		item := LostExtract{Inode: f.Inode, Path: f.Path, Size: f.Size, JournalName: f.JournalName, JournalSequence: f.JournalSequence}
+		if err := add(&rec.Files, &rec.FilesRecovered, &rec.FilesFailed, item); err != nil {
+			return err
+		}
+	}
+	rec.JournalProblem = ns.JournalProblem
+	if rec.Foreign == nil {
+		rec.Foreign = []ForeignInode{}
+	}
+	if rec.Problems == nil {
+		rec.Problems = []string{}
+	}
+	return nil
+}
+
+// lostOne extracts one lost directory or unnamed file as inodeN and
+// records what came of it.
+func (x *extractor) lostOne(root *os.Root, item *LostExtract) error {
+	in, err := x.fs.Inode(item.Inode)
+	if err != nil {
+		item.Problem = err.Error()
+		x.skip(item.Path, err)
+		return nil
+	}
+	name := lostName(item.Inode)
+	files, dirs, bytes, skipped := x.res.Files, x.res.Dirs, x.res.Bytes, len(x.res.Skipped)
+	if err := x.inode(root, name, item.Path, in, 0); err != nil {
+		return err
+	}
+	item.Files, item.Bytes = x.res.Files-files, x.res.Bytes-bytes
+	created := x.res.Dirs > dirs || (!in.IsDir() && item.Files > 0)
+	if created {
+		item.ExtractedAs = name
+	}
+	switch why, unreadable := x.unreadable[item.Inode]; {
+	case unreadable:
+		item.Problem = "its entries could not all be read: " + why
+	case !created && len(x.res.Skipped) > skipped:
+		item.Problem = x.res.Skipped[skipped]
+	case !created:
+		item.Problem = "not extracted"
+	}
+	return nil
 }
 
 // extractName is the name src gets under the destination: its base name,
@@ -90,6 +258,12 @@ type extractor struct {
 	opts    ExtractOptions
 	res     *ExtractResult
 	visited map[uint32]bool
+	// damaged is set when a directory or an entry's inode could not be
+	// read: names below it may be lost.
+	damaged bool
+	// unreadable holds why each directory whose entries could not be read
+	// failed.
+	unreadable map[uint32]string
 }
 
 func (x *extractor) skip(src string, why any) {
@@ -168,6 +342,7 @@ func (x *extractor) dir(dir *os.Root, name, src string, in *Inode, depth int) er
 		}
 		child, err := x.fs.Inode(e.Inode)
 		if err != nil {
+			x.damaged = true
 			x.skip(csrc, err)
 			return true
 		}
@@ -182,6 +357,8 @@ func (x *extractor) dir(dir *os.Root, name, src string, in *Inode, depth int) er
 		return stop
 	}
 	if walkErr != nil {
+		x.damaged = true
+		x.unreadable[in.Num] = walkErr.Error()
 		x.skip(src, walkErr)
 	}
 	for _, c := range subdirs {

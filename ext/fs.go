@@ -66,6 +66,12 @@ type FS struct {
 	// nothing was replayed.
 	Replay      *Replay
 	journalNote string // the journal's state, for Problems
+
+	// overwrittenBy is the filesystem whose primary superblock sits where
+	// this one's was, when this one is read from a backup: its inodes in
+	// this one's tables are not this one's files.
+	overwrittenBy *FS
+	tableStarts   [][2]int64 // inode table byte offsets and their groups, sorted (inodeAt)
 }
 
 // Choice explains the superblock selection.
@@ -92,8 +98,9 @@ type Candidate struct {
 	Copies      int    `json:"copies"` // superblocks found with this UUID
 	Problem     string `json:"problem,omitempty"`
 
-	sb *Superblock
-	fs *FS
+	sb         *Superblock
+	fs         *FS
+	unfinished bool // a primary whose mkfs never wrote its backups (checkFinished)
 }
 
 // groupDesc is one block group descriptor, as little of it as reading
@@ -120,10 +127,15 @@ const bgInodeUninit = 0x1
 // opts asks for.
 func Open(r io.ReaderAt, size int64, opts Options) (*FS, error) {
 	fs, err := openOnDisk(r, size, opts)
-	if err != nil || opts.NoJournal {
-		return fs, err
+	if err != nil {
+		return nil, err
 	}
-	return fs.withJournal(opts), nil
+	over := fs.overwriter()
+	if !opts.NoJournal {
+		fs = fs.withJournal(opts)
+	}
+	fs.overwrittenBy = over
+	return fs, nil
 }
 
 // openOnDisk opens the filesystem as the device holds it.
@@ -384,6 +396,9 @@ func (fs *FS) Problems() []string {
 	}
 	if err := fs.checkGroups(); err != nil {
 		p = append(p, err.Error())
+	}
+	if root := fs.RootProblem(); root != "" {
+		p = append(p, root)
 	}
 	return p
 }

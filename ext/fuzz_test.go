@@ -69,6 +69,7 @@ func readEverything(t *testing.T, img memDev) {
 			continue
 		}
 		fs.Problems()
+		fs.Explain([]Region{{0, int64(len(img))}, {1024, 4096}, {int64(len(img)) / 2, 1 << 20}})
 		if j, err := fs.Journal(); err == nil {
 			for b := range uint64(64) {
 				j.Copies(b)

@@ -27,9 +27,18 @@ type Namespace struct {
 	Unreferenced []*Inode
 	// Problems are the directory read errors met during the scan.
 	Problems []string
+	// Foreign are the inode slots that hold inodes of the filesystem
+	// written over this one (a newer mkfs): left out of everything above.
+	Foreign []ForeignInode
+	// JournalProblem says why the journal gives no names, when it cannot
+	// be read.
+	JournalProblem string
 
-	journal       *Journal // nil without a readable journal
-	journalLoaded bool     // the journal is read on first need: find does not need it
+	// names holds the first entry naming each inode scanInodes was asked
+	// to keep names for.
+	names map[uint32]nameRef
+
+	hints map[uint32]journalHint // read on first need: find does not need them
 }
 
 // dirFacts is what the scan remembers of one directory.
@@ -70,69 +79,55 @@ const sampleNames = 5
 // Lost describes every directory in LostDirs.
 func (ns *Namespace) Lost() []LostDir {
 	out := make([]LostDir, 0, len(ns.LostDirs))
+	hints := ns.journalHints()
 	for _, d := range ns.LostDirs {
 		f := ns.dirs[d]
 		ld := LostDir{Path: ns.Path(d), Inode: d, Parent: f.dotdot, Entries: f.entries,
 			Sample: append([]string{}, f.sample...), Size: f.size, Mtime: f.mtime}
-		ld.JournalName, ld.JournalSequence = ns.journalName(d, f.dotdot)
+		ld.JournalName, ld.JournalSequence = hints[d].name, hints[d].seq
 		out = append(out, ld)
 	}
 	return out
 }
 
-// maxJournalDirBlocks bounds how many blocks of a parent directory are
-// looked up in the journal for one lost name.
-const maxJournalDirBlocks = 1024
-
-// journalName looks for directory d in the journal's copies of the blocks
-// of its parent p, newest first.
-func (ns *Namespace) journalName(d, p uint32) (string, uint32) {
-	if !ns.journalLoaded {
-		ns.journal, _ = ns.fs.Journal() // only for name hints; no journal, no hints
-		ns.journalLoaded = true
+// UnreferencedFiles describes every file in Unreferenced.
+func (ns *Namespace) UnreferencedFiles() []UnreferencedFile {
+	out := make([]UnreferencedFile, 0, len(ns.Unreferenced))
+	hints := ns.journalHints()
+	for _, in := range ns.Unreferenced {
+		h := hints[in.Num]
+		out = append(out, UnreferencedFile{Path: ns.Path(in.Num), Inode: in.Num, Size: in.Size, Mtime: fmtTime(in.Mtime),
+			JournalName: h.name, JournalSequence: h.seq})
 	}
-	if ns.journal == nil || p == 0 {
-		return "", 0
-	}
-	parent, err := ns.fs.Inode(p)
-	if err != nil || !parent.IsDir() {
-		return "", 0
-	}
-	m, err := ns.fs.Map(parent)
-	if err != nil {
-		return "", 0
-	}
-	looked := 0
-	for _, r := range m.Runs {
-		for b := r.Physical; b < r.Physical+r.Len && looked < maxJournalDirBlocks; b++ {
-			looked++
-			copies, _ := ns.journal.Copies(b)
-			for _, c := range copies {
-				var entries []DirEntry
-				ns.fs.parseDirBlock(c.Data, false, &entries) // damage ends the copy early; what was read counts
-				for _, e := range entries {
-					if e.Inode == d && e.Name != "." && e.Name != ".." {
-						return e.Name, c.Sequence
-					}
-				}
-			}
-		}
-	}
-	return "", 0
+	return out
 }
 
 // ScanInodes reads the whole inode table, reads every directory it finds
 // and works out which directories and files have lost their names. It
 // never trusts the bitmaps (they may be gone), only the inodes.
-func (fs *FS) ScanInodes() (*Namespace, error) {
+func (fs *FS) ScanInodes() (*Namespace, error) { return fs.scanInodes(nil, nil) }
+
+// scanInodes is ScanInodes with two hooks for callers that need the same
+// single pass over the inode tables: visit sees every in-use inode as it
+// is read; keepNames, asked once the pass is over, lists the inodes (not
+// directories) whose first naming entry the directory walk keeps in
+// ns.names.
+func (fs *FS) scanInodes(visit func(*Inode), keepNames func() map[uint32]bool) (*Namespace, error) {
 	ns := &Namespace{fs: fs, dirs: map[uint32]*dirFacts{}}
 	var files []uint32 // ascending: eachInode goes in inode order
 	shared, err := fs.eachInode(func(in *Inode) {
+		if f, ok := fs.foreign(in); ok {
+			ns.Foreign = append(ns.Foreign, f)
+			return
+		}
 		switch {
 		case in.IsDir():
 			ns.dirs[in.Num] = &dirFacts{size: in.Size, mtime: in.Mtime}
 		case in.IsRegular() && in.Num >= fs.SB.FirstIno:
 			files = append(files, in.Num)
+		}
+		if visit != nil {
+			visit(in)
 		}
 	})
 	if err != nil {
@@ -152,6 +147,10 @@ func (fs *FS) ScanInodes() (*Namespace, error) {
 			named[i/64] |= 1 << (i % 64)
 		}
 	}
+	var keep map[uint32]bool
+	if keepNames != nil {
+		keep, ns.names = keepNames(), map[uint32]nameRef{}
+	}
 	for _, n := range nums {
 		in, err := fs.Inode(n)
 		if err != nil {
@@ -166,6 +165,9 @@ func (fs *FS) ScanInodes() (*Namespace, error) {
 				f.dotdot = e.Inode
 			default:
 				markNamed(e.Inode)
+				if _, ok := ns.names[e.Inode]; !ok && keep[e.Inode] {
+					ns.names[e.Inode] = nameRef{n, e.Name}
+				}
 				if child, ok := ns.dirs[e.Inode]; ok {
 					child.names = append(child.names, nameRef{n, e.Name})
 				}
@@ -371,7 +373,11 @@ func (fs *FS) Find(roots []string, glob string) (matches []Match, problems []str
 			continue
 		}
 		if !in.IsDir() {
-			problems = append(problems, fmt.Sprintf("%s: not a directory", r))
+			if lost := fs.RootProblem(); in.Num == RootIno && lost != "" {
+				problems = append(problems, "ext: "+lost)
+			} else {
+				problems = append(problems, fmt.Sprintf("%s: not a directory", r))
+			}
 			continue
 		}
 		walk(r, in)

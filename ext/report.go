@@ -95,6 +95,11 @@ func (fs *FS) List(dir *Inode, withDeleted bool) ([]ListEntry, error) {
 		read = fs.ReadDirWithDeleted
 	}
 	entries, dirErr := read(dir)
+	if dirErr != nil && len(entries) == 0 && dir.Num == RootIno {
+		if lost := fs.RootProblem(); lost != "" {
+			dirErr = fmt.Errorf("ext: %s", lost)
+		}
+	}
 	list := make([]ListEntry, 0, len(entries))
 	for _, e := range entries {
 		x := ListEntry{Name: e.Name, Inode: e.Inode, FileType: e.Type, Deleted: e.Deleted, Encrypted: e.Encrypted}
@@ -160,7 +165,12 @@ func (fs *FS) FindAll(root, glob string, lost bool) (*FindResult, error) {
 type Orphans struct {
 	LostDirs     []LostDir          `json:"lost_dirs"`
 	Unreferenced []UnreferencedFile `json:"unreferenced_files"`
-	Problems     []string           `json:"problems"`
+	// Foreign are inodes of the filesystem written over this one, found
+	// in its inode table: not its files.
+	Foreign []ForeignInode `json:"foreign_inodes"`
+	// JournalProblem says why no journal names could be looked up.
+	JournalProblem string   `json:"journal_problem,omitempty"`
+	Problems       []string `json:"problems"`
 }
 
 // UnreferencedFile is an in-use regular file that no directory names.
@@ -169,6 +179,10 @@ type UnreferencedFile struct {
 	Inode uint32 `json:"inode"`
 	Size  uint64 `json:"size"`
 	Mtime string `json:"mtime"`
+	// JournalName is the name a journal copy of a directory block gives
+	// it (a hint), with the transaction that logged the copy.
+	JournalName     string `json:"journal_name,omitempty"`
+	JournalSequence uint32 `json:"journal_sequence,omitempty"`
 }
 
 // Orphans scans the inode table for what the directory tree no longer reaches.
@@ -177,12 +191,13 @@ func (fs *FS) Orphans() (*Orphans, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Orphans{LostDirs: ns.Lost(), Unreferenced: []UnreferencedFile{}, Problems: ns.Problems}
+	res := &Orphans{LostDirs: ns.Lost(), Unreferenced: ns.UnreferencedFiles(), Foreign: ns.Foreign, Problems: ns.Problems}
 	if res.Problems == nil {
 		res.Problems = []string{}
 	}
-	for _, in := range ns.Unreferenced {
-		res.Unreferenced = append(res.Unreferenced, UnreferencedFile{Path: ns.Path(in.Num), Inode: in.Num, Size: in.Size, Mtime: fmtTime(in.Mtime)})
+	if res.Foreign == nil {
+		res.Foreign = []ForeignInode{}
 	}
+	res.JournalProblem = ns.JournalProblem
 	return res, nil
 }

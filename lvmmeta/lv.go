@@ -29,13 +29,17 @@ type mappedStripe struct {
 }
 
 // OpenLV maps logical volume lv of vg over the PV devices (keyed by the
-// PV's name in the text, "pv0", or by its id) as a read-only device. Only
-// linear and striped segments are mapped; any other segment type is named
-// in the error. Closing the LV does not close the PVs.
+// PV's name in the text, "pv0", or by its id) as a read-only device.
+// Linear and striped segments are mapped onto the PVs; a thin LV through
+// its pool's metadata (package thin) onto the pool's data LV. Any other
+// segment type is named in the error. Closing the LV does not close the PVs.
 func OpenLV(vg *VG, lv string, pvs map[string]blockdev.Device) (blockdev.Device, error) {
 	l := vg.LV(lv)
 	if l == nil {
 		return nil, fmt.Errorf("lvm: volume group %s has no logical volume %q", vg.Name, lv)
+	}
+	if len(l.Segments) == 1 && l.Segments[0].Type == "thin" {
+		return openThinLV(vg, l, pvs)
 	}
 	d := &lvDevice{name: vg.Name + "/" + lv, extent: vg.ExtentSize}
 	for i, seg := range l.Segments {

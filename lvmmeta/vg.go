@@ -76,6 +76,12 @@ type Segment struct {
 	// Pool, Origin and friends: the LVs a thin, cache or snapshot segment
 	// refers to, by field name.
 	Refs map[string]string `json:"refs,omitempty"`
+	// Thin and thin-pool segments: the transaction the VG text expects the
+	// pool's metadata at, the thin device's id in the pool, and the pool's
+	// data block size.
+	TransactionID int64 `json:"transaction_id,omitempty"`
+	DeviceID      int64 `json:"device_id,omitempty"`
+	ChunkSize     int64 `json:"chunk_size,omitempty"` // bytes
 }
 
 // Stripe is one PV area of a striped segment.
@@ -351,6 +357,14 @@ func (m *modeler) segment(vg *VG, s *Section) *Segment {
 				}
 				seg.Refs[name] = f.Value.Str
 			}
+		}
+		switch seg.Type {
+		case "thin-pool":
+			seg.TransactionID = m.count(s, "transaction_id", true)
+			seg.ChunkSize = m.sectors(s, "chunk_size", false)
+		case "thin":
+			seg.TransactionID = m.count(s, "transaction_id", false)
+			seg.DeviceID = m.count(s, "device_id", true)
 		}
 	}
 	return seg

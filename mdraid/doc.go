@@ -13,7 +13,8 @@
 //     raid10 (raid10.go), raid4/5/6 (raid5.go, with raid6's
 //     field arithmetic in raid6gf.go). PlanFromSuperblocks chooses the
 //     members and geometry the freshest superblocks agree on
-//     (array_superblocks.go).
+//     (array_superblocks.go). MemberRuns inverts the mapping: what the
+//     array keeps at a member's bytes (inverse.go).
 //
 // An array never closes its members: whoever opened them closes them.
 package mdraid

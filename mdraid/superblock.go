@@ -323,3 +323,16 @@ func unixTime(v uint64) time.Time {
 	usec := int64(v>>40) % 1000000
 	return time.Unix(sec, usec*1000).UTC()
 }
+
+// DataEnd is where a member of size bytes stops holding data under
+// superblock format version: 0.90 and 1.0 keep their superblock at the end,
+// 1.1 and 1.2 at the start. An unknown version, or a device too small for
+// the format, gives size.
+func DataEnd(version string, size int64) int64 {
+	for _, p := range standardPositions(size) {
+		if p.version == version && p.offset > 0 && (version == "0.90" || version == "1.0") {
+			return p.offset
+		}
+	}
+	return size
+}

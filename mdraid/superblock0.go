@@ -46,6 +46,10 @@ const (
 
 // super0Offset is where a 0.90 superblock lives on a device of size bytes,
 // or -1 if the device is too small to hold one.
+// Super090DataSize is the bytes of a member of size bytes that a 0.90
+// array uses for data: everything before its superblock's reserve.
+func Super090DataSize(size int64) int64 { return max(0, super0Offset(size)) }
+
 func super0Offset(size int64) int64 {
 	if size < sb0Reserved {
 		return -1

@@ -42,8 +42,12 @@ func (s *solver) gate(r *Result, cands []*candidate) {
 	}
 	// md superblocks on every member that agree with the best, and not with
 	// the runner-up, break a tie in the data: a complete set that agrees
-	// is the array's own.
-	sbDecides := runner != nil && best.sbVotes == len(s.devs) && runner.sbVotes < best.sbVotes
+	// is the array's own. Not against a runner-up at another data offset
+	// that reads structures of its own (a PV, a filesystem): an installer's
+	// superblocks agree with what the installer wrote (a new, empty VG) and
+	// must not pick it over the older data there.
+	sbDecides := runner != nil && best.sbVotes == len(s.devs) && runner.sbVotes < best.sbVotes &&
+		(runner.geo.DataOffset == best.geo.DataOffset || !runner.ev.structures)
 	if sbDecides {
 		r.Evidence = append(r.Evidence, "the md superblocks on every member agree with this assembly, not with the runner-up: they decide between assemblies the data reads alike")
 	}

@@ -19,6 +19,9 @@ type contentFacts struct {
 	groups  [][]int // members whose samples are equal (mirror halves); singletons for the rest
 	xorZero float64 // fraction of samples whose XOR over all members is zero
 	xorIsQ  float64 // fraction whose XOR equals one member's block (P+data cancel, Q remains)
+	// stale: the groups hold a half that missed writes (it agrees with
+	// its copies on fewer samples than copies do).
+	stale bool
 }
 
 const sampleSize = compare.BlockSize
@@ -78,6 +81,29 @@ func sampleMembers(devs []blockdev.Device, start int64, dataBlocks []int64, coun
 	f.xorZero = float64(zeroCount) / float64(f.samples)
 	f.xorIsQ = float64(qCount) / float64(f.samples)
 	// Mirror groups: members equal on (nearly) every sample with data.
+	f.groups = mirrorGroups(agree, n, sameCopy)
+	if !f.cleanMirrors() {
+		// A half that missed writes (kicked out, then its mirror kept
+		// running) still agrees with its copies on most samples, and with
+		// no other member: accepted when that completes the mirrors.
+		if g := mirrorGroups(agree, n, staleCopy); len(g) < len(f.groups) && (&contentFacts{groups: g}).cleanMirrors() {
+			f.groups = g
+			f.stale = true
+		}
+	}
+	return f, nil
+}
+
+// Agreement on the samples with data that makes two members copies of each
+// other, and the least a stale half (one that missed writes) keeps.
+const (
+	sameCopy  = 0.9
+	staleCopy = 0.5
+)
+
+// mirrorGroups joins members that agree on at least the fraction least of
+// the samples both hold data on.
+func mirrorGroups(agree *compare.Agreement, n int, least float64) [][]int {
 	parent := make([]int, n)
 	for i := range parent {
 		parent[i] = i
@@ -91,7 +117,7 @@ func sampleMembers(devs []blockdev.Device, start int64, dataBlocks []int64, coun
 	}
 	for i := 0; i < n; i++ {
 		for j := i + 1; j < n; j++ {
-			if seen := agree.Seen(i, j); seen >= 2 && float64(agree.Same(i, j)) >= 0.9*float64(seen) {
+			if seen := agree.Seen(i, j); seen >= 2 && float64(agree.Same(i, j)) >= least*float64(seen) {
 				parent[find(j)] = find(i)
 			}
 		}
@@ -100,11 +126,18 @@ func sampleMembers(devs []blockdev.Device, start int64, dataBlocks []int64, coun
 	for i := 0; i < n; i++ {
 		byRoot[find(i)] = append(byRoot[find(i)], i)
 	}
+	var groups [][]int
 	for _, g := range byRoot {
-		f.groups = append(f.groups, g)
+		groups = append(groups, g)
 	}
-	sort.Slice(f.groups, func(a, b int) bool { return f.groups[a][0] < f.groups[b][0] })
-	return f, nil
+	sort.Slice(groups, func(a, b int) bool { return groups[a][0] < groups[b][0] })
+	return groups
+}
+
+// cleanMirrors: the members form one group of copies, or equal groups of
+// two or more (raid1, raid10 near).
+func (f *contentFacts) cleanMirrors() bool {
+	return len(f.groups) == 1 || f.mirrorWidth() > 0
 }
 
 func isZero(b []byte) bool {
@@ -155,12 +188,16 @@ func (f *contentFacts) families(n, missing int) []family {
 	if missing > 0 {
 		return f.degradedFamilies(n, missing)
 	}
+	stale := ""
+	if f.stale {
+		stale = " (a half that missed writes agrees on fewer samples)"
+	}
 	if len(f.groups) == 1 {
-		return []family{{level: "raid1", width: n, why: fmt.Sprintf("all %d members hold the same data", n)}}
+		return []family{{level: "raid1", width: n, why: fmt.Sprintf("all %d members hold the same data%s", n, stale)}}
 	}
 	if k := f.mirrorWidth(); k > 0 {
 		return []family{{level: "raid10", layouts: []string{fmt.Sprintf("n%d", k)}, chunked: true, width: k,
-			why: fmt.Sprintf("members form %d groups of %d identical copies", len(f.groups), k)}}
+			why: fmt.Sprintf("members form %d groups of %d identical copies%s", len(f.groups), k, stale)}}
 	}
 	var out []family
 	if f.xorZero >= 0.9 && n >= 3 {

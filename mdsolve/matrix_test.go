@@ -2,10 +2,13 @@ package mdsolve
 
 import (
 	"fmt"
-
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"holmes/internal/fixture"
 )
 
 // shortMatrix is the part of the matrix that runs under -short: the issue's
@@ -63,6 +66,9 @@ func TestSolveMatrix(t *testing.T) {
 				if want.ComponentBytes > 0 && res.DataSize > 0 && res.DataSize != want.ComponentBytes {
 					t.Errorf("--size %d, the original used %d per member", res.DataSize, want.ComponentBytes)
 				}
+				if !keepsData(res.Metadata, want.DataOffset) || want.Metadata == "0.90" && res.Metadata != "0.90" {
+					t.Errorf("metadata %s for an original %s array with data offset %d", res.Metadata, want.Metadata, want.DataOffset)
+				}
 				decided++
 				t.Logf("decided: %s", summary)
 				return
@@ -81,6 +87,31 @@ func TestSolveMatrix(t *testing.T) {
 		})
 	}
 	t.Logf("%d fixtures decided, %d ambiguous with the original among the candidates", decided, refused)
+	// Every row of the lab's matrix is committed and was solved.
+	script, err := os.ReadFile(filepath.Join(fixture.RepoRoot(t), "testdata/lab/md-solve-matrix.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(script), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == "row" && !slices.ContainsFunc(fixtures, func(x solveFixture) bool { return x.Name == f[1] }) {
+			t.Errorf("matrix row %s is not in testdata/md/manifest.json", f[1])
+		}
+	}
+}
+
+// keepsData: the superblock a create line writes, as metadata names it,
+// lies outside the data: at the end (0.90, 1.0) for data at offset 0, in
+// front of it (1.1 at 0, 1.2 at 4 KiB) for data past an offset.
+func keepsData(metadata string, dataOffset int64) bool {
+	switch metadata {
+	case "0.90", "1.0":
+		return dataOffset == 0
+	case "1.1":
+		return dataOffset > 0
+	case "1.2":
+		return dataOffset >= minDataOffset12
+	}
+	return false
 }
 
 // TestSolveNamesSubset: the two halves of one raid10 pair hold the same

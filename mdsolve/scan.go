@@ -38,6 +38,30 @@ type memberScan struct {
 	// LVM metadata text carved whole from the members, and partitions of a
 	// partition table at the array's start. Filesystems start there.
 	volumeStarts []int64
+	// carvedVGs are the LVM metadata texts found whole on the members:
+	// where a PV's metadata area header is gone (an installer's md
+	// superblock at 4 KiB lands on it), its texts still say which LVs it held.
+	carvedVGs []*lvmmeta.VG
+}
+
+// maxCarvedVGs bounds the carved metadata versions kept.
+const maxCarvedVGs = 256
+
+// carvedVG is the newest carved metadata of a VG that lists PV pvUUID.
+func (s *memberScan) carvedVG(pvUUID string) *lvmmeta.VG {
+	var best *lvmmeta.VG
+	for _, vg := range s.carvedVGs {
+		if best != nil && vg.Seqno <= best.Seqno {
+			continue
+		}
+		for _, pv := range vg.PVs {
+			if pv.ID == pvUUID {
+				best = vg
+				break
+			}
+		}
+	}
+	return best
 }
 
 // maxDataBlocks bounds the data block offsets kept from the scan.
@@ -117,6 +141,9 @@ func (s *memberScan) carveLVStarts(devs []blockdev.Device) error {
 		vg, err := lvmmeta.ParseText(cv.Section)
 		if err != nil {
 			continue
+		}
+		if len(s.carvedVGs) < maxCarvedVGs {
+			s.carvedVGs = append(s.carvedVGs, vg)
 		}
 		for _, lv := range vg.LVs {
 			if len(lv.Segments) == 0 || len(lv.Segments[0].Stripes) == 0 {
@@ -234,27 +261,55 @@ func (s *memberScan) scanBlock(m int, base int64, b []byte, limit int64) {
 	}
 }
 
-// dataOffsets proposes data offsets: for each sighting, the offset that
-// puts it where it belongs at the start of an array, plus the data offsets
-// recorded in md superblocks. Sightings count as votes.
+// dataOffsets proposes data offsets, most votes first: for each sighting,
+// the offset that puts it where it belongs at the start of an array; for
+// each ext backup superblock, the offset that puts its filesystem's start
+// there (a filesystem whose primary was overwritten, on a mirror); the
+// data offsets recorded in md superblocks, which may be an installer's.
+// Every offset a PV label or md superblock proposes is kept, the others
+// up to maxDataOffsets in all.
 func (s *memberScan) dataOffsets() []int64 {
 	votes := map[int64]int{}
+	keep := map[int64]bool{}
 	for _, g := range s.sightings {
 		if d := g.offset - g.arrayAt; d >= 0 {
 			votes[d] += sightingWeight[g.kind]
+			keep[d] = keep[d] || g.kind == "lvm-label"
+		}
+	}
+	for _, a := range s.anchors {
+		if d := a.offset - a.at; a.fs != "" && a.at != 1024 && d >= 0 {
+			votes[d] += sightingWeight["ext-backup"] * len(a.holders)
 		}
 	}
 	for _, sbs := range s.superblocks {
 		for _, sb := range sbs {
 			votes[sb.DataOffset] = max(votes[sb.DataOffset], 1)
+			keep[sb.DataOffset] = true
 		}
 	}
-	return rankedKeys(votes)
+	var out []int64
+	for _, d := range rankedKeys(votes) {
+		if len(out) < maxDataOffsets || keep[d] && len(out) < maxKeptDataOffsets {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
+// maxDataOffsets bounds the data offsets tried besides those a PV label or
+// an md superblock proposes (each offset multiplies the candidates), and
+// maxKeptDataOffsets all of them (a crafted member may hold a PV label in
+// every sector).
+const (
+	maxDataOffsets     = 4
+	maxKeptDataOffsets = 12
+)
+
 // sightingWeight: a PV label is where an array almost always starts; an
-// ext primary superblock may as well be inside a logical volume.
-var sightingWeight = map[string]int{"lvm-label": 10, "ext-primary": 3}
+// ext primary superblock may as well be inside a logical volume, and a
+// backup places a filesystem that starts the array only on a mirror.
+var sightingWeight = map[string]int{"lvm-label": 10, "ext-primary": 3, "ext-backup": 2}
 
 // at returns the sightings on member offset off.
 func (s *memberScan) at(d int64) []sighting {
@@ -280,6 +335,20 @@ func rankedKeys(votes map[int64]int) []int64 {
 		return keys[i] < keys[j]
 	})
 	return keys
+}
+
+// blocksBesideSuperblocks: the data blocks seen, but those where a member
+// keeps an md superblock (each member's differs).
+func (s *memberScan) blocksBesideSuperblocks() []int64 {
+	var out []int64
+	for _, o := range s.dataBlocks {
+		if !slices.ContainsFunc(s.superblocks, func(sbs []*mdraid.Superblock) bool {
+			return slices.ContainsFunc(sbs, func(sb *mdraid.Superblock) bool { return sb.Offset/sampleSize == o/sampleSize })
+		}) {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // noteData remembers where 4 KiB blocks hold data, thinning the list

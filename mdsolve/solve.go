@@ -165,9 +165,6 @@ func Solve(devs []blockdev.Device, opt Options) (*Result, error) {
 	if opt.DataOffsetSet {
 		offsets = []int64{opt.DataOffset}
 	}
-	if len(offsets) > 4 {
-		offsets = offsets[:4]
-	}
 	if !opt.DataOffsetSet && (opt.RaidDisks > len(devs) || !s.anySighting(offsets)) {
 		// The member that starts the array may be the one missing, or
 		// nothing marks the start: mdadm's usual data offsets stand in.
@@ -179,6 +176,14 @@ func Solve(devs []blockdev.Device, opt Options) (*Result, error) {
 	}
 	if s.facts, err = sampleMembers(devs, min(offsets[0]+sampleStartGap, devs[0].Size()/4), s.scan.dataBlocks, opt.Samples); err != nil {
 		return nil, err
+	}
+	if s.facts.samples == 0 {
+		// An array holding almost nothing: its few blocks lie near the
+		// start, among the PV label and metadata (the md superblocks'
+		// own blocks left out).
+		if s.facts, err = sampleMembers(devs, 0, s.scan.blocksBesideSuperblocks(), opt.Samples); err != nil {
+			return nil, err
+		}
 	}
 	families := s.facts.families(opt.RaidDisks, opt.RaidDisks-len(devs))
 	if len(families) == 0 {
@@ -215,12 +220,46 @@ func Solve(devs []blockdev.Device, opt Options) (*Result, error) {
 		s.evaluate(c, stageFull)
 	}
 	rank(cands[:leaders])
-	top := cands[:min(leaders, 8)]
-	for _, c := range top {
+	// Deep verification for the best few, and for every candidate tied
+	// with them when the cheaper checks cannot tell them apart (a bare
+	// filesystem whose structures the parity also holds), up to maxDeep.
+	deep := 0
+	for deep < leaders && (deep < minDeep || deep < maxDeep && cands[deep].ev.score >= cands[0].ev.score-deepGap) {
+		deep++
+	}
+	top := cands[:deep]
+	for i, c := range top {
 		s.evaluate(c, stageDeep)
+		if i < minDeep {
+			s.preferReadableHalves(c)
+		}
 	}
 	rank(top)
 	return s.result(cands, families), nil
+}
+
+// preferReadableHalves: mirror halves that diverged (one was kicked out
+// and missed writes its copy received) read differently, and an assembly
+// reads the first half of each group. Where a filesystem does not read
+// through, each group's other halves are put first in turn; a change is
+// kept when fewer filesystems stay unreadable. The array is the same
+// either way; the order then names the halves the data reads through.
+func (s *solver) preferReadableHalves(c *candidate) {
+	for r := 0; r < len(c.order) && len(c.ev.unreadable) > 0; r++ {
+		if c.order[r] < 0 || r > 0 && s.groupOf(c.order[r-1]) == s.groupOf(c.order[r]) {
+			continue // not the first of its group
+		}
+		for q := r + 1; q < len(c.order) && c.order[q] >= 0 && s.groupOf(c.order[q]) == s.groupOf(c.order[r]); q++ {
+			before := c.ev
+			c.order[r], c.order[q] = c.order[q], c.order[r]
+			s.evaluate(c, stageDeep)
+			if len(c.ev.unreadable) < len(before.unreadable) {
+				break
+			}
+			c.order[r], c.order[q] = c.order[q], c.order[r]
+			c.ev = before
+		}
+	}
 }
 
 // restrict applies the caller's level/layout hints.
@@ -242,10 +281,20 @@ func (s *solver) restrict(fams []family) []family {
 }
 
 // Leaders: candidates within leaderGap points of the best quick score, at
-// most maxLeaders of them, get the full checks.
+// most maxLeaders of them, get the full checks. The gap is wide enough for
+// a PV label and metadata text that a wrong order reads from a member the
+// parity does not shadow, while the right one's are shadowed (not counted).
 const (
-	leaderGap  = 4
+	leaderGap  = 8
 	maxLeaders = 512
+)
+
+// Deep verification reads minDeep candidates through, and up to maxDeep
+// while they stay within deepGap of the best.
+const (
+	minDeep = 8
+	maxDeep = 64
+	deepGap = 4
 )
 
 func (s *solver) evaluate(c *candidate, stage int) {
@@ -445,13 +494,11 @@ func (s *solver) plausibleChunks(d int64) []int64 {
 	if m < 0 {
 		return chunkSizes()
 	}
-	buf := make([]byte, 1024)
+	buf := make([]byte, 1536)
 	var out []int64
 	for _, c := range chunkSizes() {
-		if _, err := s.devs[m].ReadAt(buf, d+c-512); err == nil {
-			a, okA := sectorNumber(buf[:512])
-			b, okB := sectorNumber(buf[512:])
-			if okA && okB && b == a+1 {
+		if _, err := s.devs[m].ReadAt(buf, d+c-1024); err == nil {
+			if runs, _ := textRunsOn(buf); runs {
 				continue
 			}
 		}
@@ -675,7 +722,10 @@ func (s *solver) result(cands []*candidate, fams []family) *Result {
 	if s.ruledOut > 0 {
 		r.Evidence = append(r.Evidence, fmt.Sprintf("%d geometries ruled out: they cannot put the PV label, metadata area and ext superblock copies where they were found", s.ruledOut))
 	}
-	r.Metadata = s.metadata(best)
+	var why string
+	if r.Metadata, why = s.metadata(best); why != "" {
+		r.Evidence = append(r.Evidence, why)
+	}
 	r.DataSize = s.inferSize(best)
 	if r.DataSize > 0 {
 		r.Evidence = append(r.Evidence, fmt.Sprintf("the PV records %d bytes: each member's share is %d bytes (--size=%dK), less than the %d its data area holds", best.ev.pvSize, r.DataSize, r.DataSize>>10, best.geo.DataSize))
@@ -744,32 +794,63 @@ func (s *solver) names(order []int) []string {
 	return out
 }
 
-// metadata picks the superblock format to re-create with. A superblock on
-// the members that agrees with the solved assembly (role, level, data
-// offset) names the format the array had: 1.1 and 1.2 both keep data past
-// a data offset, and only such a superblock tells them apart. Otherwise:
+// metadata picks the superblock format to re-create with. A PV or
+// filesystem at offset 0 exactly as large as a 0.90 array of these members
+// names 0.90 (what 0.90 reserves at the end is not data): the data says
+// so, where a superblock may be an installer's. Then a superblock on the
+// members that agrees with the solved assembly (role, level, data offset)
+// names the format the array had: 1.1 and 1.2 both keep data past a data
+// offset, and only such a superblock tells them apart. Otherwise:
 // data at offset 0 needs the superblock at the end, 1.0 (inside the tail
 // 0.90 reserved too, so it spares a 0.90 array's data); a data offset
 // leaves room for 1.2's superblock at 4 KiB inside it (1.1, at 0, when
 // the offset is too small for that).
-func (s *solver) metadata(best *candidate) string {
+func (s *solver) metadata(best *candidate) (version, why string) {
+	if best.geo.DataOffset == 0 {
+		if size := s.array090Size(best); size > 0 && (best.ev.pvSize == size || slices.Contains(best.ev.fsSizes, size)) {
+			return "0.90", fmt.Sprintf("metadata 0.90: the PV or filesystem at the array's start is %d bytes, exactly what 0.90 leaves before its superblock on these members", size)
+		}
+	}
 	for r, i := range best.order {
 		if i < 0 {
 			continue
 		}
 		for _, sb := range s.scan.superblocks[i] {
 			if sb.Role == r && sb.Level == best.geo.Level && sb.DataOffset == best.geo.DataOffset {
-				return sb.Version
+				return sb.Version, ""
 			}
 		}
 	}
 	switch {
 	case best.geo.DataOffset >= minDataOffset12:
-		return "1.2"
+		return "1.2", ""
 	case best.geo.DataOffset > 0:
-		return "1.1" // too little room before the data for 1.2's superblock at 4 KiB
+		return "1.1", "" // too little room before the data for 1.2's superblock at 4 KiB
 	}
-	return "1.0"
+	return "1.0", ""
+}
+
+// array090Size is the size of the candidate's array had it 0.90
+// metadata: each member's data ends where the 0.90 superblock's 64 KiB
+// reserve at its end begins, rounded down to the chunk.
+func (s *solver) array090Size(c *candidate) int64 {
+	smallest := s.devs[0].Size()
+	for _, d := range s.devs {
+		smallest = min(smallest, d.Size())
+	}
+	g := c.geo
+	g.DataSize = mdraid.Super090DataSize(smallest)
+	if g.ChunkBytes > 0 {
+		g.DataSize = g.DataSize / g.ChunkBytes * g.ChunkBytes
+	}
+	if g.DataSize <= 0 {
+		return 0
+	}
+	arr, err := mdraid.Open(g, s.membersOf(c.order), "0.90 size probe")
+	if err != nil {
+		return 0
+	}
+	return arr.Size()
 }
 
 // minDataOffset12: 1.2 keeps its superblock (and mdadm's bad-block log

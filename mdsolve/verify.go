@@ -5,7 +5,6 @@ import (
 	"io"
 	"strings"
 
-	"holmes/blockdev"
 	"holmes/ext"
 	"holmes/mdraid"
 )
@@ -115,12 +114,8 @@ func isText(b []byte) bool {
 
 // verifyVolume opens the filesystem of volume v through the candidate
 // array and reads through it.
-func verifyVolume(arr *mdraid.Array, v volume, e *evidence) {
-	area, err := blockdev.Slice(arrayDevice{arr}, v.start, min(v.size, arr.Size()-v.start), v.name)
-	if err != nil {
-		return
-	}
-	fs, err := ext.Open(area, area.Size(), ext.Options{Superblock: ext.SuperblockPrimary})
+func verifyVolume(v volume, e *evidence) {
+	fs, err := ext.Open(v.dev, v.dev.Size(), ext.Options{Superblock: ext.SuperblockPrimary})
 	if err != nil {
 		e.unreadable = append(e.unreadable, v.name)
 		e.add(-8, "%s does not open as ext: %v", v.name, err)

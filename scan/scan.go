@@ -1,6 +1,6 @@
 // Package scan finds what a device holds by its signatures: the partition
 // table, md superblocks, LVM PV labels, ext superblocks (primary and
-// backups) and DRBD metadata, with byte offsets. It does not trust the
+// backups), DRBD metadata and dm-thin pool metadata, with byte offsets. It does not trust the
 // partition table to be there: it searches every sector of the start and
 // end of the device, where a rescue operator would look after a
 // re-partition, and follows the positions the structures it finds imply.
@@ -17,6 +17,7 @@ import (
 	"holmes/ext"
 	"holmes/lvmmeta"
 	"holmes/mdraid"
+	"holmes/thin"
 )
 
 // DefaultEdge is how much of the start and of the end of a device is
@@ -68,7 +69,7 @@ type Range struct {
 // is; Start is where what it belongs to begins (the md member, the PV, the
 // filesystem), when that can be told.
 type Signature struct {
-	Kind      string `json:"kind"` // md, lvm, ext, drbd
+	Kind      string `json:"kind"` // md, lvm, ext, drbd, thin
 	Offset    int64  `json:"offset"`
 	Start     *int64 `json:"start"`
 	Partition int    `json:"partition,omitempty"` // partition holding Offset, if any
@@ -78,6 +79,7 @@ type Signature struct {
 	LVM  *lvmmeta.Label     `json:"lvm,omitempty"`
 	Ext  *Ext               `json:"ext,omitempty"`
 	DRBD *DRBD              `json:"drbd,omitempty"`
+	Thin *Thin              `json:"thin,omitempty"`
 }
 
 const sector = 512
@@ -322,6 +324,9 @@ func (s *scanner) checkSector(b []byte, off int64) error {
 	}
 	if isDRBDMagic(binary.BigEndian.Uint32(b[drbdMagicAt:])) {
 		s.addDRBD(b, off)
+	}
+	if thin.ProbeSuperblock(b) {
+		return s.addThin(off)
 	}
 	return nil
 }

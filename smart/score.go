@@ -59,7 +59,25 @@ type Reason struct {
 	Why      string `json:"why"`
 	Severity string `json:"severity"` // info, watch or fail
 	Penalty  int    `json:"penalty"`  // points taken off 100
+	// Kind is Defect for evidence of damage (a counter above zero, a
+	// logged error, a failed test or verdict), Absent for evidence the
+	// report does not hold (a missing log), empty for the rest.
+	Kind string `json:"kind,omitempty"`
 }
+
+// Reason kinds.
+const (
+	Defect = "defect"
+	Absent = "absent"
+)
+
+// Weights of what a report lacks and of the least defect: a report that
+// lacks both logs loses less than one with the smallest real defect, so a
+// missing log never counts as much as damage (docs/smart.md).
+const (
+	absentLogPenalty = 1
+	minDefectPenalty = 3
+)
 
 // afrBucket is one row of Backblaze's observed annual failure rates for
 // drives whose counter is at most Upto (rows in increasing order).
@@ -79,6 +97,8 @@ var observedAFR = map[int][]afrBucket{
 	188: {{0, 0}, {100, 0.0249}, {math.MaxUint64, 0.1004}},
 	197: {{0, 0.0255}, {2, 0.3420}, {6, 0.6824}, {16, 0.6108}, {40, 0.9565}, {100, 1.6520},
 		{250, 2.5138}, {650, 3.3203}, {math.MaxUint64, 3.1330}},
+	199: {{1, 0.0407}, {2, 0.1513}, {4, 0.1685}, {8, 0.1539}, {16, 0.1488}, {35, 0.2088}, {70, 0.1374},
+		{130, 0.2234}, {math.MaxUint64, 0.1828}},
 	198: {{0, 0.0287}, {2, 0.8136}, {4, 1.1173}, {6, 1.3559}, {8, 0.7324}, {10, 0.5777},
 		{12, 1.7464}, {14, 2.6449}, {math.MaxUint64, 0.7969}},
 }
@@ -90,6 +110,7 @@ var countedWhat = map[int][2]string{
 	188: {"command timeout", "command timeouts"},
 	197: {"sector pending reallocation (unreadable now)", "sectors pending reallocation (unreadable now)"},
 	198: {"sector found uncorrectable by offline scan", "sectors found uncorrectable by offline scan"},
+	199: {"interface CRC error (a transfer that arrived damaged and was retried)", "interface CRC errors (transfers that arrived damaged and were retried)"},
 }
 
 // observedRate returns the failure rate observed for count, made monotonic
@@ -119,7 +140,7 @@ func afrReason(attr, name, raw string, table int, count uint64, what [2]string) 
 	case rate >= watchAFR:
 		sev = Watch
 	}
-	return Reason{Attr: attr, Name: name, Raw: raw, Severity: sev,
+	return Reason{Attr: attr, Name: name, Raw: raw, Severity: sev, Kind: Defect,
 		Penalty: min(maxAFRPenalty, max(1, int(math.Round(rate*100)))),
 		Why:     fmt.Sprintf("%d %s; Backblaze observed %.1f%% annual failures at this count", count, what[min(count, 2)-1], rate*100)}, true
 }
@@ -132,26 +153,31 @@ func Score(r *Report) Result {
 		h := r.PowerOnHours
 		res.PowerOnHours = &h
 	}
-	add := func(reason Reason) { res.Reasons = append(res.Reasons, reason) }
+	add := func(reason Reason) {
+		if reason.Kind == Defect {
+			reason.Penalty = max(reason.Penalty, minDefectPenalty)
+		}
+		res.Reasons = append(res.Reasons, reason)
+	}
 
 	if r.Passed != nil && !*r.Passed {
-		add(Reason{Attr: "smart_status", Name: "overall-health", Raw: "FAILED", Severity: Fail, Penalty: 60,
+		add(Reason{Attr: "smart_status", Name: "overall-health", Raw: "FAILED", Severity: Fail, Penalty: 60, Kind: Defect,
 			Why: "the drive's own health check says FAILED"})
 	}
 	attrNow, attrPast := scoreAttributes(r, add)
 	scoreExitStatus(r, attrNow, attrPast, add)
 	if r.Protocol == ATA && r.ErrorLogCount == Unknown && (r.ExitStatus == Unknown || r.ExitStatus&exitErrorLog == 0) {
-		add(Reason{Attr: "error_log", Name: "ATA error log", Raw: "absent", Severity: Info, Penalty: 5,
-			Why: "the report has no error log (smartctl -x shows it)"})
+		add(Reason{Attr: "error_log", Name: "ATA error log", Raw: "absent", Severity: Info, Penalty: absentLogPenalty, Kind: Absent,
+			Why: "the report has no error log (smartctl -x shows it): unknown, not a defect"})
 	}
 	if r.ErrorLogCount > 0 {
 		add(Reason{Attr: "error_log", Name: "ATA error log", Raw: strconv.FormatInt(r.ErrorLogCount, 10),
-			Severity: Watch, Penalty: 10 + 5*min(2, int(math.Log10(float64(r.ErrorLogCount)))),
+			Severity: Watch, Penalty: 10 + 5*min(2, int(math.Log10(float64(r.ErrorLogCount)))), Kind: Defect,
 			Why: fmt.Sprintf("%d commands failed on the drive and were logged", r.ErrorLogCount)})
 	}
 	scoreSelfTests(r, add)
 	if r.Passed != nil && *r.Passed && len(r.Attributes) == 0 && r.NVMe == nil && r.SCSI == nil {
-		add(Reason{Attr: "smart_status", Name: "overall-health", Raw: "PASSED", Severity: Info, Penalty: 10,
+		add(Reason{Attr: "smart_status", Name: "overall-health", Raw: "PASSED", Severity: Info, Penalty: 10, Kind: Absent,
 			Why: "the report holds only the drive's own verdict; PASSED alone proves little"})
 	}
 	if r.NVMe != nil {
@@ -180,13 +206,18 @@ func scoreAttributes(r *Report, add func(Reason)) (now, past bool) {
 	for _, a := range r.Attributes {
 		id := strconv.Itoa(a.ID)
 		switch a.ID {
-		case 5, 187, 188, 197, 198:
+		case 5, 187, 188, 197, 198, 199:
 			if reason, ok := afrReason(id, a.Name, a.RawString, a.ID, attributeCount(a), countedWhat[a.ID]); ok {
+				if a.ID == 199 && reason.Severity == Fail {
+					// Damaged transfers are detected and retried: usually the
+					// cable or backplane, not the media. Never fail alone.
+					reason.Severity = Watch
+				}
 				add(reason)
 			}
 		case 196:
 			if n := attributeCount(a); n > 0 {
-				add(Reason{Attr: id, Name: a.Name, Raw: a.RawString, Severity: Info, Penalty: 2,
+				add(Reason{Attr: id, Name: a.Name, Raw: a.RawString, Severity: Info, Penalty: 2, Kind: Defect,
 					Why: fmt.Sprintf("%d reallocation events (follows attribute 5, which carries the weight)", n)})
 			}
 		case 1, 7, 195, 200:
@@ -199,19 +230,19 @@ func scoreAttributes(r *Report, add func(Reason)) (now, past bool) {
 		switch {
 		case failingNow && a.Prefail:
 			now = true
-			add(Reason{Attr: id, Name: a.Name, Raw: a.RawString, Severity: Fail, Penalty: 50,
+			add(Reason{Attr: id, Name: a.Name, Raw: a.RawString, Severity: Fail, Penalty: 50, Kind: Defect,
 				Why: fmt.Sprintf("pre-failure attribute at its threshold now (value %d, threshold %d): the vendor predicts failure", a.Value, a.Thresh)})
 		case failingNow:
 			now = true
-			add(Reason{Attr: id, Name: a.Name, Raw: a.RawString, Severity: Watch, Penalty: 15,
+			add(Reason{Attr: id, Name: a.Name, Raw: a.RawString, Severity: Watch, Penalty: 15, Kind: Defect,
 				Why: fmt.Sprintf("old-age attribute at its threshold now (value %d, threshold %d)", a.Value, a.Thresh)})
 		case a.WhenFailed == "past":
 			past = true
-			sev, penalty := Info, 2
+			sev, penalty, kind := Info, 2, ""
 			if a.Prefail {
-				sev, penalty = Watch, 10
+				sev, penalty, kind = Watch, 10, Defect
 			}
-			add(Reason{Attr: id, Name: a.Name, Raw: a.RawString, Severity: sev, Penalty: penalty,
+			add(Reason{Attr: id, Name: a.Name, Raw: a.RawString, Severity: sev, Penalty: penalty, Kind: kind,
 				Why: fmt.Sprintf("was at its threshold in the past (worst %d, threshold %d)", a.Worst, a.Thresh)})
 		}
 	}
@@ -278,11 +309,11 @@ func scoreExitStatus(r *Report, attrNow, attrPast bool, add func(Reason)) {
 	raw := strconv.Itoa(r.ExitStatus)
 	bit := func(b int) bool { return r.ExitStatus&b != 0 }
 	if bit(exitDiskFailing) && (r.Passed == nil || *r.Passed) {
-		add(Reason{Attr: "exit_status", Name: "smartctl exit status", Raw: raw, Severity: Fail, Penalty: 60,
+		add(Reason{Attr: "exit_status", Name: "smartctl exit status", Raw: raw, Severity: Fail, Penalty: 60, Kind: Defect,
 			Why: "smartctl found the disk failing (exit status bit 3)"})
 	}
 	if bit(exitPrefailNow) && !attrNow {
-		add(Reason{Attr: "exit_status", Name: "smartctl exit status", Raw: raw, Severity: Fail, Penalty: 50,
+		add(Reason{Attr: "exit_status", Name: "smartctl exit status", Raw: raw, Severity: Fail, Penalty: 50, Kind: Defect,
 			Why: "smartctl found pre-failure attributes at their threshold (exit status bit 4)"})
 	}
 	if bit(exitAttrPast) && !attrPast {
@@ -290,11 +321,11 @@ func scoreExitStatus(r *Report, attrNow, attrPast bool, add func(Reason)) {
 			Why: "smartctl found attributes that were at their threshold in the past (exit status bit 5)"})
 	}
 	if bit(exitErrorLog) && r.ErrorLogCount == Unknown {
-		add(Reason{Attr: "exit_status", Name: "smartctl exit status", Raw: raw, Severity: Watch, Penalty: 10,
+		add(Reason{Attr: "exit_status", Name: "smartctl exit status", Raw: raw, Severity: Watch, Penalty: 10, Kind: Defect,
 			Why: "smartctl found errors in the device error log (exit status bit 6)"})
 	}
 	if bit(exitSelfTestLog) && r.SelfTests == nil {
-		add(Reason{Attr: "exit_status", Name: "smartctl exit status", Raw: raw, Severity: Watch, Penalty: 15,
+		add(Reason{Attr: "exit_status", Name: "smartctl exit status", Raw: raw, Severity: Watch, Penalty: 15, Kind: Defect,
 			Why: "smartctl found failed self-tests (exit status bit 7)"})
 	}
 	if bit(exitCommandFailed) {
@@ -309,8 +340,8 @@ func scoreSelfTests(r *Report, add func(Reason)) {
 	if r.SelfTests == nil {
 		// Unknown weighs like stale, so that a report that shows less
 		// does not outscore one that shows more.
-		add(Reason{Attr: "self_test", Name: "self-test log", Raw: "absent", Severity: Info, Penalty: 5,
-			Why: "the report has no self-test log (smartctl -x shows it)"})
+		add(Reason{Attr: "self_test", Name: "self-test log", Raw: "absent", Severity: Info, Penalty: absentLogPenalty, Kind: Absent,
+			Why: "the report has no self-test log (smartctl -x shows it): unknown, not a defect"})
 		return
 	}
 	var newest *SelfTest
@@ -327,22 +358,22 @@ func scoreSelfTests(r *Report, add func(Reason)) {
 		}
 	}
 	if newest == nil {
-		add(Reason{Attr: "self_test", Name: "self-test log", Raw: "none", Severity: Info, Penalty: 5,
+		add(Reason{Attr: "self_test", Name: "self-test log", Raw: "none", Severity: Info, Penalty: absentLogPenalty, Kind: Absent,
 			Why: "no completed self-test in the log"})
 		return
 	}
 	raw := newest.Type + ": " + newest.Status
 	if newest.Outcome == "failed" {
-		add(Reason{Attr: "self_test", Name: "self-test log", Raw: raw, Severity: Fail, Penalty: 40,
+		add(Reason{Attr: "self_test", Name: "self-test log", Raw: raw, Severity: Fail, Penalty: 40, Kind: Defect,
 			Why: hoursAgo("the most recent self-test failed", r, newest)})
 		return
 	}
 	if olderFailure {
-		add(Reason{Attr: "self_test", Name: "self-test log", Raw: "failed earlier", Severity: Watch, Penalty: 10,
+		add(Reason{Attr: "self_test", Name: "self-test log", Raw: "failed earlier", Severity: Watch, Penalty: 10, Kind: Defect,
 			Why: "an earlier self-test failed; the most recent passed"})
 	}
 	if age, ok := selfTestAge(r, newest); ok && age > staleSelfTestHour {
-		add(Reason{Attr: "self_test", Name: "self-test log", Raw: raw, Severity: Info, Penalty: 5,
+		add(Reason{Attr: "self_test", Name: "self-test log", Raw: raw, Severity: Info, Penalty: absentLogPenalty,
 			Why: hoursAgo("the last passing self-test is stale", r, newest)})
 	}
 }
@@ -386,18 +417,22 @@ func scoreNVMe(n *NVMeHealth, add func(Reason)) {
 	raw := fmt.Sprintf("0x%02x", n.CriticalWarning)
 	for _, w := range nvmeWarnings {
 		if n.CriticalWarning&w.bit != 0 {
+			kind := Defect
+			if w.sev != Fail {
+				kind = "" // temperature: the room, not the media
+			}
 			add(Reason{Attr: "nvme.critical_warning", Name: "Critical Warning", Raw: raw, Severity: w.sev,
-				Penalty: w.penalty, Why: "critical warning: " + w.what})
+				Penalty: w.penalty, Kind: kind, Why: "critical warning: " + w.what})
 		}
 	}
 	if n.AvailableSpare < n.AvailableSpareThreshold && n.CriticalWarning&0x01 == 0 {
 		add(Reason{Attr: "nvme.available_spare", Name: "Available Spare", Raw: fmt.Sprintf("%d%%", n.AvailableSpare),
-			Severity: Fail, Penalty: 60,
+			Severity: Fail, Penalty: 60, Kind: Defect,
 			Why: fmt.Sprintf("available spare %d%% is below the %d%% threshold", n.AvailableSpare, n.AvailableSpareThreshold)})
 	}
 	if n.MediaErrors > 0 {
 		add(Reason{Attr: "nvme.media_errors", Name: "Media and Data Integrity Errors", Raw: strconv.FormatInt(n.MediaErrors, 10),
-			Severity: Fail, Penalty: 40,
+			Severity: Fail, Penalty: 40, Kind: Defect,
 			Why: fmt.Sprintf("%d unrecovered data integrity errors: the drive has lost data", n.MediaErrors)})
 	}
 	scoreEndurance("nvme.percentage_used", "Percentage Used", n.PercentageUsed, add)
@@ -428,7 +463,7 @@ func scoreSCSI(s *SCSIHealth, add func(Reason)) {
 			sev, penalty = Fail, 40
 		}
 		add(Reason{Attr: "scsi.uncorrected_" + dir, Name: "Total uncorrected " + dir + " errors", Raw: strconv.FormatInt(n, 10),
-			Severity: sev, Penalty: penalty, Why: fmt.Sprintf("%d %s errors the drive could not correct", n, dir)})
+			Severity: sev, Penalty: penalty, Kind: Defect, Why: fmt.Sprintf("%d %s errors the drive could not correct", n, dir)})
 	}
 	if s.PercentageUsed != Unknown {
 		scoreEndurance("scsi.percentage_used", "Percentage used endurance indicator", s.PercentageUsed, add)

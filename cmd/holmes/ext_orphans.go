@@ -62,12 +62,23 @@ func extOrphansRun(opts *ExtOrphansOptions) error {
 				strings.Join(x.Sample, " "), hint, fmt.Sprint(x.Size), rfc3339(x.Mtime)})
 		}
 		for _, x := range res.Unreferenced {
-			rows = append(rows, []string{"file", x.Path, "", "", "", "", fmt.Sprint(x.Size), x.Mtime})
+			hint := ""
+			if x.JournalName != "" {
+				hint = fmt.Sprintf("%s (transaction %d)", x.JournalName, x.JournalSequence)
+			}
+			rows = append(rows, []string{"file", x.Path, "", "", "", hint, fmt.Sprint(x.Size), x.Mtime})
 		}
 		if len(rows) == 0 {
-			_, err := fmt.Fprintln(w, "no lost directories or unreferenced files")
+			fmt.Fprintln(w, "no lost directories or unreferenced files")
+		} else if err := render.Table(w, []string{"kind", "path", "parent (..)", "entries", "holds", "name in journal", "size", "mtime"}, rows); err != nil {
 			return err
 		}
-		return render.Table(w, []string{"kind", "path", "parent (..)", "entries", "holds", "name in journal", "size", "mtime"}, rows)
+		if len(res.Foreign) > 0 {
+			fmt.Fprintf(w, "not this filesystem's: %d inodes of the filesystem written over it (UUID %s): %s\n", len(res.Foreign), res.Foreign[0].UUID, foreignList(res.Foreign))
+		}
+		if res.JournalProblem != "" && len(rows) > 0 {
+			fmt.Fprintf(w, "no names from the journal: %s\n", res.JournalProblem)
+		}
+		return nil
 	})
 }

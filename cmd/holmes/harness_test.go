@@ -100,4 +100,4 @@ type fileVersion struct {
 var sumCache sync.Map // fileVersion -> [sha256.Size]byte
 
 // outputFlags take a path holmes may write: the only files a command may change.
-var outputFlags = map[string]bool{"--out": true, "--write-case": true}
+var outputFlags = map[string]bool{"--out": true, "--write-case": true, "--report": true}

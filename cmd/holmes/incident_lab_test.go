@@ -36,16 +36,7 @@ type incidentRecord struct {
 	InstallerExamine []string `json:"installer_examine"`
 }
 
-type incidentArray struct {
-	Level      string   `json:"level"`
-	Layout     *string  `json:"layout"`
-	ChunkBytes *int64   `json:"chunk_bytes"`
-	Metadata   string   `json:"metadata"`
-	DataOffset int64    `json:"data_offset"`
-	RaidDisks  int      `json:"raid_disks"`
-	UUID       string   `json:"uuid"`
-	Order      []string `json:"order"`
-}
+type incidentArray = fixture.IncidentArray
 
 type incidentVG struct {
 	Name    string `json:"name"`

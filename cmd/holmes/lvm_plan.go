@@ -3,11 +3,14 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"holmes/casefile"
 	"holmes/lvmmeta"
+	"holmes/plan"
 )
 
 // LVMPlanOptions are holmes lvm plan's arguments and flags.
@@ -56,7 +59,11 @@ func lvmPlanRun(opts *LVMPlanOptions) error {
 		if !ok || vg.PV(name) == nil {
 			return usagef("--pv %q: want NAME=DEV with NAME one of the PVs in %s", spec, file)
 		}
-		targets[name] = planTarget(opts.Factory, dev)
+		t := planTarget(opts.Factory, dev)
+		if t.Dev != nil {
+			defer t.Dev.Close()
+		}
+		targets[name] = t
 	}
 	p := lvmmeta.MakePlan(vg, file, targets)
 	return emit(opts.Out, opts.JSON, p, func(w io.Writer) error {
@@ -72,26 +79,47 @@ func lvmPlanRun(opts *LVMPlanOptions) error {
 			}
 			fmt.Fprintf(w, "# %s (%s) -> %s: %s\n", pv.Name, pv.ID, pv.Device, check)
 		}
-		for _, warn := range p.Warnings {
-			fmt.Fprintf(w, "# warning: %s\n", warn)
-		}
-		for _, c := range p.Commands {
-			fmt.Fprintln(w, c)
-		}
-		return nil
+		return printLVMPlan(w, vg, file, p, opts.PVs)
 	})
 }
 
+// printLVMPlan prints the restore as a plan that runs as printed
+// (docs/plan.md): the target devices attached read-only and overlaid, the
+// PVs and VG restored on the overlays, the VG activated. The size and
+// label checks the plan does not repeat come first; a target the plan
+// cannot name leaves the bare commands, with why.
+func printLVMPlan(w io.Writer, vg *lvmmeta.VG, file string, lp *lvmmeta.Plan, pvs []string) error {
+	g := casefile.VolumeGroup{Metadata: file, PVs: map[string]string{}}
+	for _, spec := range pvs {
+		name, dev, _ := strings.Cut(spec, "=")
+		g.PVs[name] = dev
+	}
+	p, err := plan.FromCase(&casefile.Case{VolumeGroups: []casefile.VolumeGroup{g}}, plan.Options{})
+	for _, warn := range lp.Warnings {
+		if err != nil || !slices.Contains(p.Warnings, vg.Name+": "+warn) && !strings.Contains(warn, "no target given") {
+			fmt.Fprintf(w, "# warning: %s\n", warn)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(w, "# no runnable plan: %v\n", err)
+		for _, c := range lp.Commands {
+			fmt.Fprintln(w, c)
+		}
+		return nil
+	}
+	return printPlan(w, p)
+}
+
 // planTarget opens a target device read-only to learn its size and any
-// label; a device that is not accessible here (a /dev name on another
-// machine) is planned with its size unknown.
+// label, and leaves it open for the plan's checks (the caller closes it); a
+// device that is not accessible here (a /dev name on another machine) is
+// planned with its size unknown.
 func planTarget(f *Factory, spec string) lvmmeta.Target {
 	d, err := f.OpenDevice(spec)
 	if err != nil {
 		return lvmmeta.Target{Path: spec, Size: -1}
 	}
-	defer d.Close()
-	t := lvmmeta.Target{Path: spec, Size: d.Size()}
+	t := lvmmeta.Target{Path: spec, Size: d.Size(), Dev: d}
 	if l, err := lvmmeta.ReadLabel(d, d.Size()); err == nil {
 		t.Label = l
 	}

@@ -101,10 +101,16 @@ func segmentWhere(s *lvmmeta.Segment) string {
 		return fmt.Sprintf("%s (stripe %d)", strings.Join(parts, " "), s.StripeSize)
 	}
 	parts = append(parts, s.Legs...)
-	for _, k := range []string{"thin_pool", "pool", "metadata", "origin", "cow"} {
+	for _, k := range []string{"thin_pool", "pool", "metadata", "origin", "external_origin", "cow"} {
 		if v, ok := s.Refs[k]; ok {
 			parts = append(parts, k+"="+v)
 		}
+	}
+	switch s.Type {
+	case "thin":
+		parts = append(parts, fmt.Sprintf("device_id=%d transaction_id=%d", s.DeviceID, s.TransactionID))
+	case "thin-pool":
+		parts = append(parts, fmt.Sprintf("transaction_id=%d chunk_size=%d", s.TransactionID, s.ChunkSize))
 	}
 	return strings.Join(parts, " ")
 }

@@ -109,10 +109,16 @@ func TestLVMCarvePlanAndCase(t *testing.T) {
 		t.Fatalf("plan: exit %d: %s", code, errs)
 	}
 	for _, want := range []string{
-		"pvcreate -ff --uuid Nry7Nt-he1J-8uCG-bBcU-lyqs-3Ky3-IneHbT --restorefile " + top.File + " " + a + "@1M\n",
-		"pvcreate -ff --uuid m9NfcT-N2Wa-rtiZ-4UrA-kA2o-BoPc-1j2CY8 --restorefile " + top.File + " " + c + "\n",
-		"vgcfgrestore --force -f " + top.File + " guests\n",
+		// the runnable form (docs/plan.md): the targets attached
+		// read-only and overlaid, the restore on the overlays
+		"L0=$(losetup --find --show --read-only --offset 1048576 " + a + ")\n",
+		"L1=$(losetup --find --show --read-only " + c + ")\n",
+		`pvcreate --config "$LVM0" -ff -y --uuid Nry7Nt-he1J-8uCG-bBcU-lyqs-3Ky3-IneHbT --restorefile ` + top.File + " /dev/mapper/holmes-disk-a-1048576\n",
+		`pvcreate --config "$LVM0" -ff -y --uuid m9NfcT-N2Wa-rtiZ-4UrA-kA2o-BoPc-1j2CY8 --restorefile ` + top.File + " /dev/mapper/holmes-disk-c\n",
+		`vgcfgrestore --config "$LVM0" --force -f ` + top.File + " guests\n",
+		`vgchange --config "$LVM0" -ay guests` + "\n",
 		"needs 23199744: ok",
+		"# warning: pv0: " + a + "@1M carries PV GpPaym-oNDk-K84Q-VYmi-jpSd-mez9-H2SzKx now",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plan lacks %q:\n%s", want, out)
@@ -139,7 +145,7 @@ func checkCaseLVs(t *testing.T, cf string) {
 	t.Helper()
 	f := &Factory{CaseFile: cf}
 	sums, _ := os.ReadFile(fixture.Repo(t, "testdata/lvm/record/lv-sha256.txt"))
-	for _, lv := range []string{"root", "stripe"} {
+	for _, lv := range []string{"root", "stripe", "thin"} {
 		d, err := f.OpenDevice("guests/" + lv)
 		if err != nil {
 			t.Fatal(err)
@@ -151,8 +157,8 @@ func checkCaseLVs(t *testing.T, cf string) {
 			t.Errorf("guests/%s through %s: sha256 %s is not the kernel's", lv, cf, sum)
 		}
 	}
-	if _, err := f.OpenDevice("guests/thin"); err == nil || !strings.Contains(err.Error(), "type thin") {
-		t.Errorf("guests/thin: err = %v", err)
+	if _, err := f.OpenDevice("guests/pool"); err == nil || !strings.Contains(err.Error(), "type thin-pool") {
+		t.Errorf("guests/pool: err = %v", err)
 	}
 }
 

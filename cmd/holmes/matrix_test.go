@@ -69,13 +69,15 @@ func commandsFor(in matrixInput) [][]string {
 	case "vgtext":
 		return [][]string{{"lvm", "plan", in.path}, {"lvm", "show", in.path}}
 	case "case":
-		return [][]string{{"--case", in.path, "ext", "info", in.dev}, {"--case", in.path, "scan", in.dev}, {"--case", in.path, "md", "examine", in.dev}}
+		return [][]string{{"--case", in.path, "ext", "info", in.dev}, {"--case", in.path, "scan", in.dev}, {"--case", in.path, "md", "examine", in.dev},
+			{"--case", in.path, "trace", in.dev, "0+64K"}, {"--case", in.path, "plan"}}
 	}
 	d := in.path
 	cmds := [][]string{
 		{"scan", d}, {"md", "examine", d}, {"lvm", "scan", d}, {"lvm", "show", d},
 		{"ext", "info", d}, {"ext", "ls", "-d", d, "/"}, {"ext", "stat", d, "/"}, {"ext", "find", d, "--lost"},
 		{"ext", "orphans", d}, {"ext", "cat", d, "/big"}, {"ext", "extract", d, "/", "DEST"},
+		{"trace", d, "0+1M"},
 	}
 	if !in.huge {
 		cmds = append(cmds, []string{"hash", d}, []string{"dump", d}, []string{"lvm", "carve", d})

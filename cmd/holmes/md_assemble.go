@@ -111,7 +111,7 @@ func mdAssembleRun(opts *MdAssembleOptions) error {
 		report.SHA256 = fmt.Sprintf("%x", h.Sum(nil))
 	}
 	if opts.WriteCase != "" {
-		if err := casefile.RecordArray(opts.WriteCase, opts.Name, report.Geometry, report.Members); err != nil {
+		if err := casefile.RecordArray(opts.WriteCase, opts.Name, report.Geometry, report.Metadata, report.Members); err != nil {
 			return err
 		}
 	}

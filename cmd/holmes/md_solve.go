@@ -11,6 +11,7 @@ import (
 	"holmes/casefile"
 	"holmes/mdraid"
 	"holmes/mdsolve"
+	"holmes/plan"
 	"holmes/render"
 )
 
@@ -100,7 +101,7 @@ func mdSolveRun(opts *MdSolveOptions) error {
 	// device by its DEV argument, so res.Order, the candidates and the
 	// mdadm line need no renaming.
 	if res.Ambiguous {
-		if err := emit(opts.Out, opts.JSON, res, func(w io.Writer) error { return printSolve(w, res) }); err != nil {
+		if err := emit(opts.Out, opts.JSON, res, func(w io.Writer) error { return printSolve(w, opts.Name, res) }); err != nil {
 			return err
 		}
 		// Exit 3, and no case file: nothing may build on an undecided geometry.
@@ -108,14 +109,14 @@ func mdSolveRun(opts *MdSolveOptions) error {
 	}
 	if opts.WriteCase != "" {
 		specs, _ := mdraid.RoleOrder(res.Order, "") // "missing" becomes ""
-		if err := casefile.RecordArray(opts.WriteCase, opts.Name, res.Geometry(), casefile.MemberList(specs)); err != nil {
+		if err := casefile.RecordArray(opts.WriteCase, opts.Name, res.Geometry(), res.Metadata, casefile.MemberList(specs)); err != nil {
 			return err
 		}
 	}
-	return emit(opts.Out, opts.JSON, res, func(w io.Writer) error { return printSolve(w, res) })
+	return emit(opts.Out, opts.JSON, res, func(w io.Writer) error { return printSolve(w, opts.Name, res) })
 }
 
-func printSolve(w io.Writer, r *mdsolve.Result) error {
+func printSolve(w io.Writer, name string, r *mdsolve.Result) error {
 	pairs := [][2]string{{"Level", r.Level}}
 	if r.Layout != "" {
 		pairs = append(pairs, [2]string{"Layout", r.Layout})
@@ -151,8 +152,25 @@ func printSolve(w io.Writer, r *mdsolve.Result) error {
 	if r.Ambiguous {
 		return printAmbiguous(w, r)
 	}
-	fmt.Fprintf(w, "\nWarning: %s\n%s\n", r.Warning, *r.MdadmCreate)
-	return nil
+	fmt.Fprintf(w, "\nWarning: %s\n", r.Warning)
+	return printSolvePlan(w, name, r)
+}
+
+// printSolvePlan prints the solved array's plan (docs/plan.md): its
+// members attached read-only, overlaid, and the array re-created on the
+// overlays, runnable as printed. Members the plan cannot name (a name
+// from --case) leave the bare mdadm line, with why.
+func printSolvePlan(w io.Writer, name string, r *mdsolve.Result) error {
+	specs, _ := mdraid.RoleOrder(r.Order, "")
+	a := casefile.Array{Name: name, Level: r.Level, Layout: r.Layout, ChunkBytes: r.ChunkBytes, DataOffset: r.DataOffset,
+		DataSize: r.DataSize, Metadata: r.Metadata, Members: casefile.MemberList(specs)}
+	p, err := plan.FromCase(&casefile.Case{Arrays: []casefile.Array{a}}, plan.Options{})
+	if err != nil {
+		fmt.Fprintf(w, "# no runnable plan: %v\n%s\n", err, *r.MdadmCreate)
+		return nil
+	}
+	fmt.Fprintln(w, "\nThe plan (runs as printed on a rescue system; it writes only to overlays):")
+	return printPlan(w, p)
 }
 
 // printAmbiguous lists what stays open instead of a create line.

@@ -54,6 +54,18 @@ func TestMdSolveJSONAndCaseFile(t *testing.T) {
 			t.Errorf("the array's own superblock: %s", s)
 		}
 	}
+	// The case file records the metadata format, so holmes plan re-creates
+	// the array as it was, on overlays of the members (docs/plan.md).
+	out, errOut, code = holmes(t, "--case", caseFile, "plan")
+	if code != 0 {
+		t.Fatalf("plan: exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "\nmdadm --create /dev/md3 --assume-clean --readonly --run --metadata=1.2 --level=raid10 --layout=f2 --chunk=32K --raid-devices=4 --data-offset=2048K --bitmap=none /dev/mapper/holmes-") {
+		t.Errorf("plan of the solved array:\n%s", out)
+	}
+	if _, errOut, code = holmes(t, "plan"); code != 2 || !strings.Contains(errOut, "plan needs --case FILE") {
+		t.Errorf("plan without --case: exit %d, %q", code, errOut)
+	}
 	dump, errOut, code := holmes(t, "dump", "md3", "--case", caseFile)
 	if code != 0 {
 		t.Fatalf("dump md3: exit %d: %s", code, errOut)
@@ -70,7 +82,7 @@ func TestMdSolveHumanOutputAndErrors(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"left-symmetric", "Evidence:", "Warning: try it on overlays", "mdadm --create /dev/md0 --assume-clean --readonly --level=raid5"} {
+	for _, want := range []string{"left-symmetric", "Evidence:", "Warning: try it on overlays", "mdadm --create /dev/md0 --assume-clean --readonly --run --metadata=1.2 --level=raid5", "--bitmap=none /dev/mapper/holmes-"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("human output lacks %q:\n%s", want, out)
 		}

@@ -106,6 +106,8 @@ func signatureText(s *scan.Signature) string {
 		}
 	case s.DRBD != nil:
 		t = fmt.Sprintf("DRBD %s metadata, current uuid %s, device uuid %s, backing device ends at %d", s.DRBD.Version, s.DRBD.CurrentUUID, s.DRBD.DeviceUUID, s.DRBD.DeviceEnd)
+	case s.Thin != nil:
+		t = fmt.Sprintf("thin pool metadata, transaction %d, %d data blocks of %d bytes, metadata size %d", s.Thin.TransactionID, s.Thin.DataBlocks, s.Thin.DataBlockSize, s.Thin.MetadataSize)
 	}
 	if s.Error != "" {
 		t = strings.TrimSpace(t + " INVALID: " + s.Error)

@@ -199,3 +199,71 @@ func TestSmartScoreRealSmartctl(t *testing.T) {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }
+
+// TestSmartScorePairAbsentLogs: a report whose logs were removed (derived
+// from a real one) says so with low-weight "absent" reasons, and is
+// trusted over halves with real defects: 5=1 with 188=1, and 12 logged
+// errors with 12 CRC errors.
+func TestSmartScorePairAbsentLogs(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile(smartFixture(t, "scrutiny/webapp/backend/pkg/models/testdata/smart-ata.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	delete(doc, "ata_smart_error_log")
+	delete(doc, "ata_smart_self_test_log")
+	noLogs := filepath.Join(t.TempDir(), "no-logs.json")
+	if data, err = json.Marshal(doc); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(noLogs, data, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	minor := smartFixture(t, "smartctl_exporter/testdata/ST3500418AS_11.json")
+	logged := smartFixture(t, "smartctl_exporter/testdata/HGST_HUS724020ALE640_28.json")
+	stdout, stderr, code := holmes(t, "smart", "score", "--json", "--pair", minor+","+noLogs, "--pair", noLogs+","+logged)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var got struct {
+		Drives []struct {
+			File    string `json:"file"`
+			Health  string `json:"health"`
+			Reasons []struct {
+				Attr, Raw, Kind string
+				Penalty         int
+			} `json:"reasons"`
+		} `json:"drives"`
+		Pairs []struct {
+			Trust *string `json:"trust"`
+			Why   string  `json:"why"`
+		} `json:"pairs"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	for _, d := range got.Drives {
+		if d.File != noLogs {
+			continue
+		}
+		absent := 0
+		for _, r := range d.Reasons {
+			if r.Kind != "absent" || r.Raw != "absent" || r.Penalty > 1 {
+				t.Errorf("no-logs report: reason %+v", r)
+			}
+			absent++
+		}
+		if d.Health != "ok" || absent != 2 {
+			t.Errorf("no-logs report: %+v", d)
+		}
+	}
+	for i, p := range got.Pairs {
+		if p.Trust == nil || *p.Trust != noLogs || !strings.Contains(p.Why, "defects") {
+			t.Errorf("pair %d: %+v; the half with defects must not be trusted over one whose report lacks logs", i, p)
+		}
+	}
+}

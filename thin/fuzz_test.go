@@ -1,0 +1,138 @@
+package thin
+
+import (
+	"encoding/binary"
+	"strings"
+	"testing"
+)
+
+// smallPool crafts a four-block metadata device: superblock, a device
+// details leaf, the top-level mapping leaf and one device's mapping leaf
+// (thin device 1, virtual blocks 0-2 and 7 on data blocks 10-12 and 3).
+// The real pools are in the lab tests; this one keeps the fuzz seed small.
+func smallPool() []byte {
+	meta := make([]byte, 4*BlockSize)
+	le := binary.LittleEndian
+	details := make([]byte, detailsSize)
+	le.PutUint64(details, 4)
+	putNode(meta, 1, nodeLeaf, detailsSize, []uint64{1}, [][]byte{details})
+	putNode(meta, 2, nodeLeaf, 8, []uint64{1}, [][]byte{u64(3)})
+	var vals [][]byte
+	for _, d := range []uint64{10, 11, 12, 3} {
+		vals = append(vals, u64(d<<24|1))
+	}
+	putNode(meta, 3, nodeLeaf, 8, []uint64{0, 1, 2, 7}, vals)
+	sb := meta[:BlockSize]
+	le.PutUint64(sb[offSbMagic:], Magic)
+	le.PutUint32(sb[offSbVersion:], 2)
+	le.PutUint64(sb[offSbDataSM:], 16) // nr_blocks of the data space map
+	le.PutUint64(sb[offSbMappingRoot:], 2)
+	le.PutUint64(sb[offSbDetailsRoot:], 1)
+	le.PutUint32(sb[offSbDataBlock:], 128)
+	le.PutUint32(sb[offSbMetaBlock:], 8)
+	le.PutUint32(sb, blockChecksum(sb, superblockXor))
+	return meta
+}
+
+// Whatever the metadata bytes, Open, Survey and reads through a volume
+// return values or errors, never a panic or a hang; reads stay within the
+// data device. `go test -fuzz FuzzOpen ./thin` explores.
+func FuzzOpen(f *testing.F) {
+	f.Add(smallPool(), false)
+	f.Add(smallPool()[:BlockSize], false)
+	f.Add(smallPool(), true)
+	f.Fuzz(func(t *testing.T, b []byte, fixChecksums bool) {
+		// With fixChecksums every block gets a good checksum first, so the
+		// fuzzer reaches the tree walks behind them.
+		if fixChecksums {
+			for n := 0; (n+1)*BlockSize <= len(b); n++ {
+				blk, xor := b[n*BlockSize:(n+1)*BlockSize], uint32(btreeNodeXor)
+				if n == 0 {
+					xor = superblockXor
+				}
+				binary.LittleEndian.PutUint32(blk, blockChecksum(blk, xor))
+			}
+		}
+		p, err := Open(&memDevice{b, "fuzz"}, int64(len(b)))
+		if err != nil {
+			return
+		}
+		data := &memDevice{make([]byte, 16*65536), "data"}
+		for _, d := range p.Survey() {
+			if d.Usage.Exclusive > d.Usage.Mapped {
+				t.Fatalf("device %d: %+v", d.ID, d.Usage)
+			}
+			v, err := p.OpenVolume(d.ID, data, 1<<20, "fuzz")
+			if err != nil {
+				t.Fatal(err)
+			}
+			buf := make([]byte, 70000)
+			v.ReadAt(buf, 60000)
+		}
+	})
+}
+
+// The crafted pool maps what it was made to map.
+func TestSmallPool(t *testing.T) {
+	p, err := Open(&memDevice{smallPool(), "small"}, 4*BlockSize)
+	if err != nil || len(p.Problems) > 0 || len(p.Devices) != 1 {
+		t.Fatalf("%v %+v", err, p)
+	}
+	m := p.Map(1)
+	if len(m.Runs) != 2 || m.Runs[0] != (Run{0, 10, 3, 1}) || m.Runs[1] != (Run{7, 3, 1, 1}) {
+		t.Errorf("runs %+v", m.Runs)
+	}
+}
+
+// Crafted metadata whose 7560 devices all map the same 31-node tree would
+// cost 234360 node reads; the walks stop at their bound (1024 reads per
+// metadata block) and say so, instead of running on.
+func TestWalkBound(t *testing.T) {
+	const nb = 64
+	meta := make([]byte, nb*BlockSize)
+	putNode(meta, 1, nodeLeaf, detailsSize, nil, nil)
+	var topKeys []uint64
+	var topVals [][]byte
+	for leaf := uint64(3); leaf <= 32; leaf++ {
+		var keys []uint64
+		var vals [][]byte
+		for i := range uint64(252) {
+			keys, vals = append(keys, (leaf-3)*252+i), append(vals, u64(33))
+		}
+		putNode(meta, leaf, nodeLeaf, 8, keys, vals)
+		topKeys, topVals = append(topKeys, keys[0]), append(topVals, u64(leaf))
+	}
+	putNode(meta, 2, nodeInternal, 8, topKeys, topVals)
+	var keys []uint64
+	var vals [][]byte
+	for leaf := uint64(34); leaf < nb; leaf++ {
+		putNode(meta, leaf, nodeLeaf, 8, []uint64{leaf * 10}, [][]byte{u64(1 << 24)})
+		keys, vals = append(keys, leaf*10), append(vals, u64(leaf))
+	}
+	putNode(meta, 33, nodeInternal, 8, keys, vals)
+	sb := meta[:BlockSize]
+	le := binary.LittleEndian
+	le.PutUint64(sb[offSbMagic:], Magic)
+	le.PutUint64(sb[offSbDataSM:], 16)
+	le.PutUint64(sb[offSbMappingRoot:], 2)
+	le.PutUint64(sb[offSbDetailsRoot:], 1)
+	le.PutUint32(sb[offSbDataBlock:], 128)
+	le.PutUint32(sb[offSbMetaBlock:], 8)
+	le.PutUint32(sb, blockChecksum(sb, superblockXor))
+	p, err := Open(&memDevice{meta, "crafted"}, nb*BlockSize)
+	if err != nil || len(p.Devices) != 7560 || len(p.Problems) != 0 {
+		t.Fatalf("%v, %d devices, %v", err, len(p.Devices), p.Problems)
+	}
+	survey := p.Survey()
+	bounded := 0
+	for _, d := range survey {
+		for _, pr := range d.Mapping.Problems {
+			if strings.Contains(pr.Msg, "bound of node reads") {
+				bounded++
+			}
+		}
+	}
+	if survey[0].Usage.Mapped != 30 || bounded == 0 || p.budget != 0 {
+		t.Errorf("first device maps %d, %d bounded walks, budget %d", survey[0].Usage.Mapped, bounded, p.budget)
+	}
+}

@@ -1,0 +1,238 @@
+package triage
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"holmes/blockdev"
+	"holmes/casefile"
+	"holmes/ext"
+	"holmes/lvmmeta"
+	"holmes/mdraid"
+	"holmes/mdsolve"
+	"holmes/smart"
+)
+
+// Options say what triage may use besides the devices.
+type Options struct {
+	// SMART maps a DEV (as given) to a saved smartctl report (-x, -a or -j).
+	SMART map[string]string
+	// Smartctl is the program run on block devices without a saved report;
+	// "" never runs it.
+	Smartctl string
+	// Progress, if set, is told each stage as it starts.
+	Progress func(stage string)
+	// Solve tunes md solve for arrays whose superblocks do not decide.
+	Solve mdsolve.Options
+}
+
+// Triage is one run: what was opened and established. Close releases the
+// devices.
+type Triage struct {
+	Result Result
+
+	disks  []blockdev.Device
+	units  []*unit
+	arrays []*array
+	vgs    []*volumeGroup
+	smart  map[string]smart.Result // by disk name
+	// superblocks is, per DEV holding more than one filesystem, the
+	// superblock choice of the one with the most files (an old filesystem
+	// under an installer's new one): what trace reads there.
+	superblocks map[string]int64
+	mostFiles   map[string]int64
+	// caseFS is how the plan checks and mounts the filesystem on each DEV
+	// (the one with the most files), in fsOrder.
+	caseFS  map[string]casefile.Filesystem
+	fsOrder []string
+	closers []blockdev.Device
+}
+
+// unit is a partition (or a whole disk without a table): what md arrays are
+// made of.
+type unit struct {
+	dev  blockdev.Device
+	disk string // the DEV of the disk it is on
+	sbs  []*mdraid.Superblock
+	used bool // member of an array
+}
+
+// array is an md array decided by triage, assembled over the trusted members.
+type array struct {
+	res     *Array
+	geom    mdraid.Geometry
+	members []*unit // role order; nil for a missing member
+	dev     blockdev.Device
+}
+
+// volumeGroup is the chosen version of a VG and its PVs.
+type volumeGroup struct {
+	res  *VolumeGroup
+	vg   *lvmmeta.VG
+	text []byte // the restore file's content
+	pvs  map[string]blockdev.Device
+}
+
+// Run carries the devices through every layer. open opens a DEV as the
+// command line names it. Errors are returned only when nothing could be
+// read; everything else becomes a warning in the result.
+func Run(ctx context.Context, specs []string, open func(string) (blockdev.Device, error), opt Options) (*Triage, error) {
+	t := &Triage{smart: map[string]smart.Result{}, superblocks: map[string]int64{}, mostFiles: map[string]int64{}, caseFS: map[string]casefile.Filesystem{}}
+	progress := func(s string) {
+		if opt.Progress != nil {
+			opt.Progress(s)
+		}
+	}
+	progress("devices")
+	for _, s := range specs {
+		d, err := open(s)
+		if err != nil {
+			t.Result.Devices = append(t.Result.Devices, Device{Name: s, Error: err.Error()})
+			t.warn("%v", err)
+			continue
+		}
+		t.disks = append(t.disks, d)
+		t.addDisk(d)
+	}
+	if len(t.disks) == 0 {
+		return t, fmt.Errorf("triage: no device could be opened: %s", strings.Join(t.Result.Warnings, "; "))
+	}
+	progress("SMART")
+	t.scoreSMART(ctx, opt)
+	progress("md arrays")
+	t.findArrays(opt.Solve)
+	progress("mirror halves")
+	for _, a := range t.arrays {
+		t.chooseHalves(a)
+	}
+	for _, a := range t.arrays {
+		t.assemble(a)
+	}
+	progress("LVM")
+	t.findVolumeGroups()
+	progress("filesystems")
+	t.checkFilesystems()
+	progress("divergent regions")
+	t.traceDivergence()
+	t.finish()
+	return t, nil
+}
+
+// finish puts the arrays and volume groups decided into the result.
+func (t *Triage) finish() {
+	for _, a := range t.arrays {
+		t.Result.Arrays = append(t.Result.Arrays, *a.res)
+		t.Result.Ambiguous = t.Result.Ambiguous || a.res.Ambiguous
+	}
+	for _, g := range t.vgs {
+		t.Result.VolumeGroups = append(t.Result.VolumeGroups, *g.res)
+	}
+}
+
+// Close releases every device triage opened.
+func (t *Triage) Close() error {
+	for i := len(t.closers) - 1; i >= 0; i-- {
+		t.closers[i].Close()
+	}
+	for _, d := range t.disks {
+		d.Close()
+	}
+	return nil
+}
+
+func (t *Triage) warn(format string, args ...any) {
+	t.Result.Warnings = append(t.Result.Warnings, fmt.Sprintf(format, args...))
+}
+
+// addDisk lists a disk's partitions (or the disk itself) as units and what
+// each holds.
+func (t *Triage) addDisk(d blockdev.Device) {
+	dev := Device{Name: d.Name(), Size: d.Size()}
+	pt, err := blockdev.ReadPartitionTable(d)
+	var parts []blockdev.Device
+	if err == nil {
+		for _, p := range pt.Partitions {
+			if p.Extended {
+				continue
+			}
+			pd, err := blockdev.OpenPartition(d, p.Number)
+			if err != nil {
+				t.warn("%s: partition %d: %v", d.Name(), p.Number, err)
+				continue
+			}
+			t.closers = append(t.closers, pd)
+			parts = append(parts, pd)
+			dev.Partitions = append(dev.Partitions, Partition{Dev: pd.Name(), Start: p.Start, Size: p.Size})
+		}
+	}
+	if len(parts) == 0 {
+		parts = []blockdev.Device{d}
+		dev.Partitions = append(dev.Partitions, Partition{Dev: d.Name(), Size: d.Size()})
+	}
+	for i, p := range parts {
+		u := &unit{dev: p, disk: d.Name()}
+		u.sbs, _ = mdraid.Examine(p, p.Size())
+		dev.Partitions[i].Holds = holds(u)
+		t.units = append(t.units, u)
+	}
+	t.Result.Devices = append(t.Result.Devices, dev)
+}
+
+// holds says in words what signatures sit at the start of a unit.
+func holds(u *unit) []string {
+	var h []string
+	for _, sb := range u.sbs {
+		h = append(h, fmt.Sprintf("md %s %s member, role %s, array %s", sb.Version, strings.TrimSpace(sb.Level+" "+sb.Layout), mdraid.RoleName(sb.Role), sb.ArrayUUID))
+	}
+	if l, err := lvmmeta.ReadLabel(u.dev, u.dev.Size()); err == nil {
+		h = append(h, "LVM PV "+l.PVUUID)
+	}
+	if sb, err := ext.ReadSuperblock(u.dev, ext.PrimaryOffset); err == nil {
+		h = append(h, fmt.Sprintf("ext filesystem %s %q", uuidString(sb.UUID), sb.VolumeName))
+	}
+	return h
+}
+
+func uuidString(u [16]byte) string {
+	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
+}
+
+// unitNames lists the DEV names of units.
+func unitNames(us []*unit) []string {
+	var n []string
+	for _, u := range us {
+		if u == nil {
+			n = append(n, "")
+			continue
+		}
+		n = append(n, u.dev.Name())
+	}
+	return n
+}
+
+func (t *Triage) unitByName(name string) *unit {
+	i := slices.IndexFunc(t.units, func(u *unit) bool { return u.dev.Name() == name })
+	if i < 0 {
+		return nil
+	}
+	return t.units[i]
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+func joinNonEmpty(s []string, sep string) string {
+	var out []string
+	for _, x := range s {
+		if x != "" {
+			out = append(out, x)
+		}
+	}
+	return strings.Join(out, sep)
+}
