@@ -357,3 +357,38 @@ func overwrittenByInstaller(r *incident, d incidentRegion) bool {
 	}
 	return false
 }
+
+// TestTriageIncidentSMART: a saved SMART report that prefers the stale half
+// does not override the data (the newer half has writes the other lacks),
+// but the reason says so and asks for the newer half to be imaged first.
+func TestTriageIncidentSMART(t *testing.T) {
+	r, paths, dev := incidentDisks(t)
+	failing := fixture.Public(t, "smart/smartctl_exporter/testdata/ST3500418AS_12.json")
+	sound := fixture.Public(t, "smart/scrutiny/webapp/backend/pkg/models/testdata/smart-ata-full.json")
+	newer, stale := "d0.img.xz:p2", r.NewerHalves["raid10"]["d0.img.xz:p2"]
+	diskOf := func(rec string) string { img, _, _ := strings.Cut(rec, ":"); return dev(img) }
+	opt := Options{SMART: map[string]string{diskOf(newer): failing, diskOf(stale): sound}}
+	tr, err := Run(context.Background(), paths, func(s string) (blockdev.Device, error) { return blockdev.Open(s, nil) }, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	if len(tr.Result.SMART) != 2 {
+		t.Errorf("%d SMART results, want the 2 given", len(tr.Result.SMART))
+	}
+	found := false
+	for _, a := range tr.Result.Arrays {
+		for _, h := range a.Halves {
+			if !slices.Contains(h.Members, dev(newer)) {
+				continue
+			}
+			found = true
+			if h.Trust != dev(newer) || !strings.Contains(strings.Join(h.Why, "; "), "image the newer half first") {
+				t.Errorf("halves %v: trust %s, why %v; want the newer %s, with SMART's objection said", h.Members, h.Trust, h.Why, newer)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no halves entry for %s", newer)
+	}
+}
