@@ -16,6 +16,8 @@ import (
 
 	"github.com/diskfs/go-diskfs/backend/file"
 	diskfsext4 "github.com/diskfs/go-diskfs/filesystem/ext4"
+
+	"holmes/internal/fixture"
 )
 
 // guard turns a panic of the library under test into an error to report.
@@ -81,6 +83,7 @@ var goDiskfsOnDamage = map[string]string{
 // so that case runs in a child process, and only with HOLMES_EVIDENCE=1:
 // it takes about a minute.
 func TestGoDiskfsOnDamage(t *testing.T) {
+	fixture.SkipComparisonInShort(t, "go-diskfs")
 	kinds := damageKinds
 	child := os.Getenv("HOLMES_DISKFS_DAMAGE")
 	if child != "" {
@@ -138,6 +141,7 @@ func TestGoDiskfsOnDamage(t *testing.T) {
 // directory (with a checksum warning) and clear errors for the two broken
 // extent trees, without taking the other files down.
 func TestHolmesOnSameDamage(t *testing.T) {
+	fixture.SkipComparisonInShort(t, "go-ext4 and go-diskfs")
 	want := map[string]string{
 		"directory checksum":            "",
 		"extent header":                 "ext: inode 5019 extent tree: extent node claims 200 entries (max 4) in 60 bytes",

@@ -156,6 +156,7 @@ func sameAsE2fsck(t *testing.T, fsys *FS, img string, skip func(string) bool, e2
 // zeroed, auto takes such a copy where a backup belongs when the other
 // copies agree, and --superblock 8193 takes it as debugfs -s 8193 does.
 func TestOldStyleBackupsMatchE2fsck(t *testing.T) {
+	fixture.SkipComparisonInShort(t, "e2fsck")
 	fsys, img := openFixture(t, "ext3-oldbackup", Options{})
 	if fsys.Choice.Group != 1 || !fsys.SB.GroupFromPlace || !strings.Contains(fsys.Choice.Why, "old mke2fs") {
 		t.Fatalf("auto chose group %d: %s", fsys.Choice.Group, fsys.Choice.Why)
@@ -173,6 +174,7 @@ func TestOldStyleBackupsMatchE2fsck(t *testing.T) {
 }
 
 func TestBigallocMatchesE2fsck(t *testing.T) {
+	fixture.SkipComparisonInShort(t, "e2fsck")
 	for _, name := range []string{"ext4-bigalloc", "ext4-bigalloc-1k"} {
 		t.Run(name, func(t *testing.T) {
 			fixture.SkipUnlessRepresentative(t, name, "ext4-bigalloc-1k")
@@ -204,6 +206,7 @@ func TestBigallocMatchesE2fsck(t *testing.T) {
 // primary superblock take group 0's descriptor from group 1's table and
 // say so, and read what e2fsck (which falls back the same way) repairs.
 func TestBadDescriptorsMatchE2fsck(t *testing.T) {
+	fixture.SkipComparisonInShort(t, "e2fsck")
 	for _, opts := range []Options{{}, {Superblock: SuperblockPrimary}} {
 		fsys, img := openFixture(t, "ext4-baddesc", opts)
 		if fsys.Choice.Group != 0 || len(fsys.DescriptorChoices) != 1 {
@@ -252,6 +255,7 @@ func TestCasefoldMatchesE2fsck(t *testing.T) {
 // as ciphertext and never extracted as if readable; everything else reads
 // like e2fsck + rdump.
 func TestEncryptedMatchesE2fsck(t *testing.T) {
+	fixture.SkipComparisonInShort(t, "e2fsck")
 	fsys, img := openFixture(t, "ext4-encrypt", Options{})
 	vault, err := fsys.Lookup("/vault")
 	if err != nil || !vault.IsEncrypted() {

@@ -17,6 +17,7 @@ import (
 var journalFixtures = []string{"ext4-jv2-32", "ext4-jv2-64", "ext4-jv3-32", "ext4-j64", "ext4-jv1"}
 
 func TestDebugfsJournalsReplayLikeE2fsck(t *testing.T) {
+	fixture.SkipComparisonInShort(t, "e2fsck")
 	for _, name := range journalFixtures {
 		t.Run(name, func(t *testing.T) {
 			fixture.SkipUnlessRepresentative(t, name, "ext4-jv3-32", "ext4-jv1")
@@ -67,6 +68,7 @@ func readAll(t *testing.T, fsys *FS, p string) string {
 // e2fsck -fy (which replays first) and debugfs rdump recover, and
 // --no-journal the older on-disk state.
 func TestKernelJournalReplayMatchesE2fsck(t *testing.T) {
+	fixture.SkipComparisonInShort(t, "e2fsck")
 	for _, name := range []string{"ext4-replay", "ext3-replay", "ext4-replay-ext"} {
 		t.Run(name, func(t *testing.T) {
 			fixture.SkipUnlessRepresentative(t, name, "ext4-replay-ext")

@@ -16,6 +16,7 @@ import (
 // only difference allowed: holmes shows the inode a deleted entry last
 // named where debugfs prints 0.
 func TestExtLsDeletedMatchesDebugfs(t *testing.T) {
+	fixture.SkipComparisonInShort(t, "debugfs")
 	t.Parallel()
 	if _, err := exec.LookPath("debugfs"); err != nil {
 		t.Skip("debugfs not installed")
