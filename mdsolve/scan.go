@@ -42,7 +42,20 @@ type memberScan struct {
 	// where a PV's metadata area header is gone (an installer's md
 	// superblock at 4 KiB lands on it), its texts still say which LVs it held.
 	carvedVGs []*lvmmeta.VG
+	// extCopies are the ext superblock copies found, whose descriptor
+	// tables are looked for beside them once the scan is done.
+	extCopies []extCopy
 }
+
+// extCopy is an ext superblock copy found on member at offset.
+type extCopy struct {
+	sb     *ext.Superblock
+	member int
+	offset int64
+}
+
+// maxExtCopies bounds the superblock copies kept for the descriptor search.
+const maxExtCopies = 64
 
 // maxCarvedVGs bounds the carved metadata versions kept.
 const maxCarvedVGs = 256
@@ -105,6 +118,9 @@ func scanMembers(devs []blockdev.Device, window int64) (*memberScan, error) {
 	sort.Slice(s.dataBlocks, func(i, j int) bool { return s.dataBlocks[i] < s.dataBlocks[j] })
 	s.dataBlocks = slices.Compact(s.dataBlocks)
 	s.placeMetadataAreas(devs)
+	if err := s.findDescriptorTables(devs); err != nil {
+		return nil, err
+	}
 	if err := s.carveLVStarts(devs); err != nil {
 		return nil, err
 	}
@@ -252,6 +268,9 @@ func (s *memberScan) scanBlock(m int, base int64, b []byte, limit int64) {
 				continue
 			}
 			s.extUUIDs[sb.UUIDString()] = true
+			if len(s.extCopies) < maxExtCopies {
+				s.extCopies = append(s.extCopies, extCopy{sb: sb, member: m, offset: base + off})
+			}
 			s.addAnchor(anchor{what: fmt.Sprintf("ext superblock copy of group %d", sb.BlockGroupNr), offset: base + off,
 				fs: sb.UUIDString(), at: extCopyOffset(uint32(sb.BlockGroupNr), sb.FirstDataBlock, sb.BlocksPerGroup, sb.BlockSize())}, m)
 			if sb.BlockGroupNr == 0 {
