@@ -1,6 +1,7 @@
 package mdsolve
 
 import (
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -147,5 +148,66 @@ func TestDescriptorTableAnchors(t *testing.T) {
 	if res.Ambiguous || res.Level != "raid5" || res.Layout != g.Layout || res.ChunkBytes != g.ChunkBytes ||
 		res.DataOffset != g.DataOffset || !slices.Equal(res.Order, want) {
 		t.Errorf("solve: %s %s chunk %d offset %d order %v ambiguous %v, want %v", res.Level, res.Layout, res.ChunkBytes, res.DataOffset, res.Order, res.Ambiguous, want)
+	}
+}
+
+// TestGPTAnchors: a GPT disk image (made by the real sfdisk, partitions
+// filled with data) held directly by a 4-member raid5. The protective MBR
+// places nothing; the GPT header (sector 1) and its backup (the array's
+// last sector, found in the members' tails past the scanned window) each
+// place a member, which the old anchors could not.
+func TestGPTAnchors(t *testing.T) {
+	if _, err := exec.LookPath("sfdisk"); err != nil {
+		t.Skip("sfdisk not installed")
+	}
+	g, err := mdraid.Geometry{Level: "raid5", Layout: "left-asymmetric", ChunkBytes: 64 << 10, RaidDisks: 4,
+		DataOffset: 1 << 20, DataSize: 8 << 20}.Normalize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "disk.img")
+	if err := os.WriteFile(p, make([]byte, 3*g.DataSize), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("sfdisk", "-q", "--no-reread", "--no-tell-kernel", p)
+	cmd.Stdin = strings.NewReader("label: gpt\nfirst-lba: 34\nstart=34, size=20000\nstart=20034\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("sfdisk: %v\n%s", err, out)
+	}
+	img, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := 34 * 512; i < len(img)-34*512; i++ { // the partitions' data
+		img[i] = byte(rng.Uint32())
+	}
+	perm := []int{1, 3, 0, 2}
+	devs := layOver(t, g, img, perm)
+	scan, err := scanMembers(devs, 2<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	isGPT := func(a anchor) bool { return strings.HasPrefix(a.what, "GPT") }
+	var found []string
+	for _, a := range scan.anchors {
+		if isGPT(a) {
+			found = append(found, a.what)
+		}
+	}
+	if !slices.Contains(found, "GPT header") || !slices.Contains(found, "GPT backup header") {
+		t.Fatalf("want both GPT headers as anchors, got %q", found)
+	}
+	orders := func(scan *memberScan) [][]int {
+		s := &solver{devs: devs, scan: scan}
+		return assignmentsWithin(s.fitAnchors(g).w, 4, 24, 0)
+	}
+	withGPT := orders(scan)
+	old := *scan
+	old.anchors = slices.DeleteFunc(slices.Clone(scan.anchors), isGPT)
+	without := orders(&old)
+	t.Logf("orders the anchors allow: %d with the GPT headers, %d without", len(withGPT), len(without))
+	if !slices.ContainsFunc(withGPT, func(o []int) bool { return slices.Equal(o, perm) }) || len(withGPT) >= len(without) {
+		t.Errorf("orders with the GPT headers %v (want %v among fewer than the %d without)", withGPT, perm, len(without))
 	}
 }

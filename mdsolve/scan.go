@@ -99,6 +99,7 @@ func scanMembers(devs []blockdev.Device, window int64) (*memberScan, error) {
 		s.superblocks[m] = sbs
 		end = max(end, min(window, d.Size()))
 	}
+	var scanned int64
 	for pos := int64(0); pos < end; pos += block {
 		for m, d := range devs {
 			if pos >= d.Size() {
@@ -111,12 +112,15 @@ func scanMembers(devs []blockdev.Device, window int64) (*memberScan, error) {
 			s.scanBlock(m, pos, buf[:n], min(int64(n), block))
 			s.noteData(pos, buf[:min(int64(n), block)])
 		}
-		if s.seenEnough(pos + block) {
+		if scanned = pos + block; s.seenEnough(scanned) {
 			break
 		}
 	}
 	sort.Slice(s.dataBlocks, func(i, j int) bool { return s.dataBlocks[i] < s.dataBlocks[j] })
 	s.dataBlocks = slices.Compact(s.dataBlocks)
+	if err := s.scanTails(devs, scanned); err != nil {
+		return nil, err
+	}
 	s.placeMetadataAreas(devs)
 	if err := s.findDescriptorTables(devs); err != nil {
 		return nil, err
@@ -214,6 +218,46 @@ func (s *memberScan) placeMetadataAreas(devs []blockdev.Device) {
 	s.anchors = kept
 }
 
+// noteGPTHeader notes a GPT header (primary or backup) in sec as an
+// anchor at the array offset it records for itself.
+func (s *memberScan) noteGPTHeader(m int, offset int64, sec []byte) {
+	if !bytes.HasPrefix(sec, []byte("EFI PART")) {
+		return
+	}
+	if at, ok := blockdev.ProbeGPTHeader(sec); ok {
+		what := "GPT header"
+		if at > 4096 {
+			what = "GPT backup header"
+		}
+		s.addAnchor(anchor{what: what, offset: offset, at: at}, m)
+	}
+}
+
+// tailSpan is how much of each member's end is searched for a GPT backup
+// header, which sits in an array's last sector: in the last chunk of some
+// member (4 MiB at most), before the room md 1.0 keeps for its superblock.
+const tailSpan = 8 << 20
+
+// scanTails looks for GPT backup headers at the members' ends, past what
+// the scan read (scanned bytes from the start).
+func (s *memberScan) scanTails(devs []blockdev.Device, scanned int64) error {
+	buf := make([]byte, tailSpan)
+	for m, d := range devs {
+		from := max(scanned, d.Size()-tailSpan)
+		if from >= d.Size() {
+			continue
+		}
+		n, err := d.ReadAt(buf[:d.Size()-from], from)
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("%s: reading at %d: %w", d.Name(), from, err)
+		}
+		for off := 0; off+512 <= n; off += 512 {
+			s.noteGPTHeader(m, from+int64(off), buf[off:off+512])
+		}
+	}
+	return nil
+}
+
 // scanMargin is how far past the first data offset the scan reads at least.
 const scanMargin = 32 << 20
 
@@ -259,6 +303,7 @@ func (s *memberScan) scanBlock(m int, base int64, b []byte, limit int64) {
 				}
 			}
 		}
+		s.noteGPTHeader(m, base+off, sec)
 		if lvmmeta.ProbeMDAHeader(sec) {
 			s.addAnchor(anchor{what: "LVM metadata area header", offset: base + off, at: -1}, m)
 		}
