@@ -39,7 +39,8 @@ remaining order and chunk size scored by what a correct assembly shows (LVM
 metadata that parses, ext superblocks and their backups where the primary
 places them, directories, numbered text running across chunk boundaries,
 copies and parity agreeing). Structures whose array position their content
-tells (PV label, metadata area, ext superblock copies, partition table) fix
+tells (PV label, metadata area, ext superblock and descriptor table copies,
+partition tables) fix
 member roles first. Prints the winner with its evidence, its margin over the
 runner-up, what the md superblocks on the members say against it, and the
 mdadm --create line that would re-create it. When the evidence does not
