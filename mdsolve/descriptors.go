@@ -23,14 +23,6 @@ const (
 	maxDescriptorSpan     = 1 << 20
 )
 
-// descriptorHit is a descriptor block seen on a member, and which copy of
-// which filesystem's table it is.
-type descriptorHit struct {
-	member int
-	offset int64
-	a      anchor
-}
-
 // findDescriptorTables reads, on every member, the stretch where the table
 // beside each of the first superblock copies must lie under any parity
 // geometry of these members, and notes each block that proves to be one
@@ -52,7 +44,7 @@ func (s *memberScan) findDescriptorTables(devs []blockdev.Device) error {
 		group uint32
 	}
 	searched := map[copyKey]bool{}
-	claims := map[[2]int64][]descriptorHit{} // (member, offset) -> hits
+	claims := map[[2]int64][]anchor{} // (member, offset) -> what is seen there
 	buf := make([]byte, 1<<20)
 	for _, cp := range s.extCopies {
 		sb := cp.sb
@@ -110,17 +102,17 @@ func (s *memberScan) findDescriptorTables(devs []blockdev.Device) error {
 					if near {
 						continue
 					}
-					claims[[2]int64{int64(m), at}] = append(claims[[2]int64{int64(m), at}], descriptorHit{m, at, anchor{
-						what: fmt.Sprintf("ext group descriptor block %d (copy of group %d)", j, g), offset: at,
-						fs: sb.UUIDString(), at: tableAt + int64(j)*bs}})
+					k := [2]int64{int64(m), at}
+					claims[k] = append(claims[k], anchor{what: fmt.Sprintf("ext group descriptor block %d (copy of group %d)", j, g),
+						offset: at, fs: sb.UUIDString(), at: tableAt + int64(j)*bs})
 				}
 			}
 		}
 	}
 	keys := slices.SortedFunc(maps.Keys(claims), func(a, b [2]int64) int { return cmp.Or(cmp.Compare(a[1], b[1]), cmp.Compare(a[0], b[0])) })
 	for _, k := range keys {
-		if hits := claims[k]; len(hits) == 1 {
-			s.addAnchor(hits[0].a, hits[0].member)
+		if seen := claims[k]; len(seen) == 1 {
+			s.addAnchor(seen[0], int(k[0]))
 		}
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"strings"
 
 	"holmes/blockdev"
 	"holmes/ext"
@@ -218,6 +219,9 @@ func (s *memberScan) placeMetadataAreas(devs []blockdev.Device) {
 	s.anchors = kept
 }
 
+// extCopyAnchor names the anchors of ext superblock copies.
+const extCopyAnchor = "ext superblock copy of group"
+
 // noteGPTHeader notes a GPT header (primary or backup) in sec as an
 // anchor at the array offset it records for itself.
 func (s *memberScan) noteGPTHeader(m int, offset int64, sec []byte) {
@@ -316,7 +320,7 @@ func (s *memberScan) scanBlock(m int, base int64, b []byte, limit int64) {
 			if len(s.extCopies) < maxExtCopies {
 				s.extCopies = append(s.extCopies, extCopy{sb: sb, member: m, offset: base + off})
 			}
-			s.addAnchor(anchor{what: fmt.Sprintf("ext superblock copy of group %d", sb.BlockGroupNr), offset: base + off,
+			s.addAnchor(anchor{what: fmt.Sprintf("%s %d", extCopyAnchor, sb.BlockGroupNr), offset: base + off,
 				fs: sb.UUIDString(), at: extCopyOffset(uint32(sb.BlockGroupNr), sb.FirstDataBlock, sb.BlocksPerGroup, sb.BlockSize())}, m)
 			if sb.BlockGroupNr == 0 {
 				s.sightings = append(s.sightings, sighting{member: m, offset: base + off, kind: "ext-primary", arrayAt: 1024, extUUID: sb.UUIDString()})
@@ -342,7 +346,9 @@ func (s *memberScan) dataOffsets() []int64 {
 		}
 	}
 	for _, a := range s.anchors {
-		if d := a.offset - a.at; a.fs != "" && a.at != 1024 && d >= 0 {
+		// Only superblock copies: a descriptor table block in another
+		// chunk than its superblock would vote for no offset at all.
+		if d := a.offset - a.at; strings.HasPrefix(a.what, extCopyAnchor) && a.at != 1024 && d >= 0 {
 			votes[d] += sightingWeight["ext-backup"] * len(a.holders)
 		}
 	}
