@@ -385,3 +385,52 @@ func ProbeMBR(sector []byte) (starts []int64, ok bool) {
 	}
 	return starts, len(starts) > 0
 }
+
+// ProbeGPTHeader recognises a GPT header in sector (raw bytes, no device:
+// a solver finds headers on members) and returns where it sits on its
+// disk: its own LBA times the sector size. The primary records LBA 1, the
+// backup the disk's last. The sector size (512 or 4096) is the one under
+// which the entry array fills exactly the sectors between it and the
+// header (backup) or the backup and the last usable LBA (primary); ok is
+// false where the CRC fails, the fields are impossible or that size is
+// not decided.
+func ProbeGPTHeader(sector []byte) (at int64, ok bool) {
+	if len(sector) < 512 || string(sector[:8]) != "EFI PART" {
+		return 0, false
+	}
+	le := binary.LittleEndian
+	size := le.Uint32(sector[12:])
+	if size < 92 || size > 512 {
+		return 0, false
+	}
+	h := make([]byte, size)
+	copy(h, sector)
+	clear(h[16:20])
+	if crc32.ChecksumIEEE(h) != le.Uint32(sector[16:]) {
+		return 0, false
+	}
+	self, alternate, lastUsable, entries := le.Uint64(sector[24:]), le.Uint64(sector[32:]), le.Uint64(sector[48:]), le.Uint64(sector[72:])
+	entryBytes := uint64(le.Uint32(sector[80:])) * uint64(le.Uint32(sector[84:]))
+	if self == 0 || self >= 1<<40 || entryBytes == 0 || entryBytes > maxGPTEntryBytes {
+		return 0, false
+	}
+	var gap uint64 // sectors the entry array must fill
+	switch {
+	case self == 1 && alternate > lastUsable:
+		gap = alternate - lastUsable - 1
+	case self > 1 && entries < self:
+		gap = self - entries
+	default:
+		return 0, false
+	}
+	var found int64
+	for _, ss := range []uint64{512, 4096} {
+		if (entryBytes+ss-1)/ss == gap {
+			if found != 0 {
+				return 0, false
+			}
+			found = int64(self * ss)
+		}
+	}
+	return found, found != 0
+}

@@ -367,3 +367,71 @@ func TestProbeMBR(t *testing.T) {
 		}
 	}
 }
+
+// gptDisk partitions a zeroed image of size bytes with the real sfdisk.
+func gptDisk(t testing.TB, size int64) []byte {
+	t.Helper()
+	if _, err := exec.LookPath("sfdisk"); err != nil {
+		t.Skip("sfdisk not installed")
+	}
+	p := filepath.Join(t.TempDir(), "gpt.img")
+	if err := os.WriteFile(p, make([]byte, size), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("sfdisk", "-q", "--no-reread", "--no-tell-kernel", p)
+	cmd.Stdin = strings.NewReader("label: gpt\n,2M\n,\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("sfdisk: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// A GPT header in raw bytes (a solver's anchor) says where it sits on its
+// disk: sfdisk's primary at sector 1, its backup in the last sector; a
+// header for 4096-byte sectors at 4096; a broken CRC or the protective MBR
+// is no header.
+func TestProbeGPTHeader(t *testing.T) {
+	const size = 8 << 20
+	disk := gptDisk(t, size)
+	primary, backup := disk[512:1024], disk[size-512:]
+	// The primary as it would read with 4096-byte sectors: 16 KiB of
+	// entries fill 4 sectors before the backup.
+	big := slices.Clone(primary)
+	binary.LittleEndian.PutUint64(big[48:], binary.LittleEndian.Uint64(big[32:])-5)
+	clear(big[16:20])
+	binary.LittleEndian.PutUint32(big[16:], crc32.ChecksumIEEE(big[:92]))
+	broken := slices.Clone(backup)
+	broken[40]++
+	for _, c := range []struct {
+		what   string
+		sector []byte
+		want   int64
+	}{
+		{"sfdisk's primary", primary, 512},
+		{"sfdisk's backup", backup, size - 512},
+		{"a primary with 4096-byte sectors", big, 4096},
+		{"a backup with a broken CRC", broken, 0},
+		{"the protective MBR", disk[:512], 0},
+	} {
+		got, ok := ProbeGPTHeader(c.sector)
+		if ok != (c.want != 0) || got != c.want {
+			t.Errorf("%s: %d %v, want %d", c.what, got, ok, c.want)
+		}
+	}
+}
+
+// FuzzProbeGPTHeader: any sector gives an answer or none, never a panic.
+func FuzzProbeGPTHeader(f *testing.F) {
+	disk := gptDisk(f, 4<<20)
+	f.Add(disk[512:1024])
+	f.Add(disk[len(disk)-512:])
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if at, ok := ProbeGPTHeader(b); ok && (at < 512 || at%512 != 0) {
+			t.Fatalf("header at %d", at)
+		}
+	})
+}

@@ -12,9 +12,10 @@ import (
 
 // anchor is a structure found on the members whose place in the array its
 // own content tells: a PV label sits in sector 1 of the array, an LVM
-// metadata area where the label says, a partition table in sector 0, an
-// ext superblock copy of group g at a fixed offset from the start of its
-// filesystem. Under a candidate
+// metadata area where the label says, a partition table in sector 0, a
+// GPT header at the LBA it records, an ext superblock copy of group g and
+// the group descriptor table after it at fixed offsets from the start of
+// its filesystem. Under a candidate
 // geometry, the member holding it must hold the role that geometry gives
 // that array offset: anchors solve the order before any assembly is read.
 type anchor struct {
@@ -277,6 +278,6 @@ func assignmentsWithin(w [][]float64, n, limit int, slack float64) [][]int {
 
 // anchorSummary says what the anchors did for the winner, for the evidence.
 func (s *solver) anchorSummary(f *roleFit) string {
-	return fmt.Sprintf("%.0f of %.0f structures with a known array position (PV label, metadata area, ext superblock copies) sit where this geometry puts them; %d placements fixed member roles before any assembly was read",
+	return fmt.Sprintf("%.0f of %.0f structures with a known array position (PV label, metadata area, partition tables, ext superblock and descriptor table copies) sit where this geometry puts them; %d placements fixed member roles before any assembly was read",
 		f.fit, f.fit+f.misfit, f.fixed)
 }

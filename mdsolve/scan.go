@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"strings"
 
 	"holmes/blockdev"
 	"holmes/ext"
@@ -42,7 +43,20 @@ type memberScan struct {
 	// where a PV's metadata area header is gone (an installer's md
 	// superblock at 4 KiB lands on it), its texts still say which LVs it held.
 	carvedVGs []*lvmmeta.VG
+	// extCopies are the ext superblock copies found, whose descriptor
+	// tables are looked for beside them once the scan is done.
+	extCopies []extCopy
 }
+
+// extCopy is an ext superblock copy found on member at offset.
+type extCopy struct {
+	sb     *ext.Superblock
+	member int
+	offset int64
+}
+
+// maxExtCopies bounds the superblock copies kept for the descriptor search.
+const maxExtCopies = 64
 
 // maxCarvedVGs bounds the carved metadata versions kept.
 const maxCarvedVGs = 256
@@ -86,6 +100,7 @@ func scanMembers(devs []blockdev.Device, window int64) (*memberScan, error) {
 		s.superblocks[m] = sbs
 		end = max(end, min(window, d.Size()))
 	}
+	var scanned int64
 	for pos := int64(0); pos < end; pos += block {
 		for m, d := range devs {
 			if pos >= d.Size() {
@@ -98,13 +113,19 @@ func scanMembers(devs []blockdev.Device, window int64) (*memberScan, error) {
 			s.scanBlock(m, pos, buf[:n], min(int64(n), block))
 			s.noteData(pos, buf[:min(int64(n), block)])
 		}
-		if s.seenEnough(pos + block) {
+		if scanned = pos + block; s.seenEnough(scanned) {
 			break
 		}
 	}
 	sort.Slice(s.dataBlocks, func(i, j int) bool { return s.dataBlocks[i] < s.dataBlocks[j] })
 	s.dataBlocks = slices.Compact(s.dataBlocks)
+	if err := s.scanTails(devs, scanned); err != nil {
+		return nil, err
+	}
 	s.placeMetadataAreas(devs)
+	if err := s.findDescriptorTables(devs); err != nil {
+		return nil, err
+	}
 	if err := s.carveLVStarts(devs); err != nil {
 		return nil, err
 	}
@@ -198,6 +219,49 @@ func (s *memberScan) placeMetadataAreas(devs []blockdev.Device) {
 	s.anchors = kept
 }
 
+// extCopyAnchor names the anchors of ext superblock copies.
+const extCopyAnchor = "ext superblock copy of group"
+
+// noteGPTHeader notes a GPT header (primary or backup) in sec as an
+// anchor at the array offset it records for itself.
+func (s *memberScan) noteGPTHeader(m int, offset int64, sec []byte) {
+	if !bytes.HasPrefix(sec, []byte("EFI PART")) {
+		return
+	}
+	if at, ok := blockdev.ProbeGPTHeader(sec); ok {
+		what := "GPT header"
+		if at > 4096 {
+			what = "GPT backup header"
+		}
+		s.addAnchor(anchor{what: what, offset: offset, at: at}, m)
+	}
+}
+
+// tailSpan is how much of each member's end is searched for a GPT backup
+// header, which sits in an array's last sector: in the last chunk of some
+// member (4 MiB at most), before the room md 1.0 keeps for its superblock.
+const tailSpan = 8 << 20
+
+// scanTails looks for GPT backup headers at the members' ends, past what
+// the scan read (scanned bytes from the start).
+func (s *memberScan) scanTails(devs []blockdev.Device, scanned int64) error {
+	buf := make([]byte, tailSpan)
+	for m, d := range devs {
+		from := max(scanned, d.Size()-tailSpan)
+		if from >= d.Size() {
+			continue
+		}
+		n, err := d.ReadAt(buf[:d.Size()-from], from)
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("%s: reading at %d: %w", d.Name(), from, err)
+		}
+		for off := 0; off+512 <= n; off += 512 {
+			s.noteGPTHeader(m, from+int64(off), buf[off:off+512])
+		}
+	}
+	return nil
+}
+
 // scanMargin is how far past the first data offset the scan reads at least.
 const scanMargin = 32 << 20
 
@@ -243,6 +307,7 @@ func (s *memberScan) scanBlock(m int, base int64, b []byte, limit int64) {
 				}
 			}
 		}
+		s.noteGPTHeader(m, base+off, sec)
 		if lvmmeta.ProbeMDAHeader(sec) {
 			s.addAnchor(anchor{what: "LVM metadata area header", offset: base + off, at: -1}, m)
 		}
@@ -252,7 +317,10 @@ func (s *memberScan) scanBlock(m int, base int64, b []byte, limit int64) {
 				continue
 			}
 			s.extUUIDs[sb.UUIDString()] = true
-			s.addAnchor(anchor{what: fmt.Sprintf("ext superblock copy of group %d", sb.BlockGroupNr), offset: base + off,
+			if len(s.extCopies) < maxExtCopies {
+				s.extCopies = append(s.extCopies, extCopy{sb: sb, member: m, offset: base + off})
+			}
+			s.addAnchor(anchor{what: fmt.Sprintf("%s %d", extCopyAnchor, sb.BlockGroupNr), offset: base + off,
 				fs: sb.UUIDString(), at: extCopyOffset(uint32(sb.BlockGroupNr), sb.FirstDataBlock, sb.BlocksPerGroup, sb.BlockSize())}, m)
 			if sb.BlockGroupNr == 0 {
 				s.sightings = append(s.sightings, sighting{member: m, offset: base + off, kind: "ext-primary", arrayAt: 1024, extUUID: sb.UUIDString()})
@@ -278,7 +346,9 @@ func (s *memberScan) dataOffsets() []int64 {
 		}
 	}
 	for _, a := range s.anchors {
-		if d := a.offset - a.at; a.fs != "" && a.at != 1024 && d >= 0 {
+		// Only superblock copies: a descriptor table block in another
+		// chunk than its superblock would vote for no offset at all.
+		if d := a.offset - a.at; strings.HasPrefix(a.what, extCopyAnchor) && a.at != 1024 && d >= 0 {
 			votes[d] += sightingWeight["ext-backup"] * len(a.holders)
 		}
 	}

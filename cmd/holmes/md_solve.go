@@ -39,10 +39,10 @@ remaining order and chunk size scored by what a correct assembly shows (LVM
 metadata that parses, ext superblocks and their backups where the primary
 places them, directories, numbered text running across chunk boundaries,
 copies and parity agreeing). Structures whose array position their content
-tells (PV label, metadata area, ext superblock copies, partition table) fix
-member roles first. Prints the winner with its evidence, its margin over the
-runner-up, what the md superblocks on the members say against it, and the
-mdadm --create line that would re-create it. When the evidence does not
+tells (PV label, metadata area, ext superblock and descriptor table copies,
+partition tables) fix member roles first. Prints the winner with its evidence,
+its margin over the runner-up, what the md superblocks on the members say
+against it, and the mdadm --create line that would re-create it. When the evidence does not
 decide (a tie, a thin lead, filesystems that do not read through, a subset
 of an array's members) it prints the candidates instead, no line, and exits
 3 (docs/md-solve.md). Try any line on overlays first. Reads samples only;
