@@ -31,7 +31,8 @@ type mappedStripe struct {
 // OpenLV maps logical volume lv of vg over the PV devices (keyed by the
 // PV's name in the text, "pv0", or by its id) as a read-only device.
 // Linear and striped segments are mapped onto the PVs; a thin LV through
-// its pool's metadata (package thin) onto the pool's data LV. Any other
+// its pool's metadata (package thin) onto the pool's data LV; a raid or
+// mirror LV as the md array of its image sub-LVs (see Raid). Any other
 // segment type is named in the error. Closing the LV does not close the PVs.
 func OpenLV(vg *VG, lv string, pvs map[string]blockdev.Device) (blockdev.Device, error) {
 	l := vg.LV(lv)
@@ -40,6 +41,9 @@ func OpenLV(vg *VG, lv string, pvs map[string]blockdev.Device) (blockdev.Device,
 	}
 	if len(l.Segments) == 1 && l.Segments[0].Type == "thin" {
 		return openThinLV(vg, l, pvs)
+	}
+	if len(l.Segments) == 1 && IsRaid(l.Segments[0].Type) {
+		return openRaidLV(vg, l, pvs)
 	}
 	d := &lvDevice{name: vg.Name + "/" + lv, extent: vg.ExtentSize}
 	for i, seg := range l.Segments {
