@@ -32,8 +32,9 @@ type mappedStripe struct {
 // PV's name in the text, "pv0", or by its id) as a read-only device.
 // Linear and striped segments are mapped onto the PVs; a thin LV through
 // its pool's metadata (package thin) onto the pool's data LV; a raid or
-// mirror LV as the md array of its image sub-LVs (see Raid). Any other
-// segment type is named in the error. Closing the LV does not close the PVs.
+// mirror LV as the md array of its image sub-LVs (see Raid). Cache,
+// writecache and vdo LVs are refused with what they are and which sub-LV
+// to read instead (see Cache). Any other segment type is named in the error. Closing the LV does not close the PVs.
 func OpenLV(vg *VG, lv string, pvs map[string]blockdev.Device) (blockdev.Device, error) {
 	l := vg.LV(lv)
 	if l == nil {
@@ -44,6 +45,13 @@ func OpenLV(vg *VG, lv string, pvs map[string]blockdev.Device) (blockdev.Device,
 	}
 	if len(l.Segments) == 1 && IsRaid(l.Segments[0].Type) {
 		return openRaidLV(vg, l, pvs)
+	}
+	if len(l.Segments) == 1 && IsCached(l.Segments[0].Type) {
+		c, err := vg.Cache(lv)
+		if err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("lvm: %s is %s", c.LV, c.Why)
 	}
 	d := &lvDevice{name: vg.Name + "/" + lv, extent: vg.ExtentSize}
 	for i, seg := range l.Segments {
