@@ -26,8 +26,8 @@ type Cached struct {
 // cacheTypes are the segment types Cache describes.
 var cacheTypes = map[string]bool{"cache": true, "writecache": true, "vdo": true, "cache-pool": true, "vdo-pool": true}
 
-// IsCached says whether a segment type is one Cache describes.
-func IsCached(segType string) bool { return cacheTypes[segType] }
+// IsCached says whether a segment is one Cache describes.
+func (s *Segment) IsCached() bool { return cacheTypes[s.Kind()] }
 
 // Cache describes the cache, writecache or vdo LV name from the VG text.
 func (vg *VG) Cache(name string) (*Cached, error) {
@@ -36,13 +36,13 @@ func (vg *VG) Cache(name string) (*Cached, error) {
 		return nil, fmt.Errorf("lvm: volume group %s has no logical volume %q", vg.Name, name)
 	}
 	full := vg.Name + "/" + name
-	if len(l.Segments) != 1 || !IsCached(l.Segments[0].Type) {
+	if len(l.Segments) != 1 || !l.Segments[0].IsCached() {
 		return nil, fmt.Errorf("lvm: %s is not a cache, writecache or vdo LV of one segment", full)
 	}
 	seg := l.Segments[0]
 	c := &Cached{LV: full, Type: seg.Type, Origin: seg.Refs["origin"], Mode: seg.CacheMode}
 	origin := vg.Name + "/" + c.Origin
-	switch seg.Type {
+	switch seg.Kind() {
 	case "cache":
 		c.Fast = seg.Refs["cache_pool"]
 		if pool := vg.LV(c.Fast); c.Mode == "" && pool != nil && len(pool.Segments) == 1 {

@@ -43,10 +43,10 @@ func OpenLV(vg *VG, lv string, pvs map[string]blockdev.Device) (blockdev.Device,
 	if len(l.Segments) == 1 && l.Segments[0].Type == "thin" {
 		return openThinLV(vg, l, pvs)
 	}
-	if len(l.Segments) == 1 && IsRaid(l.Segments[0].Type) {
+	if len(l.Segments) == 1 && l.Segments[0].IsRaid() {
 		return openRaidLV(vg, l, pvs)
 	}
-	if len(l.Segments) == 1 && IsCached(l.Segments[0].Type) {
+	if len(l.Segments) == 1 && l.Segments[0].IsCached() {
 		c, err := vg.Cache(lv)
 		if err != nil {
 			return nil, err

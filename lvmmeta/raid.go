@@ -62,17 +62,17 @@ var raidTypes = map[string]mdraid.Geometry{
 	"raid10":     {Level: "raid10"}, "raid10_near": {Level: "raid10"}, "raid10_far": {Level: "raid10"},
 }
 
-// IsRaid says whether a segment type is one RaidLayout maps.
-func IsRaid(segType string) bool {
-	_, ok := raidTypes[segType]
-	return ok || segType == "raid4"
+// IsRaid says whether a segment is one RaidLayout maps.
+func (s *Segment) IsRaid() bool {
+	_, ok := raidTypes[s.Kind()]
+	return ok || s.Kind() == "raid4"
 }
 
 // textGeometry is the geometry the VG text gives a raid segment, before
 // any superblock is read; ok is false for raid4, whose parity position
 // only the superblock gives.
 func textGeometry(seg *Segment, images int) (mdraid.Geometry, bool) {
-	g, ok := raidTypes[seg.Type]
+	g, ok := raidTypes[seg.Kind()]
 	if !ok {
 		return mdraid.Geometry{Level: "raid4", RaidDisks: images, ChunkBytes: seg.StripeSize}, false
 	}
@@ -83,7 +83,7 @@ func textGeometry(seg *Segment, images int) (mdraid.Geometry, bool) {
 			copies = 2 // lvm2's default for raid10
 		}
 		kind := "n"
-		if seg.Type == "raid10_far" {
+		if seg.Kind() == "raid10_far" {
 			kind = "f"
 		}
 		g.Layout = fmt.Sprintf("%s%d", kind, copies)
@@ -98,7 +98,7 @@ func raidImages(seg *Segment) ([]RaidImage, error) {
 	legs := seg.Legs
 	var out []RaidImage
 	switch {
-	case seg.Type == "mirror" || (n > 0 && len(legs) == n):
+	case seg.Kind() == "mirror" || (n > 0 && len(legs) == n):
 		for i, l := range legs {
 			out = append(out, RaidImage{Role: i, Data: l})
 		}
@@ -127,7 +127,7 @@ func (vg *VG) Raid(name string, pvs map[string]blockdev.Device) (*RaidLayout, er
 		return nil, fmt.Errorf("lvm: volume group %s has no logical volume %q", vg.Name, name)
 	}
 	full := vg.Name + "/" + name
-	if len(l.Segments) != 1 || !IsRaid(l.Segments[0].Type) {
+	if len(l.Segments) != 1 || !l.Segments[0].IsRaid() {
 		return nil, fmt.Errorf("lvm: %s is not a raid or mirror LV of one segment", full)
 	}
 	seg := l.Segments[0]
@@ -137,7 +137,7 @@ func (vg *VG) Raid(name string, pvs map[string]blockdev.Device) (*RaidLayout, er
 	}
 	g, known := textGeometry(seg, len(images))
 	r := &RaidLayout{LV: full, Type: seg.Type, Geometry: g, ResyncOffset: -1, Images: images, Notes: []string{}}
-	if seg.Type == "mirror" {
+	if seg.Kind() == "mirror" {
 		r.Notes = append(r.Notes, "a legacy mirror: the legs hold plain copies; the mirror log ("+seg.Refs["mirror_log"]+") that says which regions were in sync is not read, so the first present leg is read")
 	}
 	if pvs == nil {

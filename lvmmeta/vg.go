@@ -100,6 +100,13 @@ type Stripe struct {
 	Offset      int64  `json:"offset"` // bytes from the start of the PV
 }
 
+// Kind is the segment type without the flags lvm2 appends after a "+"
+// ("cache+CACHE_USES_CACHEVOL" is a cache segment).
+func (s *Segment) Kind() string {
+	kind, _, _ := strings.Cut(s.Type, "+")
+	return kind
+}
+
 // Mappable says whether holmes can map the segment as data: linear and
 // striped segments only.
 func (s *Segment) Mappable() bool { return s.Type == "striped" }

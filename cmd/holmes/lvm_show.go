@@ -98,14 +98,14 @@ func (opts *LVMShowOptions) layers(vg *lvmmeta.VG) (*ShowReport, error) {
 		if len(lv.Segments) != 1 {
 			continue
 		}
-		switch t := lv.Segments[0].Type; {
-		case lvmmeta.IsRaid(t):
+		switch seg := lv.Segments[0]; {
+		case seg.IsRaid():
 			r, err := vg.Raid(lv.Name, pvs)
 			if err != nil {
 				return nil, err
 			}
 			rep.Raid = append(rep.Raid, r)
-		case lvmmeta.IsCached(t):
+		case seg.IsCached():
 			c, err := vg.Cache(lv.Name)
 			if err != nil {
 				return nil, err

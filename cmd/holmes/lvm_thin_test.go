@@ -113,15 +113,16 @@ func TestThinLVFilesMatchKernel(t *testing.T) {
 	t.Parallel()
 	cf := thinCase(t)
 	for rec, dev := range map[string]string{"home": "pve/home", "home-snap": "pve/home-snap", "www": "pve/www", "vm-100-disk-0-p1": "pve/vm-100-disk-0:p1"} {
-		checkLabFiles(t, cf, rec, dev)
+		checkLabFiles(t, cf, "thin", rec, dev)
 	}
 }
 
-// checkLabFiles reads every file the thin lab recorded in files-REC.sha256
-// from DEV with holmes ext cat: each must be the bytes the kernel read.
-func checkLabFiles(t *testing.T, cf, rec, dev string) {
+// checkLabFiles reads every file an LVM lab (testdata/lvm/LAB) recorded in
+// files-REC.sha256 from DEV with holmes ext cat: each must be the bytes the
+// kernel read.
+func checkLabFiles(t *testing.T, cf, lab, rec, dev string) {
 	t.Helper()
-	f, err := os.Open(fixture.Repo(t, "testdata/lvm/thin/record/files-"+rec+".sha256"))
+	f, err := os.Open(fixture.Repo(t, "testdata/lvm/"+lab+"/record/files-"+rec+".sha256"))
 	if err != nil {
 		t.Fatal(err)
 	}
