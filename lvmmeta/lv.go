@@ -56,7 +56,7 @@ func OpenLV(vg *VG, lv string, pvs map[string]blockdev.Device) (blockdev.Device,
 	d := &lvDevice{name: vg.Name + "/" + lv, extent: vg.ExtentSize}
 	for i, seg := range l.Segments {
 		if !seg.Mappable() {
-			return nil, fmt.Errorf("lvm: %s segment %d is of type %s; only linear and striped segments can be read", d.name, i+1, seg.Type)
+			return nil, fmt.Errorf("lvm: %s segment %d is of type %s; holmes reads linear and striped segments, and thin, raid and mirror LVs of one segment", d.name, i+1, seg.Type)
 		}
 		n := int64(len(seg.Stripes))
 		ms := mappedSegment{start: seg.Offset, length: seg.Length, chunk: seg.StripeSize}
