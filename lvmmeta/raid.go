@@ -138,7 +138,11 @@ func (vg *VG) Raid(name string, pvs map[string]blockdev.Device) (*RaidLayout, er
 	g, known := textGeometry(seg, len(images))
 	r := &RaidLayout{LV: full, Type: seg.Type, Geometry: g, ResyncOffset: -1, Images: images, Notes: []string{}}
 	if seg.Kind() == "mirror" {
-		r.Notes = append(r.Notes, "a legacy mirror: the legs hold plain copies; the mirror log ("+seg.Refs["mirror_log"]+") that says which regions were in sync is not read, so the first present leg is read")
+		log := "its log " + seg.Refs["mirror_log"] + ", which says which regions were in sync, is not read"
+		if seg.Refs["mirror_log"] == "" {
+			log = "its log was kept in memory (core), so which regions were in sync is not recorded"
+		}
+		r.Notes = append(r.Notes, "a legacy mirror: the legs hold plain copies; "+log+"; the first present leg is read")
 	}
 	if pvs == nil {
 		for i := range r.Images {

@@ -56,11 +56,6 @@ type DMRaidSuperblock struct {
 	UsedSize        int64  `json:"used_size"` // bytes of the data image the array uses (0: not recorded)
 }
 
-// ProbeDMRaidSuperblock says whether b opens with the dm-raid magic.
-func ProbeDMRaidSuperblock(b []byte) bool {
-	return len(b) >= 4 && binary.LittleEndian.Uint32(b) == dmRaidMagic
-}
-
 // ParseDMRaidSuperblock decodes the superblock at the start of b (a
 // metadata device's first bytes). imageSize is the size of the data image
 // beside it: offsets and sizes must fit in it. Anything the kernel would
