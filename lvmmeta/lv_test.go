@@ -92,8 +92,8 @@ func TestOpenLVMatchesKernel(t *testing.T) {
 func TestOpenLVRefuses(t *testing.T) {
 	vg, pvs := labBackup(t), labPVs(t)
 	for lv, want := range map[string]string{
-		"pool":   "of type thin-pool;",
-		"nope":   `no logical volume "nope"`,
+		"pool": "of type thin-pool;",
+		"nope": `no logical volume "nope"`,
 	} {
 		if _, err := OpenLV(vg, lv, pvs); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: err = %v", lv, err)
