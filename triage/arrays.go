@@ -124,6 +124,9 @@ func (t *Triage) decide(g group, opt mdsolve.Options) *array {
 	}
 	a.geom.RaidDisks = len(a.members)
 	a.res.Members = unitNames(a.members)
+	if plan != nil && !agrees(plan, r, g.units) {
+		a.foreign, a.foreignUnits = plan, g.units
+	}
 	if plan != nil && agrees(plan, r, g.units) {
 		// The superblocks describe the array the data shows; solve adds
 		// what they may not (the format the data's size fits, --size).

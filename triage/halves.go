@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"slices"
@@ -105,6 +106,7 @@ func (t *Triage) chooseHalves(a *array) {
 		t.warn("%s: halves not compared: %v", a.res.Name, err)
 		return
 	}
+	var pairs [][2]int // each copy against the first of its set
 	for _, set := range sets {
 		ref := -1
 		for _, r := range set {
@@ -113,28 +115,45 @@ func (t *Triage) chooseHalves(a *array) {
 				break
 			}
 		}
-		if ref < 0 {
+		for _, r := range set {
+			if ref >= 0 && r != ref && a.members[r] != nil {
+				pairs = append(pairs, [2]int{ref, r})
+			}
+		}
+	}
+	// The comparisons read whole disks: run them side by side, so that
+	// pairs on different disks take the time of one, not of all.
+	results := make([]*compare.Result, len(pairs))
+	errs := make([]error, len(pairs))
+	var wg sync.WaitGroup
+	limit := make(chan struct{}, maxParallelCompares)
+	for i, p := range pairs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			limit <- struct{}{}
+			defer func() { <-limit }()
+			results[i], errs[i] = compare.Ranges(a.members[p[0]].dev, a.members[p[1]].dev,
+				compare.Options{StartA: a.geom.DataOffset, StartB: a.geom.DataOffset, Length: length})
+		}()
+	}
+	wg.Wait()
+	for i, p := range pairs {
+		if errs[i] != nil {
+			t.warn("%s: comparing %s and %s: %v", a.res.Name, a.members[p[0]].dev.Name(), a.members[p[1]].dev.Name(), errs[i])
 			continue
 		}
-		for _, r := range set {
-			m := a.members[r]
-			if r == ref || m == nil {
-				continue
-			}
-			t.compareHalves(a, ref, r, length)
-		}
+		t.compareHalves(a, p[0], p[1], results[i])
 	}
 }
 
-// compareHalves compares two copies and, where they differ, leaves the
-// one not trusted out of the assembly.
-func (t *Triage) compareHalves(a *array, ra, rb int, length int64) {
+// maxParallelCompares bounds the mirror comparisons reading at once.
+const maxParallelCompares = 8
+
+// compareHalves judges two copies by their comparison res and, where they
+// differ, leaves the one not trusted out of the assembly.
+func (t *Triage) compareHalves(a *array, ra, rb int, res *compare.Result) {
 	ua, ub := a.members[ra], a.members[rb]
-	res, err := compare.Ranges(ua.dev, ub.dev, compare.Options{StartA: a.geom.DataOffset, StartB: a.geom.DataOffset, Length: length})
-	if err != nil {
-		t.warn("%s: comparing %s and %s: %v", a.res.Name, ua.dev.Name(), ub.dev.Name(), err)
-		return
-	}
 	h := Halves{Members: []string{ua.dev.Name(), ub.dev.Name()}, DiffBytes: res.DiffBytes}
 	if res.DiffBytes == 0 {
 		h.Why = []string{"identical data areas"}

@@ -28,9 +28,15 @@ func (t *Triage) findVolumeGroups() {
 	var versions []vgVersion
 	carver := lvmmeta.NewCarver()
 	for _, d := range spaces {
+		carve := d.Size()
 		if l, err := lvmmeta.ReadLabel(d, d.Size()); err == nil {
 			if _, dup := labels[l.PVUUID]; !dup {
 				labels[l.PVUUID] = d
+			}
+			// A PV keeps its metadata before its first extent; the
+			// extents hold LVs, whose filesystems are read as such.
+			if len(l.DataAreas) > 0 && l.DataAreas[0].Offset > 0 {
+				carve = min(carve, l.DataAreas[0].Offset)
 			}
 		}
 		if ps, err := lvmmeta.Scan(d, d.Size(), d.Name()); err == nil {
@@ -43,10 +49,11 @@ func (t *Triage) findVolumeGroups() {
 				}
 			}
 		}
-		if err := carver.Scan(d, d.Size(), d.Name()); err != nil {
+		if err := carver.Scan(d, carve, d.Name()); err != nil {
 			t.warn("carving LVM metadata from %s: %v", d.Name(), err)
 		}
 	}
+	versions = append(versions, t.foreignVersions()...)
 	for _, cv := range carver.Results() {
 		if !cv.Complete {
 			continue
@@ -78,6 +85,36 @@ func (t *Triage) findVolumeGroups() {
 	for _, name := range names {
 		t.chooseVG(byName[name], labels)
 	}
+}
+
+// foreignVersions reads the metadata areas of the arrays the md
+// superblocks describe where the data shows another array: an installer's
+// new VG lives there. They are shown beside the version chosen, with why not.
+func (t *Triage) foreignVersions() []vgVersion {
+	var out []vgVersion
+	for _, a := range t.arrays {
+		if a.foreign == nil {
+			continue
+		}
+		devs := make([]blockdev.Device, len(a.foreignUnits))
+		for i, u := range a.foreignUnits {
+			devs[i] = u.dev
+		}
+		name := "md array " + a.foreign.ArrayUUID + " of the superblocks"
+		arr, err := a.foreign.Open(devs, name)
+		if err != nil {
+			continue
+		}
+		if ps, err := lvmmeta.Scan(arr, arr.Size(), name); err == nil {
+			for _, m := range ps.Metadata {
+				if vg, err := lvmmeta.ParseText(m.Text); err == nil && m.Complete {
+					out = append(out, vgVersion{vg, m.Text, fmt.Sprintf("metadata area of the %s (not the array the data shows) @ %d", name, m.Offset)})
+				}
+			}
+		}
+		arr.Close()
+	}
+	return out
 }
 
 // topDevices are the devices LVM may sit on: assembled arrays and the

@@ -65,6 +65,11 @@ type array struct {
 	geom    mdraid.Geometry
 	members []*unit // role order; nil for a missing member
 	dev     blockdev.Device
+	// foreign is the array the md superblocks on the members describe
+	// when the data shows another (an installer's array over old data):
+	// what it holds is reported, never used.
+	foreign      *mdraid.Plan
+	foreignUnits []*unit
 }
 
 // volumeGroup is the chosen version of a VG and its PVs.

@@ -43,6 +43,15 @@ func (p *progress) update(done, total int64) {
 	p.shown = true
 }
 
+// stage names the step a long run is at ("triage: LVM...").
+func (p *progress) stage(name string) {
+	if p == nil {
+		return
+	}
+	fmt.Fprintf(p.w, "\r%s %s...\033[K", p.verb, name)
+	p.shown = true
+}
+
 // done clears the progress line.
 func (p *progress) done() {
 	if p != nil && p.shown {

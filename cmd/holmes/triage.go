@@ -69,9 +69,11 @@ func triageRun(opts *TriageOptions) error {
 		}
 		smartFiles[dev] = file
 	}
+	progress := newProgress(opts.ErrOut, "triage:")
 	t, err := triage.Run(context.Background(), opts.Devices, opts.OpenDevice, triage.Options{
-		SMART: smartFiles, Smartctl: opts.Smartctl, Progress: stageProgress(opts.ErrOut),
+		SMART: smartFiles, Smartctl: opts.Smartctl, Progress: progress.stage,
 	})
+	progress.done()
 	if t != nil {
 		defer t.Close()
 	}
@@ -139,12 +141,4 @@ func ambiguousArrays(r *triage.Result) []string {
 		}
 	}
 	return s
-}
-
-// stageProgress names each stage on stderr when it is a terminal.
-func stageProgress(stderr io.Writer) func(string) {
-	if newProgress(stderr, "") == nil {
-		return nil
-	}
-	return func(stage string) { fmt.Fprintf(stderr, "\rtriage: %s...\033[K", stage) }
 }
