@@ -1,40 +1,23 @@
 package lvmmeta
 
 import (
-	"os"
 	"strings"
 	"testing"
 
 	"holmes/blockdev"
-	"holmes/internal/fixture"
 )
 
 // layersLab is the layers lab's VG (testdata/lab/lvm-layers.sh: raid6,
 // raid10, a legacy mirror and three cached LVs over five PVs).
 func layersLab(t *testing.T) (*VG, map[string]blockdev.Device) {
 	t.Helper()
-	vg := vgFixture(t, "testdata/lvm/layers/record/layers.vg")
-	pvs := map[string]blockdev.Device{}
-	for i, x := range []string{"a", "b", "c", "d", "e"} {
-		pvs[vg.PVs[i].Name] = openFixture(t, fixture.Repo(t, "testdata/lvm/layers/pv-"+x+".img.xz"))
-	}
-	return vg, pvs
+	return openLab(t, "layers", "layers.vg", "pv-a", "pv-b", "pv-c", "pv-d", "pv-e")
 }
 
 // layersSum is the sha256 the guest's kernel read from layers/NAME.
 func layersSum(t *testing.T, name string) string {
 	t.Helper()
-	b, err := os.ReadFile(fixture.Repo(t, "testdata/lvm/layers/record/lv-sha256.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if sum, n, ok := strings.Cut(line, "  "); ok && n == "layers/"+name {
-			return sum
-		}
-	}
-	t.Fatalf("no sum for layers/%s", name)
-	return ""
+	return recordedSum(t, "layers", "layers/"+name)
 }
 
 // raid6 (raid6_zr), raid10 (near, 2 copies) and the legacy mirror read

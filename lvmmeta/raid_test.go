@@ -17,10 +17,17 @@ import (
 // pv0+pv1, raid5 r5 over pv0..pv2) and its three PVs.
 func raidLab(t *testing.T) (*VG, map[string]blockdev.Device) {
 	t.Helper()
-	vg := thinLabVG(t, "raid.vg")
+	return openLab(t, "thin", "raid.vg", "raid-b", "raid-c", "raid-d")
+}
+
+// openLab is an LVM lab's VG (testdata/lvm/LAB/record/VGFILE) with the
+// images testdata/lvm/LAB/IMAGE.img.xz as its PVs pv0, pv1, ...
+func openLab(t *testing.T, lab, vgFile string, images ...string) (*VG, map[string]blockdev.Device) {
+	t.Helper()
+	vg := vgFixture(t, "testdata/lvm/"+lab+"/record/"+vgFile)
 	pvs := map[string]blockdev.Device{}
-	for i, x := range []string{"b", "c", "d"} {
-		pvs[vg.PVs[i].Name] = openFixture(t, fixture.Repo(t, "testdata/lvm/thin/raid-"+x+".img.xz"))
+	for i, img := range images {
+		pvs[vg.PVs[i].Name] = openFixture(t, fixture.Repo(t, "testdata/lvm/"+lab+"/"+img+".img.xz"))
 	}
 	return vg, pvs
 }
@@ -43,16 +50,23 @@ func lvSum(t *testing.T, vg *VG, lv string, pvs map[string]blockdev.Device) stri
 // kernelSum is the sha256 the guest's kernel read from /dev/raid/LV.
 func kernelSum(t *testing.T, lv string) string {
 	t.Helper()
-	b, err := os.ReadFile(fixture.Repo(t, "testdata/lvm/thin/record/lv-sha256.txt"))
+	return recordedSum(t, "thin", "raid/"+lv)
+}
+
+// recordedSum is the sha256 an LVM lab (testdata/lvm/LAB) recorded in its
+// lv-sha256.txt for VG/LV, as the guest's kernel read it.
+func recordedSum(t *testing.T, lab, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(fixture.Repo(t, "testdata/lvm/"+lab+"/record/lv-sha256.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if sum, name, ok := strings.Cut(line, "  "); ok && name == "raid/"+lv {
+		if sum, n, ok := strings.Cut(line, "  "); ok && n == name {
 			return sum
 		}
 	}
-	t.Fatalf("no sum for raid/%s", lv)
+	t.Fatalf("no sum for %s in the %s lab", name, lab)
 	return ""
 }
 
