@@ -250,10 +250,11 @@ func (r *RaidLayout) superblockErrors() string {
 // agree compares the text's geometry with the superblock's.
 func agree(text, sb mdraid.Geometry, known bool) error {
 	if !known {
-		if sb.Level == "raid4" || sb.Level == "raid5" && (sb.Layout == "parity-first" || sb.Layout == "parity-last") {
+		parity := sb.Level == "raid4" || sb.Level == "raid5" && (sb.Layout == "parity-first" || sb.Layout == "parity-last")
+		if parity && sb.RaidDisks == text.RaidDisks && (text.ChunkBytes == 0 || text.ChunkBytes == sb.ChunkBytes) {
 			return nil
 		}
-		return fmt.Errorf("the VG text says raid4, the superblocks %s %s", sb.Level, sb.Layout)
+		return fmt.Errorf("the VG text says raid4 chunk %d over %d images, the superblocks %s", text.ChunkBytes, text.RaidDisks, describe(sb))
 	}
 	t, err := text.Normalize()
 	if err != nil {

@@ -259,3 +259,16 @@ func TestRaidHostileSuperblocks(t *testing.T) {
 		t.Errorf("text and superblocks disagree: %v", err)
 	}
 }
+
+// A raid4 text takes the parity position from the superblocks: the lab's
+// raid5_ls superblocks do not fit it and are refused, naming both.
+func TestRaid4NeedsParitySuperblocks(t *testing.T) {
+	vg, pvs := raidLab(t)
+	vg.LV("r5").Segments[0].Type = "raid4"
+	if _, err := OpenLV(vg, "r5", pvs); err == nil || !strings.Contains(err.Error(), "the VG text says raid4 chunk 65536 over 3 images, the superblocks raid5 left-symmetric") {
+		t.Errorf("raid4 over raid5_ls superblocks: %v", err)
+	}
+	if r, err := vg.Raid("r5", nil); err != nil || !strings.Contains(strings.Join(r.Notes, " "), "read from the superblocks") {
+		t.Errorf("raid4 from the text: %+v %v", r, err)
+	}
+}
