@@ -2,6 +2,7 @@ package casefile
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -13,41 +14,71 @@ import (
 // PV DEVs may themselves be arrays or LVs of the same case file; r carries
 // the names being opened.
 func (c *Case) openLV(vgName, lvName string, r opening) (blockdev.Device, error) {
+	vg, pvs, opened, err := c.openPVs(vgName, r)
+	if err != nil {
+		return nil, fmt.Errorf("%s/%s: %w", vgName, lvName, err)
+	}
+	lv, err := lvmmeta.OpenLV(vg, lvName, pvs)
+	if err != nil {
+		closeAll(opened)
+		return nil, err
+	}
+	return blockdev.Stack(lv, opened...), nil
+}
+
+// OpenPVs opens the PVs the case file maps for volume group vgName, by
+// their names in the VG text ("pv0"); closing the returned device closes
+// them all.
+func (c *Case) OpenPVs(vgName string) (*lvmmeta.VG, map[string]blockdev.Device, io.Closer, error) {
+	vg, pvs, opened, err := c.openPVs(vgName, opening{c: c})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return vg, pvs, closers(opened), nil
+}
+
+func (c *Case) openPVs(vgName string, r opening) (*lvmmeta.VG, map[string]blockdev.Device, []blockdev.Device, error) {
 	for i := range c.VolumeGroups {
 		g := &c.VolumeGroups[i]
 		vg, err := c.loadVG(g)
 		if err != nil {
-			return nil, err
+			return nil, nil, nil, err
 		}
 		if vg.Name != vgName {
 			continue
 		}
 		pvs := map[string]blockdev.Device{}
 		var opened []blockdev.Device
-		fail := func(err error) (blockdev.Device, error) {
-			for _, d := range opened {
-				d.Close()
-			}
-			return nil, err
-		}
 		for name, dev := range g.PVs {
 			if vg.PV(name) == nil {
-				return fail(fmt.Errorf("case file %s: volume group %s has no PV %q (pvs maps it to %s)", c.file, vgName, name, dev))
+				closeAll(opened)
+				return nil, nil, nil, fmt.Errorf("case file %s: volume group %s has no PV %q (pvs maps it to %s)", c.file, vgName, name, dev)
 			}
 			d, err := blockdev.Open(c.DevSpec(dev), r)
 			if err != nil {
-				return fail(fmt.Errorf("%s/%s: PV %s: %w", vgName, lvName, name, err))
+				closeAll(opened)
+				return nil, nil, nil, fmt.Errorf("PV %s: %w", name, err)
 			}
 			opened = append(opened, d)
 			pvs[name] = d
 		}
-		lv, err := lvmmeta.OpenLV(vg, lvName, pvs)
-		if err != nil {
-			return fail(err)
-		}
-		return blockdev.Stack(lv, opened...), nil
+		return vg, pvs, opened, nil
 	}
-	return nil, fmt.Errorf("%s/%s: no volume group %s in case file %s", vgName, lvName, vgName, c.file)
+	return nil, nil, nil, fmt.Errorf("no volume group %s in case file %s", vgName, c.file)
+}
+
+func closeAll(devs []blockdev.Device) {
+	for _, d := range devs {
+		d.Close()
+	}
+}
+
+// closers closes devices as one.
+type closers []blockdev.Device
+
+func (c closers) Close() error {
+	closeAll(c)
+	return nil
 }
 
 // VG returns the volume group of that name the case file records.

@@ -31,8 +31,10 @@ type mappedStripe struct {
 // OpenLV maps logical volume lv of vg over the PV devices (keyed by the
 // PV's name in the text, "pv0", or by its id) as a read-only device.
 // Linear and striped segments are mapped onto the PVs; a thin LV through
-// its pool's metadata (package thin) onto the pool's data LV. Any other
-// segment type is named in the error. Closing the LV does not close the PVs.
+// its pool's metadata (package thin) onto the pool's data LV; a raid or
+// mirror LV as the md array of its image sub-LVs (see Raid). Cache,
+// writecache and vdo LVs are refused with what they are and which sub-LV
+// to read instead (see Cache). Any other segment type is named in the error. Closing the LV does not close the PVs.
 func OpenLV(vg *VG, lv string, pvs map[string]blockdev.Device) (blockdev.Device, error) {
 	l := vg.LV(lv)
 	if l == nil {
@@ -41,10 +43,20 @@ func OpenLV(vg *VG, lv string, pvs map[string]blockdev.Device) (blockdev.Device,
 	if len(l.Segments) == 1 && l.Segments[0].Type == "thin" {
 		return openThinLV(vg, l, pvs)
 	}
+	if len(l.Segments) == 1 && l.Segments[0].IsRaid() {
+		return openRaidLV(vg, l, pvs)
+	}
+	if len(l.Segments) == 1 && l.Segments[0].IsCached() {
+		c, err := vg.Cache(lv)
+		if err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("lvm: %s is %s", c.LV, c.Why)
+	}
 	d := &lvDevice{name: vg.Name + "/" + lv, extent: vg.ExtentSize}
 	for i, seg := range l.Segments {
 		if !seg.Mappable() {
-			return nil, fmt.Errorf("lvm: %s segment %d is of type %s; only linear and striped segments can be read", d.name, i+1, seg.Type)
+			return nil, fmt.Errorf("lvm: %s segment %d is of type %s; holmes reads linear and striped segments, and thin, raid and mirror LVs of one segment", d.name, i+1, seg.Type)
 		}
 		n := int64(len(seg.Stripes))
 		ms := mappedSegment{start: seg.Offset, length: seg.Length, chunk: seg.StripeSize}

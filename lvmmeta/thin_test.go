@@ -94,11 +94,7 @@ func TestThinPool(t *testing.T) {
 // kernel's /dev/raid/r1 read (dm-raid keeps its superblock and bitmap in the
 // _rmeta LVs).
 func TestRaidLabImages(t *testing.T) {
-	vg := thinLabVG(t, "raid.vg")
-	pvs := map[string]blockdev.Device{}
-	for i, x := range []string{"b", "c", "d"} {
-		pvs[vg.PVs[i].Name] = openFixture(t, fixture.Repo(t, "testdata/lvm/thin/raid-"+x+".img.xz"))
-	}
+	vg, pvs := raidLab(t)
 	sums, _ := os.ReadFile(fixture.Repo(t, "testdata/lvm/thin/record/lv-sha256.txt"))
 	for _, lv := range []string{"r1_rimage_0", "r1_rimage_1"} {
 		d, err := OpenLV(vg, lv, pvs)

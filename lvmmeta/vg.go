@@ -82,6 +82,15 @@ type Segment struct {
 	TransactionID int64 `json:"transaction_id,omitempty"`
 	DeviceID      int64 `json:"device_id,omitempty"`
 	ChunkSize     int64 `json:"chunk_size,omitempty"` // bytes
+	// Raid and mirror segments: how many images the text says there are,
+	// raid10's copies of each chunk (lvm2's data_copies, 0 when unset),
+	// and the bytes each bit of the write-intent bitmap or mirror log covers.
+	DeviceCount int64 `json:"device_count,omitempty"`
+	// CacheMode is a cache or cache-pool segment's cache_mode
+	// (writethrough, writeback, passthrough), "" when the text has none.
+	CacheMode  string `json:"cache_mode,omitempty"`
+	DataCopies int64  `json:"data_copies,omitempty"`
+	RegionSize int64  `json:"region_size,omitempty"`
 }
 
 // Stripe is one PV area of a striped segment.
@@ -89,6 +98,13 @@ type Stripe struct {
 	PV          string `json:"pv"`
 	StartExtent int64  `json:"start_extent"`
 	Offset      int64  `json:"offset"` // bytes from the start of the PV
+}
+
+// Kind is the segment type without the flags lvm2 appends after a "+"
+// ("cache+CACHE_USES_CACHEVOL" is a cache segment).
+func (s *Segment) Kind() string {
+	kind, _, _ := strings.Cut(s.Type, "+")
+	return kind
 }
 
 // Mappable says whether holmes can map the segment as data: linear and
@@ -305,9 +321,23 @@ func (m *modeler) lv(vg *VG, s *Section) *LV {
 	return lv
 }
 
-// segmentRefs are the fields by which thin, cache and snapshot segments
-// name other LVs.
-var segmentRefs = []string{"thin_pool", "pool", "origin", "cow", "metadata", "external_origin", "cache_pool", "merging_store", "data"}
+// segmentRefs are the fields by which thin, cache, vdo, mirror and
+// snapshot segments name other LVs.
+var segmentRefs = []string{"thin_pool", "pool", "origin", "cow", "metadata", "external_origin", "cache_pool", "merging_store", "data", "writecache", "vdo_pool", "mirror_log"}
+
+// refs reads the segmentRefs a segment has; nil when none.
+func refs(s *Section) map[string]string {
+	var out map[string]string
+	for _, name := range segmentRefs {
+		if f := s.Field(name); f != nil && f.Value.Kind == KindString {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[name] = f.Value.Str
+		}
+	}
+	return out
+}
 
 func (m *modeler) segment(vg *VG, s *Section) *Segment {
 	seg := &Segment{
@@ -345,18 +375,19 @@ func (m *modeler) segment(vg *VG, s *Section) *Segment {
 			seg.Stripes = append(seg.Stripes, st.Stripe)
 		}
 	case "mirror":
+		seg.Refs = refs(s)
 		seg.Legs = m.names(s, "mirrors")
+		seg.DeviceCount = m.count(s, "mirror_count", false)
+		seg.RegionSize = m.sectors(s, "region_size", false)
 	default:
+		seg.Refs = refs(s)
+		seg.CacheMode = m.str(s, "cache_mode", false)
 		if strings.HasPrefix(seg.Type, "raid") {
 			seg.Legs = m.names(s, "raids")
-		}
-		for _, name := range segmentRefs {
-			if f := s.Field(name); f != nil && f.Value.Kind == KindString {
-				if seg.Refs == nil {
-					seg.Refs = map[string]string{}
-				}
-				seg.Refs[name] = f.Value.Str
-			}
+			seg.DeviceCount = m.count(s, "device_count", false)
+			seg.DataCopies = m.count(s, "data_copies", false)
+			seg.StripeSize = m.sectors(s, "stripe_size", false)
+			seg.RegionSize = m.sectors(s, "region_size", false)
 		}
 		switch seg.Type {
 		case "thin-pool":
