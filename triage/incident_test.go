@@ -17,76 +17,19 @@ import (
 	"holmes/mdraid"
 )
 
-// incident is the part of testdata/incident/record.json (docs/labs.md) the
-// triage tests check against.
-type incident struct {
-	Disks    []string `json:"disks"`
-	Original struct {
-		Raid1  incidentArray `json:"raid1"`
-		Raid10 incidentArray `json:"raid10"`
-		VG     struct {
-			Name  string `json:"name"`
-			UUID  string `json:"uuid"`
-			Seqno int64  `json:"seqno"`
-		} `json:"vg"`
-	} `json:"original"`
-	Installer struct {
-		VG struct {
-			UUID string `json:"uuid"`
-		} `json:"vg"`
-	} `json:"installer"`
-	NewerHalves     map[string]map[string]string       `json:"newer_halves"`
-	Files           map[string]map[string]incidentFile `json:"files"`
-	Divergence      []incidentRegion                   `json:"divergence"`
-	InstallerWrites []incidentRegion                   `json:"installer_writes"`
-}
-
-type incidentArray struct {
-	Level      string   `json:"level"`
-	Layout     *string  `json:"layout"`
-	ChunkBytes *int64   `json:"chunk_bytes"`
-	Metadata   string   `json:"metadata"`
-	DataOffset int64    `json:"data_offset"`
-	Order      []string `json:"order"`
-}
-
-type incidentRegion struct {
-	Device  string           `json:"device"`
-	Other   string           `json:"other"`
-	Start   int64            `json:"start"`
-	End     int64            `json:"end"`
-	Touches []map[string]any `json:"touches"`
-}
-
-type incidentFile struct {
-	SHA256 string `json:"sha256"`
-	Size   int64  `json:"size"`
-}
-
 // incidentDisks unpacks the ten disks and returns their paths and a map
 // from the record's names ("d3.img.xz:p2") to DEV names.
-func incidentDisks(t *testing.T) (*incident, []string, func(string) string) {
+func incidentDisks(t *testing.T) (*fixture.Incident, []string, func(string) string) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("unpacks ten 64 MiB disks")
 	}
-	var r incident
-	fixture.JSON(t, "testdata/incident/record.json", &r)
+	r := fixture.LoadIncident(t)
 	var paths []string
-	names := map[string]string{}
 	for _, d := range r.Disks {
-		p := fixture.Unpack(t, fixture.Repo(t, filepath.Join("testdata/incident", d)))
-		paths = append(paths, p)
-		names[d] = p
+		paths = append(paths, fixture.IncidentDev(t, d))
 	}
-	dev := func(rec string) string {
-		img, part, _ := strings.Cut(rec, ":")
-		if part == "" {
-			return names[img]
-		}
-		return names[img] + ":" + part
-	}
-	return &r, paths, dev
+	return r, paths, func(rec string) string { return fixture.IncidentDev(t, rec) }
 }
 
 // TestIncidentGivenArrays: with the original arrays' geometry given (what md
@@ -106,7 +49,7 @@ func TestIncidentGivenArrays(t *testing.T) {
 		tr.disks = append(tr.disks, d)
 		tr.addDisk(d)
 	}
-	for i, ra := range []incidentArray{r.Original.Raid1, r.Original.Raid10} {
+	for i, ra := range []fixture.IncidentArray{r.Original.Raid1, r.Original.Raid10} {
 		a := &array{res: &Array{Level: ra.Level, DataOffset: ra.DataOffset, Metadata: ra.Metadata, Source: "given"}}
 		a.geom = mdraid.Geometry{Level: ra.Level, DataOffset: ra.DataOffset, RaidDisks: len(ra.Order)}
 		if ra.Layout != nil {
@@ -176,7 +119,7 @@ func TestIncidentGivenArrays(t *testing.T) {
 
 // checkFiles reads every file of every LV's filesystem through open and
 // compares it with the sha256 the kernel's run recorded.
-func checkFiles(t *testing.T, r *incident, open func(string) (blockdev.Device, error)) {
+func checkFiles(t *testing.T, r *fixture.Incident, open func(string) (blockdev.Device, error)) {
 	t.Helper()
 	for fsName, files := range r.Files {
 		if fsName == "root" {
@@ -234,7 +177,7 @@ func TestTriageIncident(t *testing.T) {
 	if len(res.Arrays) != 2 {
 		t.Fatalf("%d arrays, want 2: %+v", len(res.Arrays), res.Arrays)
 	}
-	for i, want := range []incidentArray{r.Original.Raid1, r.Original.Raid10} {
+	for i, want := range []fixture.IncidentArray{r.Original.Raid1, r.Original.Raid10} {
 		a := res.Arrays[i]
 		if a.Ambiguous {
 			t.Errorf("%s ambiguous: %v; candidates %+v", a.Name, a.Why, a.Candidates)
@@ -307,7 +250,7 @@ func sameSet(a, b []string) bool {
 // is among what triage says its divergent regions touch. Paths in the root,
 // whose root directory is gone, are found under their lost directory
 // (#2041/lvm/backup/guests for /etc/lvm/backup/guests).
-func checkTouches(t *testing.T, r *incident, res *Result, dev func(string) string) {
+func checkTouches(t *testing.T, r *fixture.Incident, res *Result, dev func(string) string) {
 	t.Helper()
 	var touches []Touch
 	for _, a := range res.Arrays {
@@ -349,7 +292,7 @@ func checkTouches(t *testing.T, r *incident, res *Result, dev func(string) strin
 
 // overwrittenByInstaller: the installer wrote over part of region d on
 // either half, so the halves may not differ there any more.
-func overwrittenByInstaller(r *incident, d incidentRegion) bool {
+func overwrittenByInstaller(r *fixture.Incident, d fixture.IncidentRegion) bool {
 	for _, w := range r.InstallerWrites {
 		if (w.Device == d.Device || w.Device == d.Other) && w.Start < d.End && d.Start < w.End {
 			return true

@@ -11,89 +11,16 @@ import (
 	"holmes/internal/fixture"
 )
 
-// incidentRecord is the part of testdata/incident/record.json (written by
-// testdata/lab/incident.sh, see docs/labs.md) that holmes can check today.
-type incidentRecord struct {
-	Disks    []string `json:"disks"`
-	Original struct {
-		Raid1                 incidentArray `json:"raid1"`
-		Raid10                incidentArray `json:"raid10"`
-		VG                    incidentVG    `json:"vg"`
-		VGSeqnoBeforeDegraded int64         `json:"vg_seqno_before_degraded"`
-	} `json:"original"`
-	Installer struct {
-		Raid1  incidentArray `json:"raid1"`
-		Raid10 incidentArray `json:"raid10"`
-		VG     incidentVG    `json:"vg"`
-	} `json:"installer"`
-	NewerHalves      map[string]map[string]string `json:"newer_halves"`
-	Divergence       []incidentRegion             `json:"divergence"`
-	InstallerWrites  []incidentRegion             `json:"installer_writes"`
-	CmpAfter         []incidentCmp                `json:"cmp_after_installer"`
-	LVMBackupFiles   []string                     `json:"lvm_backup_files"`
-	Files            map[string]map[string]incidentFile
-	OriginalExamine  []string `json:"original_examine"`
-	InstallerExamine []string `json:"installer_examine"`
-}
+// The incident lab's record (docs/labs.md), shared by every layer's tests.
+type (
+	incidentRecord = fixture.Incident
+	incidentArray  = fixture.IncidentArray
+	incidentRegion = fixture.IncidentRegion
+)
 
-type incidentArray = fixture.IncidentArray
+func loadIncident(t *testing.T) incidentRecord { return *fixture.LoadIncident(t) }
 
-type incidentVG struct {
-	Name    string `json:"name"`
-	UUID    string `json:"uuid"`
-	Seqno   int64  `json:"seqno"`
-	LVCount int    `json:"lv_count"`
-	LVs     []struct {
-		Name     string `json:"name"`
-		Segments []struct {
-			Extents int64 `json:"extents"`
-		} `json:"segments"`
-	} `json:"lvs"`
-}
-
-type incidentRegion struct {
-	Device  string           `json:"device"`
-	Other   string           `json:"other"`
-	Start   int64            `json:"start"`
-	End     int64            `json:"end"`
-	Touches []map[string]any `json:"touches"`
-}
-
-type incidentCmp struct {
-	A         string `json:"a"`
-	B         string `json:"b"`
-	DiffBytes int64  `json:"diff_bytes"`
-	Regions   []struct {
-		Start int64 `json:"start"`
-		End   int64 `json:"end"`
-	} `json:"regions"`
-}
-
-type incidentFile struct {
-	SHA256      string `json:"sha256"`
-	Size        int64  `json:"size"`
-	StaleSHA256 string `json:"stale_sha256"`
-	Stale       string `json:"stale"`
-}
-
-func loadIncident(t *testing.T) incidentRecord {
-	t.Helper()
-	var r incidentRecord
-	fixture.JSON(t, "testdata/incident/record.json", &r)
-	return r
-}
-
-// incidentDev unpacks the image of a record DEV ("d3.img.xz:p2") and
-// returns the DEV to give holmes.
-func incidentDev(t *testing.T, dev string) string {
-	t.Helper()
-	img, part, _ := strings.Cut(dev, ":")
-	p := fixture.Unpack(t, fixture.Repo(t, filepath.Join("testdata/incident", img)))
-	if part != "" {
-		p += ":" + part
-	}
-	return p
-}
+func incidentDev(t *testing.T, dev string) string { return fixture.IncidentDev(t, dev) }
 
 // TestIncidentRecord checks that the record describes the story issue 12
 // needs, without unpacking an image: ten disks, the old arrays and VG, the
