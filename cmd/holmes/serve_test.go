@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,30 +9,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"holmes/internal/fixture"
 )
-
-// syncBuffer is an output the test reads while the command still runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // needLibnbd skips unless the real NBD clients are installed.
 func needLibnbd(t *testing.T) {
@@ -50,7 +30,7 @@ func needLibnbd(t *testing.T) {
 // stopped (as by SIGINT) when the test ends, and must end cleanly.
 func startServe(t *testing.T, cf string, opts ServeOptions) []string {
 	t.Helper()
-	out, errOut := &syncBuffer{}, &syncBuffer{}
+	out, errOut := &fixture.SyncBuffer{}, &fixture.SyncBuffer{}
 	opts.Factory = &Factory{Out: out, ErrOut: errOut, CaseFile: cf}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
