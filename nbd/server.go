@@ -11,6 +11,7 @@ import (
 	"net"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // Export is one byte range served under a name. Data must allow parallel
@@ -46,7 +47,14 @@ func Serve(ctx context.Context, l net.Listener, exports []Export, logger *log.Lo
 	for {
 		var c net.Conn
 		if c, err = l.Accept(); err != nil {
-			break
+			if errors.Is(err, net.ErrClosed) || ctx.Err() != nil {
+				break
+			}
+			// Out of file descriptors and the like: the clients
+			// already connected go on; try again shortly.
+			logger.Printf("accept: %v", err)
+			time.Sleep(acceptRetry)
+			continue
 		}
 		if !s.track(c) {
 			c.Close()
@@ -63,8 +71,15 @@ func Serve(ctx context.Context, l net.Listener, exports []Export, logger *log.Lo
 	if ctx.Err() != nil {
 		return nil
 	}
-	return err
+	return err // the listener was closed by someone else
 }
+
+// HandshakeTimeout bounds the handshake and option haggling of a
+// connection; transmission has no time limit.
+const HandshakeTimeout = 30 * time.Second
+
+// acceptRetry is the pause after a failed accept (such as EMFILE).
+const acceptRetry = 100 * time.Millisecond
 
 type server struct {
 	exports []Export
@@ -110,8 +125,12 @@ func (s *server) closeAll() {
 func (s *server) serveConn(c net.Conn, id int) {
 	r := bufio.NewReader(c)
 	w := bufio.NewWriter(c)
+	// A client that connects and says nothing holds a connection only
+	// for a while; once an export is chosen, idle clients are normal.
+	c.SetDeadline(time.Now().Add(HandshakeTimeout))
 	e, err := negotiate(r, w, s.exports)
 	if err == nil {
+		c.SetDeadline(time.Time{})
 		err = transmit(r, w, e, s.log)
 	}
 	if err != nil && !isHangUp(err) {
