@@ -1,14 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -213,5 +216,55 @@ func TestServeErrors(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(notSocket); string(b) != "x" {
 		t.Error("--socket replaced a file")
+	}
+}
+
+// TestServeStopsOnSignal runs holmes serve as a process (this test binary
+// again), with a client connected, and sends it SIGINT, then SIGTERM: it
+// must exit 0 at once and remove its socket.
+func TestServeStopsOnSignal(t *testing.T) {
+	if args := os.Getenv("HOLMES_SERVE_ARGS"); args != "" {
+		os.Exit(run(strings.Split(args, "\n"), os.Stdout, os.Stderr))
+	}
+	t.Parallel()
+	dir := t.TempDir()
+	img := filepath.Join(dir, "disk.img")
+	os.WriteFile(img, make([]byte, 1<<20), 0o444)
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		sock := filepath.Join(dir, "holmes.sock")
+		cmd := exec.Command(os.Args[0], "-test.run=^TestServeStopsOnSignal$")
+		cmd.Env = append(os.Environ(), "HOLMES_SERVE_ARGS="+strings.Join([]string{"serve", "--socket", sock, img}, "\n"))
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		var c net.Conn
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			var err error
+			if c, err = net.Dial("unix", sock); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				cmd.Process.Kill()
+				t.Fatalf("serve never listened: %v", err)
+			}
+		}
+		defer c.Close()
+		cmd.Process.Signal(sig)
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		select {
+		case err := <-exited:
+			if err != nil {
+				t.Errorf("%v: serve: %v: %s", sig, err, stderr.String())
+			}
+		case <-time.After(20 * time.Second):
+			cmd.Process.Kill()
+			t.Fatalf("%v: serve did not stop with a client connected", sig)
+		}
+		if _, err := os.Stat(sock); !os.IsNotExist(err) {
+			t.Errorf("%v: socket left behind: %v", sig, err)
+		}
 	}
 }
