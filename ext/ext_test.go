@@ -25,6 +25,19 @@ import (
 // (testdata/lab/ext-fixtures.sh).
 var cleanImages = []string{"ext2-1k", "ext3-1k", "ext3-4k", "ext4", "ext4-no64-nocsum", "ext4-inline", "ext4-metabg", "ext4-sparse2", "ext4-uninit-bg", "ext4-64k"}
 
+// shortImages are the clean images the fast loop (-short) reads: extents
+// and indirect blocks. Unpacking the 100 MiB lab images dominates a run
+// from a cold fixture cache, so a test that needs any other of them only
+// for one feature skips under -short (skipBigImage); the full suite runs it.
+var shortImages = []string{"ext4", "ext3-1k"}
+
+// skipBigImage skips t under -short unless the 100 MiB lab image name is
+// one of shortImages.
+func skipBigImage(t *testing.T, name string) {
+	t.Helper()
+	fixture.SkipUnlessRepresentative(t, name, shortImages...)
+}
+
 func openImage(t testing.TB, name string) (*FS, string) {
 	t.Helper()
 	f, fs := openXZ(t, name, fixture.Repo(t, "testdata/ext/"+name+".img.xz"))
@@ -77,7 +90,7 @@ func TestFilesMatchDebugfsDump(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			// -short: extents and indirect blocks; ext2-1k reads all 5 GiB of
 			// its sparse huge.bin.
-			fixture.SkipUnlessRepresentative(t, name, "ext4", "ext3-1k")
+			skipBigImage(t, name)
 			fs, _ := openImage(t, name)
 			sc := bufio.NewScanner(strings.NewReader(readRecord(t, name+".sha256")))
 			n := 0
@@ -264,6 +277,7 @@ func recordedStats(text string) map[string]string {
 func TestStatMatchesDebugfs(t *testing.T) {
 	for _, name := range cleanImages {
 		t.Run(name, func(t *testing.T) {
+			skipBigImage(t, name)
 			fs, _ := openImage(t, name)
 			stats := recordedStats(readRecord(t, name+".stat.txt"))
 			if len(stats) < 20 {
@@ -282,7 +296,7 @@ func TestStatMatchesLiveDebugfs(t *testing.T) {
 		t.Skip("debugfs not installed")
 	}
 	for _, name := range cleanImages {
-		if fixture.LeftOutOfShort(name, "ext4", "ext3-1k") {
+		if fixture.LeftOutOfShort(name, shortImages...) {
 			continue
 		}
 		fs, img := openImage(t, name)
@@ -307,6 +321,7 @@ func TestChecksumsVerified(t *testing.T) {
 	if err != nil || !in.ChecksumPresent || !in.ChecksumOK {
 		t.Fatalf("inode checksum not verified: %v %+v", err, in)
 	}
+	skipBigImage(t, "ext4-no64-nocsum")
 	fs2, _ := openImage(t, "ext4-no64-nocsum")
 	if fs2.SB.ChecksumPresent {
 		t.Fatal("checksum reported on a filesystem without metadata_csum")
@@ -315,6 +330,9 @@ func TestChecksumsVerified(t *testing.T) {
 
 func TestDirectoryOf5000Entries(t *testing.T) {
 	for _, name := range cleanImages {
+		if fixture.LeftOutOfShort(name, shortImages...) {
+			continue
+		}
 		fs, _ := openImage(t, name)
 		in, err := fs.Lookup("/dir5000")
 		if err != nil {
@@ -488,6 +506,9 @@ func TestSelfReferencingExtentIndex(t *testing.T) {
 // image and reads everything: errors are fine, panics and hangs are not.
 func TestCorruptionNeverPanics(t *testing.T) {
 	for _, name := range []string{"ext4-inline", "ext3-1k", "ext3-journal"} {
+		if fixture.LeftOutOfShort(name, shortImages...) {
+			continue
+		}
 		img := loadImage(t, name)
 		orig := append(memDev(nil), img[:4<<20]...)
 		seed := uint64(12345)
@@ -571,6 +592,7 @@ func TestDirectoryAndExtentChecksumsReported(t *testing.T) {
 }
 
 func TestSparseSuper2Backups(t *testing.T) {
+	skipBigImage(t, "ext4-sparse2")
 	fs, _ := openImage(t, "ext4-sparse2")
 	got := fs.SB.BackupOffsets()
 	want := []int64{int64(fs.SB.groupStart(fs.SB.BackupBGs[0])) * 1024, int64(fs.SB.groupStart(fs.SB.BackupBGs[1])) * 1024}
@@ -607,6 +629,7 @@ func TestZeroedPrimaryFallsBackToBackup(t *testing.T) {
 }
 
 func TestUninitBGChecksums(t *testing.T) {
+	skipBigImage(t, "ext4-uninit-bg")
 	fs, _ := openImage(t, "ext4-uninit-bg") // crc16 group descriptor checksums
 	if fs.SB.FeatureROCompat&roCompatGdtCsum == 0 || fs.GroupChecksumErrors != 0 {
 		t.Fatalf("uninit_bg: features %v, %d group checksum errors", fs.SB.Features(), fs.GroupChecksumErrors)
@@ -654,6 +677,7 @@ func TestXattrsMatchDebugfs(t *testing.T) {
 // A primary gone on a filesystem of non-default geometry (-g 8192 with
 // 4 KiB blocks): the backup is found by searching for the magic.
 func TestZeroedPrimaryNonDefaultGeometry(t *testing.T) {
+	skipBigImage(t, "ext3-4k")
 	img := loadImage(t, "ext3-4k")
 	clear(img[:64<<10])
 	fs, err := Open(img, int64(len(img)), Options{})
@@ -689,6 +713,7 @@ func TestGarbageBlockCountIsCheap(t *testing.T) {
 // With meta_bg each descriptor block has copies in its meta group's
 // second and last groups: a damaged first copy is passed over.
 func TestMetaBGDamagedDescriptorsUseACopy(t *testing.T) {
+	skipBigImage(t, "ext4-metabg")
 	img := loadImage(t, "ext4-metabg")
 	fs, err := Open(img, int64(len(img)), Options{})
 	if err != nil {
@@ -714,6 +739,7 @@ func TestMetaBGDamagedDescriptorsUseACopy(t *testing.T) {
 // journal when it last changed: every lost top-level directory gets its
 // old name back as a hint, matching debugfs ls -l / before the damage.
 func TestJournalNamesLostDirectories(t *testing.T) {
+	skipBigImage(t, "ext3-journal")
 	fs, _ := openImage(t, "ext3-journal")
 	if fs.Choice.Group != 1 {
 		t.Fatalf("chose group %d: %s", fs.Choice.Group, fs.Choice.Why)
