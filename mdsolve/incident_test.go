@@ -2,7 +2,6 @@ package mdsolve
 
 import (
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -23,13 +22,7 @@ func TestSolveIncident(t *testing.T) {
 	if testing.Short() {
 		t.Skip("unpacks ten 64 MiB disks")
 	}
-	var record struct {
-		Original struct {
-			Raid1  fixture.IncidentArray `json:"raid1"`
-			Raid10 fixture.IncidentArray `json:"raid10"`
-		} `json:"original"`
-	}
-	fixture.JSON(t, "testdata/incident/record.json", &record)
+	record := fixture.LoadIncident(t)
 	for _, want := range []fixture.IncidentArray{record.Original.Raid10, record.Original.Raid1} {
 		t.Run(want.Level, func(t *testing.T) {
 			devs, byName := openIncident(t, want.Order)
@@ -102,20 +95,11 @@ func openIncident(t *testing.T, order []string) (devs []blockdev.Device, byName 
 	t.Helper()
 	byName = map[string]string{}
 	for i := len(order) - 1; i >= 0; i-- {
-		img, part, _ := strings.Cut(order[i], ":")
-		d, err := blockdev.OpenFile(fixture.Unpack(t, fixture.Repo(t, filepath.Join("testdata/incident", img))))
+		p, err := blockdev.Open(fixture.IncidentDev(t, order[i]), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { d.Close() })
-		var n int
-		if _, err := fmt.Sscanf(part, "p%d", &n); err != nil {
-			t.Fatalf("%s: %v", order[i], err)
-		}
-		p, err := blockdev.OpenPartition(d, n)
-		if err != nil {
-			t.Fatal(err)
-		}
+		t.Cleanup(func() { p.Close() })
 		devs = append(devs, p)
 		byName[p.Name()] = order[i]
 	}
