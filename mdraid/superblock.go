@@ -329,10 +329,8 @@ func unixTime(v uint64) time.Time {
 // 1.1 and 1.2 at the start. An unknown version, or a device too small for
 // the format, gives size.
 func DataEnd(version string, size int64) int64 {
-	for _, p := range standardPositions(size) {
-		if p.version == version && p.offset > 0 && (version == "0.90" || version == "1.0") {
-			return p.offset
-		}
+	if off, _, ok := SuperblockRange(version, size); ok && (version == "0.90" || version == "1.0") {
+		return off
 	}
 	return size
 }
