@@ -14,65 +14,15 @@ import (
 	"holmes/mdraid"
 )
 
-// incidentRecord is the part of testdata/incident/record.json the trace
-// tests read (docs/labs.md).
-type incidentRecord struct {
-	Partitions []struct {
-		Size int64 `json:"size"`
-	} `json:"partitions"`
-	Original struct {
-		Raid1  incidentArray `json:"raid1"`
-		Raid10 incidentArray `json:"raid10"`
-	} `json:"original"`
-	NewerHalves     map[string]map[string]string `json:"newer_halves"`
-	Divergence      []incidentRegion             `json:"divergence"`
-	InstallerWrites []incidentRegion             `json:"installer_writes"`
-}
-
-type incidentArray struct {
-	Level      string   `json:"level"`
-	Layout     string   `json:"layout"`
-	ChunkBytes int64    `json:"chunk_bytes"`
-	Metadata   string   `json:"metadata"`
-	DataOffset int64    `json:"data_offset"`
-	Order      []string `json:"order"`
-}
-
-type incidentRegion struct {
-	Device  string          `json:"device"`
-	Start   int64           `json:"start"`
-	End     int64           `json:"end"`
-	Touches []incidentTouch `json:"touches"`
-}
-
-// incidentTouch is what debugfs (icheck, ncheck, stat) and the lab's
-// layout said a region held in the old stack.
-type incidentTouch struct {
-	FS     string `json:"fs"`
-	What   string `json:"what"`
-	Path   string `json:"path"`
-	Inode  uint32 `json:"inode"`
-	Offset *int64 `json:"offset"`
-	End    int64  `json:"end"`
-}
-
-// incidentDev unpacks the image of a record DEV ("d3.img.xz:p2") and
-// returns the partition's DEV.
-func incidentDev(t *testing.T, name string) string {
-	img, part, _ := strings.Cut(name, ":")
-	return fixture.Unpack(t, fixture.Repo(t, filepath.Join("testdata/incident", img))) + ":" + part
-}
-
 // incidentStack writes the case file of the incident's ORIGINAL stack (the
 // arrays before the installer, the old VG) over the unpacked images, with
 // the halves that missed writes left out of reading (newer_halves), so
 // that reads see what the record describes. The installer's interrupted
 // mkfs owns the root's primary superblock now: the old root is read from
 // its first backup (block 8193: 1 KiB blocks, 8192 per group).
-func incidentStack(t *testing.T) (*Stack, incidentRecord) {
+func incidentStack(t *testing.T) (*Stack, *fixture.Incident) {
 	t.Helper()
-	var r incidentRecord
-	fixture.JSON(t, "testdata/incident/record.json", &r)
+	r := fixture.LoadIncident(t)
 	stale := map[string]bool{}
 	for _, halves := range r.NewerHalves {
 		for _, older := range halves {
@@ -88,17 +38,17 @@ func incidentStack(t *testing.T) (*Stack, incidentRecord) {
 		t.Fatal(err)
 	}
 	c := casefile.Case{VolumeGroups: []casefile.VolumeGroup{{Metadata: "guests.vg", PVs: map[string]string{"pv0": "md1"}}}}
-	for i, a := range []incidentArray{r.Original.Raid1, r.Original.Raid10} {
+	for i, a := range []fixture.IncidentArray{r.Original.Raid1, r.Original.Raid10} {
 		// 0.90 keeps its superblock at the end: the data stops there.
 		dataSize, _, ok := mdraid.SuperblockRange(a.Metadata, r.Partitions[i].Size)
 		if !ok {
 			t.Fatalf("no %s superblock place on a partition of %d bytes", a.Metadata, r.Partitions[i].Size)
 		}
-		arr := casefile.Array{Name: fmt.Sprintf("md%d", i), Level: a.Level, Layout: a.Layout, ChunkBytes: a.ChunkBytes,
+		arr := casefile.Array{Name: fmt.Sprintf("md%d", i), Level: a.Level, Layout: deref(a.Layout), ChunkBytes: deref(a.ChunkBytes),
 			DataOffset: a.DataOffset, DataSize: dataSize, Metadata: a.Metadata,
 			Members: make([]*string, len(a.Order)), LeftOut: make([]*string, len(a.Order))}
 		for role, m := range a.Order {
-			d := incidentDev(t, m)
+			d := fixture.IncidentDev(t, m)
 			if stale[m] {
 				arr.LeftOut[role] = &d
 			} else {
@@ -137,7 +87,7 @@ func TestIncidentDivergenceTraces(t *testing.T) {
 	s, r := incidentStack(t)
 	ranges := make([]Range, len(r.Divergence))
 	for i, d := range r.Divergence {
-		ranges[i] = Range{incidentDev(t, d.Device), d.Start, d.End - d.Start}
+		ranges[i] = Range{fixture.IncidentDev(t, d.Device), d.Start, d.End - d.Start}
 	}
 	out, err := s.TraceAll(ranges)
 	if err != nil {
@@ -167,7 +117,7 @@ func TestIncidentInstallerWritesTrace(t *testing.T) {
 	}
 	s, r := incidentStack(t)
 	for _, w := range r.InstallerWrites {
-		steps, err := s.Trace(incidentDev(t, w.Device), w.Start, w.End-w.Start)
+		steps, err := s.Trace(fixture.IncidentDev(t, w.Device), w.Start, w.End-w.Start)
 		if err != nil {
 			t.Fatalf("%s %d-%d: %v", w.Device, w.Start, w.End, err)
 		}
@@ -203,7 +153,7 @@ var incidentFS = map[string]string{"root": "md0", "guests/home": "guests/home", 
 //   - "LVM PV label and metadata area": an lvm step "LVM PV label" or
 //     "LVM metadata area" (the PV's label tells them apart);
 //   - the md 0.90 area "beyond the old raid data": the md superblock step.
-func anyMatches(steps []Step, touch incidentTouch) bool {
+func anyMatches(steps []Step, touch fixture.IncidentTouch) bool {
 	for _, s := range steps {
 		switch {
 		case strings.HasPrefix(touch.What, "beyond the old raid"):
@@ -258,7 +208,7 @@ func TestIncidentTraceIntoVMPartition(t *testing.T) {
 		t.Skip("unpacks ten 64 MiB disks")
 	}
 	s, _ := incidentStack(t)
-	steps, err := s.Trace(incidentDev(t, "d5.img.xz:p2"), 122*65536+1024, 1024)
+	steps, err := s.Trace(fixture.IncidentDev(t, "d5.img.xz:p2"), 122*65536+1024, 1024)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,4 +221,14 @@ func TestIncidentTraceIntoVMPartition(t *testing.T) {
 	if stepsText(steps) != stepsText(want) {
 		t.Errorf("got\n%swant\n%s", stepsText(steps), stepsText(want))
 	}
+}
+
+// deref is the value the record gives, or the zero value where it gives
+// null (a raid1 has no layout or chunk).
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }

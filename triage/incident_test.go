@@ -264,9 +264,7 @@ func checkTouches(t *testing.T, r *fixture.Incident, res *Result, dev func(strin
 			continue
 		}
 		for _, rec := range d.Touches {
-			fs, _ := rec["fs"].(string)
-			what, _ := rec["what"].(string)
-			path, _ := rec["path"].(string)
+			fs, what, path := rec.FS, rec.What, rec.Path
 			if fs == "" {
 				continue // md and LVM areas outside any filesystem
 			}

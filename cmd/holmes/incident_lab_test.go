@@ -80,7 +80,7 @@ func TestIncidentRecord(t *testing.T) {
 	touched := false
 	for _, d := range r.Divergence {
 		for _, x := range d.Touches {
-			touched = touched || x["what"] == "file"
+			touched = touched || x.What == "file"
 		}
 	}
 	if !touched {

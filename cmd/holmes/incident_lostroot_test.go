@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -94,14 +95,14 @@ func TestIncidentLostRoot(t *testing.T) {
 	got := fixture.TreeBySHA256(t, dest)
 
 	// What the installer overwrote of each file, from the record.
-	overwritten := map[string]map[string]any{}
+	overwritten := map[string]fixture.IncidentTouch{}
 	for _, w := range r.InstallerWrites {
 		if w.Device != "d0.img.xz:p1" {
 			continue
 		}
 		for _, touch := range w.Touches {
-			if p, ok := touch["path"].(string); ok && touch["what"] == "file" {
-				overwritten[p] = touch
+			if touch.Path != "" && touch.What == "file" {
+				overwritten[touch.Path] = touch
 			}
 		}
 	}
@@ -114,12 +115,12 @@ func TestIncidentLostRoot(t *testing.T) {
 		if touch, hit := overwritten[path]; hit {
 			// The inode survives: the file comes back with its size, as
 			// inodeN, with the installer's bytes where it wrote.
-			name := "inode" + jsonNumber(touch["inode"])
+			name := fmt.Sprintf("inode%d", touch.Inode)
 			st, err := os.Stat(filepath.Join(dest, name))
 			if ok || err != nil || st.Size() != f.Size {
-				t.Errorf("%s (overwritten at %v-%v): byte-identical %v, %s: %v", path, touch["offset"], touch["end"], ok, name, err)
+				t.Errorf("%s (overwritten at %d-%d): byte-identical %v, %s: %v", path, *touch.Offset, touch.End, ok, name, err)
 			}
-			lost = append(lost, path+" (bytes "+jsonNumber(touch["offset"])+"-"+jsonNumber(touch["end"])+" overwritten)")
+			lost = append(lost, fmt.Sprintf("%s (bytes %d-%d overwritten)", path, *touch.Offset, touch.End))
 			continue
 		}
 		if !ok {
@@ -207,7 +208,7 @@ func compareWithE2fsck(t *testing.T, dev, dest string, foreign []struct {
 	mine := fixture.TreeSHA256(t, dest)
 	isForeign := map[string]bool{}
 	for _, f := range foreign {
-		isForeign["#"+jsonNumber(float64(f.Inode))] = true
+		isForeign[fmt.Sprintf("#%d", f.Inode)] = true
 	}
 	compared := 0
 	for p, sum := range theirs {
@@ -243,10 +244,4 @@ func recordedRootUUID(t *testing.T) string {
 		t.Fatal("no UUID in the recorded dumpe2fs")
 	}
 	return string(m[1])
-}
-
-// jsonNumber prints a number decoded from JSON (a float64) as an integer.
-func jsonNumber(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
 }
