@@ -47,12 +47,7 @@ func TestPlanRunsOnTheIncident(t *testing.T) {
 	if _, err := os.Stat("/usr/lib/uml/modules"); err != nil {
 		t.Skip("user-mode Linux modules are not installed")
 	}
-	var rec struct {
-		Files map[string]map[string]struct {
-			SHA256 string `json:"sha256"`
-		} `json:"files"`
-	}
-	fixture.JSON(t, "testdata/incident/record.json", &rec)
+	rec := fixture.LoadIncident(t)
 	var images []string
 	for i := range 10 {
 		images = append(images, fixture.Unpack(t, fixture.Repo(t, fmt.Sprintf("testdata/incident/d%d.img.xz", i))))
