@@ -23,6 +23,7 @@ var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
 	"num":        func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
 	"inc":        func(i int) int { return i + 1 },
 	"iec":        iec,
+	"dataSize":   dataSize,
 	"geometry":   geometry,
 	"order":      orderText,
 	"join":       strings.Join,

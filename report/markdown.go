@@ -146,7 +146,7 @@ func (m *mdWriter) array(a arrayView) {
 		{"source", a.Source},
 		{"confidence", fmt.Sprintf("%.2f", a.Confidence)},
 		{"data offset", strconv.FormatInt(a.DataOffset, 10)},
-		{"data size", strconv.FormatInt(a.DataSize, 10) + " (" + iec(a.DataSize) + ")"},
+		{"data size", dataSize(a.DataSize)},
 		{"missing members", strconv.Itoa(a.Missing)},
 	})
 	if len(a.Members) > 0 {

@@ -139,6 +139,19 @@ func TestMarkdownAmbiguous(t *testing.T) {
 	mustNotContain(t, doc, "mdadm --create /dev/md1")
 }
 
+// An array that uses its members' whole data area (no --size) says so,
+// rather than "0 (0 B)".
+func TestWholeDataArea(t *testing.T) {
+	r := incident()
+	r.Arrays[1].DataSize = 0
+	mustContain(t, markdown(t, r), "| data size | each member's whole data area |")
+	var b strings.Builder
+	if err := HTML(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, b.String(), "each member&#39;s whole data area")
+}
+
 func TestMarkdownNoPlan(t *testing.T) {
 	r := ambiguousIncident()
 	r.Plan = nil

@@ -65,6 +65,15 @@ func clip(s string, n int) string {
 }
 
 // iec is a byte count in binary units, short enough for a box.
+// dataSize says how much of each member an array uses: 0 is what the
+// members hold past the data offset (no --size).
+func dataSize(n int64) string {
+	if n == 0 {
+		return "each member's whole data area"
+	}
+	return strconv.FormatInt(n, 10) + " (" + iec(n) + ")"
+}
+
 func iec(n int64) string {
 	if n < 1024 {
 		return strconv.FormatInt(n, 10) + " B"
