@@ -3,6 +3,7 @@ package triage
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"holmes/blockdev"
 	"holmes/ext"
@@ -102,7 +103,7 @@ func (t *Triage) decide(g group, opt mdsolve.Options) *array {
 	r, err := mdsolve.Solve(devs, opt)
 	if err != nil {
 		if plan == nil {
-			t.warn("%s: no array: %v", joinNonEmpty(unitNames(g.units), " "), err)
+			t.warn("%s: no array: %v", strings.Join(unitNames(g.units), " "), err)
 			return nil
 		}
 		return t.fromSuperblocks(g, plan, []string{"md solve could not read the data: " + err.Error()})

@@ -61,7 +61,7 @@ func (t *Triage) WriteCase(path string, inputs []string) error {
 		t.Result.VolumeGroups[i].File = file
 	}
 	for _, dev := range t.fsOrder {
-		if err := casefile.SetFilesystem(path, t.caseFS[dev]); err != nil {
+		if err := casefile.SetFilesystem(path, t.mainFS[dev].cf); err != nil {
 			return err
 		}
 	}

@@ -82,9 +82,9 @@ func (t *Triage) stack() *trace.Stack {
 	for _, g := range t.vgs {
 		s.VGs = append(s.VGs, trace.VG{VG: g.vg, PVs: g.res.PVs})
 	}
-	for dev, block := range t.superblocks {
-		if block != ext.SuperblockAuto {
-			s.Superblocks[dev] = block
+	for dev, m := range t.mainFS {
+		if m.choice != ext.SuperblockAuto {
+			s.Superblocks[dev] = m.choice
 		}
 	}
 	return s

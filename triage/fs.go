@@ -120,16 +120,15 @@ func (t *Triage) checkExt(d blockdev.Device, name string, choice int64) {
 	}
 	f := describe(fs, name)
 	t.Result.Filesystems = append(t.Result.Filesystems, f)
-	if most, ok := t.mostFiles[name]; !ok || f.Files > most {
-		t.mostFiles[name], t.superblocks[name] = f.Files, choice
+	if m, ok := t.mainFS[name]; !ok || f.Files > m.files {
 		cf := casefile.Filesystem{Dev: name, Type: f.Type, RootLost: !f.RootOK}
 		if fs.SB.BlockGroupNr != 0 {
 			cf.Superblock, cf.BlockSize = fs.SB.Offset/fs.BlockSize(), fs.BlockSize()
 		}
-		if _, ok := t.caseFS[name]; !ok {
+		if !ok {
 			t.fsOrder = append(t.fsOrder, name)
 		}
-		t.caseFS[name] = cf
+		t.mainFS[name] = &mainFilesystem{files: f.Files, choice: choice, cf: cf}
 	}
 	if choice != ext.SuperblockAuto {
 		return

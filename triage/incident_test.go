@@ -39,7 +39,7 @@ func incidentDisks(t *testing.T) (*fixture.Incident, []string, func(string) stri
 // mkfs destroyed.
 func TestIncidentGivenArrays(t *testing.T) {
 	r, paths, dev := incidentDisks(t)
-	tr := &Triage{superblocks: map[string]int64{}, mostFiles: map[string]int64{}, caseFS: map[string]casefile.Filesystem{}}
+	tr := newTriage()
 	defer tr.Close()
 	for _, p := range paths {
 		d, err := blockdev.Open(p, nil)

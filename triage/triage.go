@@ -38,14 +38,10 @@ type Triage struct {
 	arrays []*array
 	vgs    []*volumeGroup
 	smart  map[string]smart.Result // by disk name
-	// superblocks is, per DEV holding more than one filesystem, the
-	// superblock choice of the one with the most files (an old filesystem
-	// under an installer's new one): what trace reads there.
-	superblocks map[string]int64
-	mostFiles   map[string]int64
-	// caseFS is how the plan checks and mounts the filesystem on each DEV
-	// (the one with the most files), in fsOrder.
-	caseFS  map[string]casefile.Filesystem
+	// mainFS is, per DEV, the filesystem with the most files (an old
+	// filesystem under an installer's new one wins): what trace reads there
+	// and what the plan checks and mounts; fsOrder is the order found.
+	mainFS  map[string]*mainFilesystem
 	fsOrder []string
 	closers []blockdev.Device
 }
@@ -57,6 +53,13 @@ type unit struct {
 	disk string // the DEV of the disk it is on
 	sbs  []*mdraid.Superblock
 	used bool // member of an array
+}
+
+// mainFilesystem is the filesystem triage reads on a DEV.
+type mainFilesystem struct {
+	files  int64
+	choice int64 // the ext.Options.Superblock that opens it
+	cf     casefile.Filesystem
 }
 
 // array is an md array decided by triage, assembled over the trusted members.
@@ -84,7 +87,7 @@ type volumeGroup struct {
 // command line names it. Errors are returned only when nothing could be
 // read; everything else becomes a warning in the result.
 func Run(ctx context.Context, specs []string, open func(string) (blockdev.Device, error), opt Options) (*Triage, error) {
-	t := &Triage{smart: map[string]smart.Result{}, superblocks: map[string]int64{}, mostFiles: map[string]int64{}, caseFS: map[string]casefile.Filesystem{}}
+	t := newTriage()
 	progress := func(s string) {
 		if opt.Progress != nil {
 			opt.Progress(s)
@@ -123,6 +126,10 @@ func Run(ctx context.Context, specs []string, open func(string) (blockdev.Device
 	t.traceDivergence()
 	t.finish()
 	return t, nil
+}
+
+func newTriage() *Triage {
+	return &Triage{smart: map[string]smart.Result{}, mainFS: map[string]*mainFilesystem{}}
 }
 
 // finish puts the arrays and volume groups decided into the result.
@@ -230,14 +237,4 @@ func plural(n int, one, many string) string {
 		return fmt.Sprintf("%d %s", n, one)
 	}
 	return fmt.Sprintf("%d %s", n, many)
-}
-
-func joinNonEmpty(s []string, sep string) string {
-	var out []string
-	for _, x := range s {
-		if x != "" {
-			out = append(out, x)
-		}
-	}
-	return strings.Join(out, sep)
 }
