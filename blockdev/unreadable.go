@@ -1,0 +1,139 @@
+package blockdev
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+)
+
+// Extent is a byte range of a device.
+type Extent struct {
+	Off, Len int64
+}
+
+// End is the first byte after the extent.
+func (e Extent) End() int64 { return e.Off + e.Len }
+
+// UnreadableError is what a read of bytes the evidence does not hold
+// returns: a range a ddrescue mapfile does not mark finished, a region a
+// collect archive did not keep. It is never answered with zeros. Off and Len
+// are the whole unreadable range on Dev (which may extend past the read that
+// met it), so a caller can route around it or report it.
+type UnreadableError struct {
+	Dev      string
+	Off, Len int64
+	// Why says where the gap comes from: "not finished in ddrescue mapfile
+	// disk1.map", "not collected".
+	Why string
+}
+
+func (e *UnreadableError) Error() string {
+	return fmt.Sprintf("%s: bytes %d-%d unreadable (%s)", e.Dev, e.Off, e.Off+e.Len-1, e.Why)
+}
+
+// AsUnreadable finds the UnreadableError anywhere in err's chain.
+func AsUnreadable(err error) (*UnreadableError, bool) {
+	var u *UnreadableError
+	ok := errors.As(err, &u)
+	return u, ok
+}
+
+// WithHoles is d with the given ranges unreadable: a read that reaches one
+// returns the bytes before it and an *UnreadableError naming the whole
+// range. The holes are clipped to the device, sorted and merged; empty ones
+// are dropped. Name, size and MapOffset are d's.
+func WithHoles(d Device, holes []Extent, why string) Device {
+	return &holey{Device: d, holes: normalize(holes, d.Size()), why: why}
+}
+
+// ReadableOnly is d with every byte outside readable unreadable.
+func ReadableOnly(d Device, readable []Extent, why string) Device {
+	return WithHoles(d, Complement(readable, d.Size()), why)
+}
+
+// Complement is the ranges of [0, size) that no extent covers, in order.
+func Complement(extents []Extent, size int64) []Extent {
+	var out []Extent
+	at := int64(0)
+	for _, e := range normalize(extents, size) {
+		if e.Off > at {
+			out = append(out, Extent{at, e.Off - at})
+		}
+		at = e.End()
+	}
+	if at < size {
+		out = append(out, Extent{at, size - at})
+	}
+	return out
+}
+
+// normalize clips extents to [0, size), sorts and merges them.
+func normalize(extents []Extent, size int64) []Extent {
+	var out []Extent
+	for _, e := range extents {
+		start, end := max(e.Off, 0), min(e.End(), size)
+		if e.Len <= 0 || e.End() < e.Off || start >= end { // empty or overflowing
+			continue
+		}
+		out = append(out, Extent{start, end - start})
+	}
+	slices.SortFunc(out, func(a, b Extent) int { return cmp.Compare(a.Off, b.Off) })
+	merged := out[:0]
+	for _, e := range out {
+		if n := len(merged); n > 0 && e.Off <= merged[n-1].End() {
+			merged[n-1].Len = max(merged[n-1].End(), e.End()) - merged[n-1].Off
+			continue
+		}
+		merged = append(merged, e)
+	}
+	return merged
+}
+
+type holey struct {
+	Device
+	holes []Extent
+	why   string
+}
+
+func (h *holey) ReadAt(p []byte, off int64) (int, error) {
+	// The first hole that ends after off.
+	i := sort.Search(len(h.holes), func(i int) bool { return h.holes[i].End() > off })
+	if i < len(h.holes) && h.holes[i].Off < off+int64(len(p)) {
+		hole := h.holes[i]
+		n := 0
+		if hole.Off > off {
+			var err error
+			n, err = h.Device.ReadAt(p[:hole.Off-off], off)
+			if err != nil {
+				return n, err
+			}
+		}
+		return n, &UnreadableError{Dev: h.Name(), Off: hole.Off, Len: hole.Len, Why: h.why}
+	}
+	return h.Device.ReadAt(p, off)
+}
+
+// MapOffset keeps the layers under d visible to Trace.
+func (h *holey) MapOffset(off int64) (Device, int64, bool) {
+	if m, ok := h.Device.(Mapper); ok {
+		return m.MapOffset(off)
+	}
+	return nil, 0, false
+}
+
+// HolesOf says which ranges of d are unreadable, when d is (or stacks over,
+// at the top) a device made by WithHoles; nil otherwise.
+func HolesOf(d Device) []Extent {
+	for {
+		switch v := d.(type) {
+		case *holey:
+			return v.holes
+		case *stack:
+			d = v.Device
+		default:
+			return nil
+		}
+	}
+}

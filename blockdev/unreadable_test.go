@@ -1,0 +1,46 @@
+package blockdev
+
+import (
+	"bytes"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestWithHolesFailsOnlyWhereTheHolesAre(t *testing.T) {
+	data := bytes.Repeat([]byte{7}, 100)
+	d := WithHoles(memDevice(data),
+		[]Extent{{60, 10}, {10, 5}, {12, 8}, {95, 50}, {-5, 0}}, "not finished in ddrescue mapfile disk1.map")
+	if got, want := HolesOf(Stack(d)), []Extent{{10, 10}, {60, 10}, {95, 5}}; !slices.Equal(got, want) {
+		t.Fatalf("holes %v, want %v", got, want)
+	}
+	p := make([]byte, 10)
+	if n, err := d.ReadAt(p, 0); n != 10 || err != nil {
+		t.Fatalf("read before the hole: %d, %v", n, err)
+	}
+	n, err := d.ReadAt(p, 5)
+	u, ok := AsUnreadable(err)
+	if n != 5 || !ok || u.Off != 10 || u.Len != 10 || u.Dev != "mem" {
+		t.Fatalf("read into the hole: %d, %v", n, err)
+	}
+	if !strings.Contains(err.Error(), "mem: bytes 10-19 unreadable (not finished in ddrescue mapfile disk1.map)") {
+		t.Errorf("error says %q", err)
+	}
+	if n, err := d.ReadAt(p, 20); n != 10 || err != nil {
+		t.Fatalf("read between holes: %d, %v", n, err)
+	}
+	if _, err := d.ReadAt(p, 92); err == nil || err == io.EOF {
+		t.Fatalf("read into the last hole: %v", err)
+	}
+}
+
+func TestComplement(t *testing.T) {
+	got := Complement([]Extent{{50, 10}, {0, 10}, {55, 20}}, 100)
+	if want := []Extent{{10, 40}, {75, 25}}; !slices.Equal(got, want) {
+		t.Fatalf("complement %v, want %v", got, want)
+	}
+	if got := Complement(nil, 8); !slices.Equal(got, []Extent{{0, 8}}) {
+		t.Fatalf("complement of nothing %v", got)
+	}
+}
