@@ -21,7 +21,7 @@ import (
 const serveGuest = `
 modprobe nbd
 sock=/run/holmes.sock
-"$HOLMES" --case "$W/case.json" serve --socket $sock guests/home md1 >"$W/serve.out" 2>"$W/serve.err" &
+"$HOLMES" --case "$W/case.json" serve --socket $sock guests/home guests/vm01:p1 md1 >"$W/serve.out" 2>"$W/serve.err" &
 server=$!
 i=0
 while [ ! -S $sock ]; do sleep 0.1; i=$((i + 1)); [ $i -lt 300 ]; done
@@ -29,6 +29,7 @@ set -x
 connect() { timeout 60 nbd-client -unix $sock "$1" -name "$2" -timeout 30; }
 connect /dev/nbd0 guests/home
 connect /dev/nbd1 md1
+connect /dev/nbd2 guests/vm01:p1
 
 # A client that hangs up in the middle of a read: the kernel's, disconnected
 # once dd has read 4 MiB of the 194 MiB array.
@@ -41,24 +42,24 @@ rc=0; wait $reader || rc=$?
 echo $rc >"$W/cut.rc"
 
 # The server still serves: the array again, read whole while the files of
-# the LV are read through the other connection.
+# the filesystems are read through the other connections.
 connect /dev/nbd1 md1
-blockdev --getro /dev/nbd0 >"$W/ro"
-blockdev --getro /dev/nbd1 >>"$W/ro"
+for n in 0 1 2; do blockdev --getro /dev/nbd$n; done >"$W/ro"
 (timeout 120 sha256sum /dev/nbd1 >"$W/md1.sum") &
 reader=$!
-mkdir "$W/home"
-mount -o ro,noload /dev/nbd0 "$W/home"
-(cd "$W/home" && timeout 120 find . -type f -exec sha256sum {} +) >"$W/home.sums"
+for n in 0 2; do
+	mkdir "$W/nbd$n"
+	mount -o ro,noload /dev/nbd$n "$W/nbd$n"
+	(cd "$W/nbd$n" && timeout 120 find . -type f -exec sha256sum {} +) >"$W/nbd$n.sums"
+done
 wait $reader
 
 # Writes fail: to the device, and by remounting read-write.
 if dd if=/dev/zero of=/dev/nbd0 bs=4096 count=1 oflag=direct; then echo dd >>"$W/written"; fi
-if mount -o remount,rw "$W/home"; then echo remount >>"$W/written"; fi
+if mount -o remount,rw "$W/nbd0"; then echo remount >>"$W/written"; fi
 
-umount "$W/home"
-nbd-client -d /dev/nbd0
-nbd-client -d /dev/nbd1
+umount "$W/nbd0" "$W/nbd2"
+for n in 0 1 2; do nbd-client -d /dev/nbd$n; done
 kill -TERM $server
 rc=0; wait $server || rc=$?
 echo $rc >"$W/serve.rc"
@@ -67,10 +68,11 @@ if [ -e $sock ]; then echo socket left >>"$W/serve.err"; fi
 
 // TestServeKernelClient is issue 15's proof that holmes serve feeds the
 // kernel: in user-mode Linux, the holmes binary serves the incident's
-// raid10 (md1, assembled from the case file triage writes) and its LV
-// guests/home; the kernel's nbd client, given the export, makes a
-// read-only block device; mount -o ro,noload shows every file with the
-// sha256 the lab recorded, and the array reads as holmes dump reads it.
+// raid10 (md1, assembled from the case file triage writes), its LV
+// guests/home and the partition inside its LV guests/vm01; the kernel's nbd
+// client, given the export, makes a read-only block device; mount -o
+// ro,noload shows every file of both filesystems with the sha256 the lab
+// recorded, and the array reads as holmes dump reads it.
 // Writing to the device and remounting read-write fail. Two clients at
 // once, and a client that hangs up mid-read, leave the server serving;
 // SIGTERM stops it cleanly, and the disks are unchanged.
@@ -116,28 +118,30 @@ func TestServeKernelClient(t *testing.T) {
 	if got := read("cut.rc"); got == "0" || got == "" {
 		t.Errorf("dd was not cut short by the client's hang-up (exit %q): the test did not hang up mid-read", got)
 	}
-	if got := read("ro"); got != "1\n1" {
-		t.Errorf("blockdev --getro of the two exports: %q, want 1 and 1", got)
+	if got := read("ro"); got != "1\n1\n1" {
+		t.Errorf("blockdev --getro of the three exports: %q, want 1 for each", got)
 	}
-	want := r.Files["guests/home"]
-	seen := map[string]bool{}
-	for _, line := range strings.Split(read("home.sums"), "\n") {
-		sum, path, ok := strings.Cut(line, "  ./")
-		if !ok {
-			t.Errorf("sha256sum printed %q", line)
-			continue
+	for nbd, fs := range map[string]string{"nbd0": "guests/home", "nbd2": "guests/vm01:p1"} {
+		want := r.Files[fs]
+		seen := map[string]bool{}
+		for _, line := range strings.Split(read(nbd+".sums"), "\n") {
+			sum, path, ok := strings.Cut(line, "  ./")
+			if !ok {
+				t.Errorf("%s: sha256sum printed %q", fs, line)
+				continue
+			}
+			path = "/" + path
+			seen[path] = true
+			if w, ok := want[path]; !ok {
+				t.Errorf("%s %s: mounted, not in the record", fs, path)
+			} else if sum != w.SHA256 {
+				t.Errorf("%s %s: sha256 %s through the kernel's mount, the lab recorded %s", fs, path, sum, w.SHA256)
+			}
 		}
-		path = "/" + path
-		seen[path] = true
-		if w, ok := want[path]; !ok {
-			t.Errorf("guests/home %s: mounted, not in the record", path)
-		} else if sum != w.SHA256 {
-			t.Errorf("guests/home %s: sha256 %s through the kernel's mount, the lab recorded %s", path, sum, w.SHA256)
-		}
-	}
-	for path := range want {
-		if !seen[path] {
-			t.Errorf("guests/home %s: in the record, not in the mount", path)
+		for path := range want {
+			if !seen[path] {
+				t.Errorf("%s %s: in the record, not in the mount", fs, path)
+			}
 		}
 	}
 	if got, want := read("md1.sum"), deviceSHA256(t, caseFile, "md1")+"  /dev/nbd1"; got != want {
@@ -152,7 +156,7 @@ func TestServeKernelClient(t *testing.T) {
 	if got := read("serve.err"); got != "" {
 		t.Errorf("serve's stderr: %s", got)
 	}
-	if got := read("serve.out"); !strings.Contains(got, "nbd+unix:///guests/home?socket=/run/holmes.sock\t") || strings.Count(got, "\n") != 1 {
+	if got := read("serve.out"); !strings.Contains(got, "nbd+unix:///guests/home?socket=/run/holmes.sock\t") || strings.Count(got, "\n") != 2 {
 		t.Errorf("serve printed %q", got)
 	}
 	after := hashInputs(t, disks)
