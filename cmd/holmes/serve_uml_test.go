@@ -26,7 +26,7 @@ server=$!
 i=0
 while [ ! -S $sock ]; do sleep 0.1; i=$((i + 1)); [ $i -lt 300 ]; done
 set -x
-connect() { timeout 60 nbd-client -unix $sock "$1" -name "$2" -timeout 30; }
+connect() { timeout 60 nbd-client -unix $sock "$1" -name "$2" -timeout 60; }
 connect /dev/nbd0 guests/home
 connect /dev/nbd1 md1
 connect /dev/nbd2 guests/vm01:p1
