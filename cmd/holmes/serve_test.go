@@ -186,8 +186,7 @@ func TestServeTCP(t *testing.T) {
 // (TestServeTCP's stderr is empty).
 func TestServeTCPWarnsOffLoopback(t *testing.T) {
 	t.Parallel()
-	img := filepath.Join(t.TempDir(), "disk.img")
-	os.WriteFile(img, make([]byte, 4096), 0o444)
+	img := zeroDisk(t, t.TempDir(), 4096)
 	var out, errOut bytes.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // listen, print, stop at once
@@ -210,11 +209,21 @@ func fileSHA256(t *testing.T, path string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// zeroDisk writes a read-only image of size bytes, all zero, into dir: a disk
+// for the tests that serve something without caring what.
+func zeroDisk(t *testing.T, dir string, size int) string {
+	t.Helper()
+	img := filepath.Join(dir, "disk.img")
+	if err := os.WriteFile(img, make([]byte, size), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
 func TestServeErrors(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	img := filepath.Join(dir, "disk.img")
-	os.WriteFile(img, make([]byte, 4096), 0o644)
+	img := zeroDisk(t, dir, 4096)
 	notSocket := filepath.Join(dir, "file")
 	os.WriteFile(notSocket, []byte("x"), 0o644)
 	for _, tc := range []struct {
@@ -243,8 +252,7 @@ func TestServeErrors(t *testing.T) {
 func TestServeSocketLeftBehind(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	img := filepath.Join(dir, "disk.img")
-	os.WriteFile(img, make([]byte, 4096), 0o444)
+	img := zeroDisk(t, dir, 4096)
 	sock := filepath.Join(dir, "s")
 	l, err := net.Listen("unix", sock)
 	if err != nil {
@@ -273,8 +281,7 @@ func TestServeStopsOnSignal(t *testing.T) {
 	}
 	t.Parallel()
 	dir := t.TempDir()
-	img := filepath.Join(dir, "disk.img")
-	os.WriteFile(img, make([]byte, 1<<20), 0o444)
+	img := zeroDisk(t, dir, 1<<20)
 	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
 		sock := filepath.Join(dir, "holmes.sock")
 		cmd := exec.Command(os.Args[0], "-test.run=^TestServeStopsOnSignal$")
