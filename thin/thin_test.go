@@ -18,6 +18,7 @@ import (
 
 	"holmes/blockdev"
 	"holmes/internal/fixture"
+	"holmes/pdata"
 )
 
 // memDevice is a device over bytes in memory: a copy of the metadata the
@@ -236,7 +237,7 @@ func TestUsageAgreesWithThinLs(t *testing.T) {
 // The kernel's checksums: a block's crc32c from byte 4 with the kind's seed.
 func TestChecksumSeeds(t *testing.T) {
 	l := openLab(t)
-	if got, want := blockChecksum(l.meta[:BlockSize], superblockXor), binary.LittleEndian.Uint32(l.meta); got != want {
+	if got, want := pdata.Checksum(l.meta[:BlockSize], superblockXor), binary.LittleEndian.Uint32(l.meta); got != want {
 		t.Errorf("superblock checksum %08x, on disk %08x", got, want)
 	}
 	if !ProbeSuperblock(l.meta) || ProbeSuperblock(l.meta[BlockSize:]) {
@@ -290,9 +291,9 @@ func TestCycleAndOutside(t *testing.T) {
 	meta := bytes.Clone(l.meta)
 	free := uint64(len(meta)/BlockSize - 1)
 	nb := uint64(len(meta) / BlockSize)
-	putNode(meta, free, nodeInternal, 8, []uint64{0, 1000, 2000}, [][]byte{u64(good.Super.MappingRoot), u64(free), u64(nb + 5)})
+	putNode(meta, free, pdata.NodeInternal, 8, []uint64{0, 1000, 2000}, [][]byte{u64(good.Super.MappingRoot), u64(free), u64(nb + 5)})
 	binary.LittleEndian.PutUint64(meta[offSbMappingRoot:], free)
-	binary.LittleEndian.PutUint32(meta, blockChecksum(meta[:BlockSize], superblockXor))
+	binary.LittleEndian.PutUint32(meta, pdata.Checksum(meta[:BlockSize], superblockXor))
 	p, err := Open(&memDevice{meta, "crafted"}, int64(len(meta)))
 	if err != nil {
 		t.Fatal(err)
@@ -315,7 +316,7 @@ func u64(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }
 func putNode(meta []byte, n uint64, flags uint32, valueSize int, keys []uint64, values [][]byte) {
 	b := meta[n*BlockSize : (n+1)*BlockSize]
 	clear(b)
-	max := (BlockSize - nodeHeaderSize) / (8 + valueSize) / 3 * 3
+	max := (BlockSize - pdata.NodeHeaderSize) / (8 + valueSize) / 3 * 3
 	le := binary.LittleEndian
 	le.PutUint32(b[4:], flags)
 	le.PutUint64(b[8:], n)
@@ -323,10 +324,10 @@ func putNode(meta []byte, n uint64, flags uint32, valueSize int, keys []uint64, 
 	le.PutUint32(b[20:], uint32(max))
 	le.PutUint32(b[24:], uint32(valueSize))
 	for i, k := range keys {
-		le.PutUint64(b[nodeHeaderSize+8*i:], k)
-		copy(b[nodeHeaderSize+8*max+i*valueSize:], values[i])
+		le.PutUint64(b[pdata.NodeHeaderSize+8*i:], k)
+		copy(b[pdata.NodeHeaderSize+8*max+i*valueSize:], values[i])
 	}
-	le.PutUint32(b, blockChecksum(b, btreeNodeXor))
+	le.PutUint32(b, pdata.Checksum(b, pdata.BtreeNodeXor))
 }
 
 // The thin volume reads mapped blocks from the data device and holes as
@@ -408,7 +409,7 @@ func TestMetadataSnapshot(t *testing.T) {
 	copy(sb, meta[:BlockSize])
 	clear(sb[offSbDataSM:offSbMappingRoot])
 	binary.LittleEndian.PutUint64(sb[offSbBlockNr:], snap)
-	binary.LittleEndian.PutUint32(sb, blockChecksum(sb, superblockXor))
+	binary.LittleEndian.PutUint32(sb, pdata.Checksum(sb, superblockXor))
 
 	var keys []uint64
 	var vals [][]byte
@@ -421,7 +422,7 @@ func TestMetadataSnapshot(t *testing.T) {
 			vals = append(vals, u64((r.Data+i)<<24|uint64(r.Time)))
 		}
 	}
-	putNode(meta, leaf, nodeLeaf, 8, keys, vals)
+	putNode(meta, leaf, pdata.NodeLeaf, 8, keys, vals)
 	keys, vals = nil, nil
 	for _, d := range good.Devices {
 		root := d.Root
@@ -430,11 +431,11 @@ func TestMetadataSnapshot(t *testing.T) {
 		}
 		keys, vals = append(keys, d.ID), append(vals, u64(root))
 	}
-	putNode(meta, top, nodeLeaf, 8, keys, vals)
+	putNode(meta, top, pdata.NodeLeaf, 8, keys, vals)
 	le := binary.LittleEndian
 	le.PutUint64(meta[offSbMappingRoot:], top)
 	le.PutUint64(meta[offSbHeldRoot:], snap)
-	le.PutUint32(meta, blockChecksum(meta[:BlockSize], superblockXor))
+	le.PutUint32(meta, pdata.Checksum(meta[:BlockSize], superblockXor))
 
 	live, err := Open(&memDevice{meta, "with-snap"}, int64(len(meta)))
 	if err != nil || len(live.Problems) > 0 {
