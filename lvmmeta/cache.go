@@ -129,7 +129,7 @@ func (c *Cached) readMetadata(vg *VG, seg *Segment, pvs map[string]blockdev.Devi
 		return
 	}
 	m := &CacheMetadata{Device: meta.Name(), Format: md.Super.Version, CleanShutdown: md.Super.CleanShutdown(), BlockSize: md.Super.BlockBytes(),
-		CacheBlocks: md.Super.CacheBlocks, Mapped: len(md.Mappings), Dirty: len(md.Dirty()), DirtyOnDisk: md.DirtyOnDisk, DirtyOrigin: md.DirtyRanges(), Problems: md.Problems}
+		CacheBlocks: md.Super.CacheBlocks, Mapped: len(md.Mappings), Dirty: len(md.Dirty()), DirtyOnDisk: md.DirtyOnDisk, DirtyOrigin: md.DirtyRanges(), Problems: append([]pdata.Problem{}, md.Problems...)}
 	c.Metadata = m
 	state := fmt.Sprintf("its cache metadata %s (format %d) maps %d of the cache's %d blocks of %d bytes", m.Device, m.Format, m.Mapped, m.CacheBlocks, m.BlockSize)
 	if err := md.Trusted(); err != nil {
