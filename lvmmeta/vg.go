@@ -94,8 +94,8 @@ type Segment struct {
 	// CacheVolMeta and CacheVolData are where in its cache volume a cache
 	// segment's dm-cache metadata and cache blocks lie (lvm2's
 	// metadata_start/_len and data_start/_len); nil with a cache pool.
-	CacheVolMeta *blockdev.Extent `json:"cachevol_metadata,omitempty"`
-	CacheVolData *blockdev.Extent `json:"cachevol_data,omitempty"`
+	CacheVolMeta *blockdev.Extent `json:"-"`
+	CacheVolData *blockdev.Extent `json:"-"`
 	DataCopies   int64            `json:"data_copies,omitempty"`
 	RegionSize   int64            `json:"region_size,omitempty"`
 }
