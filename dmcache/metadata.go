@@ -47,6 +47,7 @@ type Metadata struct {
 	// on disk: after a clean shutdown the blocks Dirty says; otherwise the
 	// kernel ignores them.
 	DirtyOnDisk int `json:"dirty_on_disk"`
+	r           io.ReaderAt
 	nblocks     uint64
 }
 
@@ -68,7 +69,7 @@ func Open(r io.ReaderAt, size int64) (*Metadata, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Metadata{Super: sb, nblocks: nblocks}
+	m := &Metadata{Super: sb, r: r, nblocks: nblocks}
 	perBlock := uint64((pdata.BlockSize - 24) / 8) // mapping entries per array block
 	switch {
 	case sb.Version != 1 && sb.Version != 2:
@@ -125,6 +126,38 @@ func Open(r io.ReaderAt, size int64) (*Metadata, error) {
 }
 
 func (m *Metadata) problem(ps ...pdata.Problem) { m.Problems = append(m.Problems, ps...) }
+
+// maxHintSize bounds a policy hint (the kernel's policies use 0 or 4
+// bytes; its limit is 128).
+const maxHintSize = 128
+
+// Hints reads the policy's hint of every cache block (the hint array, of
+// the superblock's hint width), for the mapped ones; damage met is
+// returned as problems.
+func (m *Metadata) Hints() (map[uint64][]byte, []pdata.Problem, error) {
+	sb := m.Super
+	hints := map[uint64][]byte{}
+	if sb.PolicyHintSize == 0 {
+		return hints, nil, nil
+	}
+	if sb.PolicyHintSize > maxHintSize {
+		return nil, nil, fmt.Errorf("dmcache: superblock: policy hint width %d bytes, more than the kernel's %d", sb.PolicyHintSize, maxHintSize)
+	}
+	mapped := map[uint64]bool{}
+	for _, mp := range m.Mappings {
+		mapped[mp.CacheBlock] = true
+	}
+	budget := int64(min(m.nblocks, 1<<40)) * readsPerBlock
+	a := &pdata.Array{R: m.r, NBlocks: m.nblocks, Name: "hint", ValueSize: int(sb.PolicyHintSize), Len: uint64(sb.CacheBlocks), Budget: &budget}
+	if err := a.Walk(sb.HintRoot, func(cblock uint64, v []byte) {
+		if mapped[cblock] {
+			hints[cblock] = append([]byte(nil), v...)
+		}
+	}); err != nil {
+		return nil, nil, fmt.Errorf("dmcache: %w", err)
+	}
+	return hints, a.Problems, nil
+}
 
 // Dirty lists the dirty mappings by origin block.
 func (m *Metadata) Dirty() []Mapping {

@@ -73,10 +73,11 @@ const (
 
 // Superblock is metadata block 0.
 type Superblock struct {
-	Checksum   uint32 `json:"checksum"`
-	ChecksumOK bool   `json:"checksum_ok"`
-	Flags      uint32 `json:"flags"`
-	BlockNr    uint64 `json:"blocknr"`
+	Checksum   uint32   `json:"checksum"`
+	ChecksumOK bool     `json:"checksum_ok"`
+	Flags      uint32   `json:"flags"`
+	BlockNr    uint64   `json:"blocknr"`
+	UUID       [16]byte `json:"-"`
 	// Version is the metadata format: 1, or 2 with the dirty bits in
 	// their own bitset.
 	Version        uint32    `json:"version"`
@@ -141,6 +142,7 @@ func ParseSuperblock(b []byte) (*Superblock, error) {
 		WriteHits:         le.Uint32(b[offWriteHits:]),
 		WriteMisses:       le.Uint32(b[offWriteMisses:]),
 	}
+	copy(sb.UUID[:], b[offUUID:])
 	for i := range sb.PolicyVersion {
 		sb.PolicyVersion[i] = le.Uint32(b[offPolicyVersion+4*i:])
 	}

@@ -84,7 +84,7 @@ func (vg *VG) Cache(name string, pvs map[string]blockdev.Device) (*Cached, error
 		}
 		c.describeCache(vg, origin)
 		if pvs != nil {
-			c.readMetadata(vg, seg, pvs, origin)
+			c.readMetadata(vg, name, pvs, origin)
 		}
 	case "writecache":
 		c.Fast = seg.Refs["writecache"]
@@ -113,16 +113,20 @@ func (c *Cached) describeCache(vg *VG, origin string) {
 	}
 }
 
-// readMetadata reads the dm-cache metadata of cache segment seg and says
-// what it shows in c.Why.
-func (c *Cached) readMetadata(vg *VG, seg *Segment, pvs map[string]blockdev.Device, origin string) {
-	meta, data, err := vg.cacheDevices(seg, pvs)
+// readMetadata reads the dm-cache metadata of the dm-cache LV name and
+// says what it shows in c.Why.
+func (c *Cached) readMetadata(vg *VG, name string, pvs map[string]blockdev.Device, origin string) {
+	a, err := vg.CacheAreas(name)
+	if err != nil {
+		c.Why += fmt.Sprintf("; its metadata could not be read (%v)", err)
+		return
+	}
+	meta, err := OpenArea(vg, a.MetaLV, a.Meta, "cmeta", pvs)
 	if err != nil {
 		c.Why += fmt.Sprintf("; its metadata could not be read (%v)", err)
 		return
 	}
 	defer meta.Close()
-	defer data.Close()
 	md, err := dmcache.Open(meta, meta.Size())
 	if err != nil {
 		c.Why += fmt.Sprintf("; its metadata %s could not be read (%v), so holmes cannot tell which blocks are dirty", meta.Name(), err)
@@ -163,39 +167,59 @@ func rangeList(rs []dmcache.Range, max int) string {
 	return strings.Join(parts, ", ")
 }
 
-// cacheDevices opens the dm-cache metadata and cache blocks of cache
-// segment seg: a cache pool's _cmeta and _cdata LVs, or the two areas of a
-// cache volume the segment names. The caller closes both.
-func (vg *VG) cacheDevices(seg *Segment, pvs map[string]blockdev.Device) (meta, data blockdev.Device, err error) {
+// CacheAreas says where a dm-cache LV's metadata and cache blocks lie:
+// its cache pool's _cmeta and _cdata LVs (whole: nil extents), or two areas
+// of its cache volume.
+type CacheAreas struct {
+	MetaLV, DataLV string
+	Meta, Data     *blockdev.Extent
+}
+
+// CacheAreas names the metadata and cache blocks of the dm-cache LV name.
+func (vg *VG) CacheAreas(name string) (*CacheAreas, error) {
+	l := vg.LV(name)
+	if l == nil || len(l.Segments) != 1 || l.Segments[0].Kind() != "cache" {
+		return nil, fmt.Errorf("lvm: %s/%s is not a dm-cache LV of one segment", vg.Name, name)
+	}
+	seg := l.Segments[0]
 	fast := seg.Refs["cache_pool"]
 	if seg.CacheVolMeta != nil {
-		cvol, err := OpenLV(vg, fast, pvs)
-		if err != nil {
-			return nil, nil, err
-		}
-		name := vg.Name + "/" + fast
-		meta, err := blockdev.Slice(cvol, seg.CacheVolMeta.Off, seg.CacheVolMeta.Len, name+"-cmeta")
-		if err != nil {
-			cvol.Close()
-			return nil, nil, err
-		}
-		data, err := blockdev.Slice(cvol, seg.CacheVolData.Off, seg.CacheVolData.Len, name+"-cdata")
-		if err != nil {
-			cvol.Close()
-			return nil, nil, err
-		}
-		// The cache volume closes with the metadata area.
-		return blockdev.Stack(meta, cvol), data, nil
+		return &CacheAreas{MetaLV: fast, DataLV: fast, Meta: seg.CacheVolMeta, Data: seg.CacheVolData}, nil
 	}
 	pool := vg.LV(fast)
 	if pool == nil || len(pool.Segments) != 1 || pool.Segments[0].Kind() != "cache-pool" {
-		return nil, nil, fmt.Errorf("lvm: %s/%s is neither a cache pool nor named as a cache volume", vg.Name, fast)
+		return nil, fmt.Errorf("lvm: %s/%s is neither a cache pool nor named as a cache volume", vg.Name, fast)
 	}
 	ps := pool.Segments[0]
-	if meta, err = OpenLV(vg, ps.Refs["metadata"], pvs); err != nil {
+	return &CacheAreas{MetaLV: ps.Refs["metadata"], DataLV: ps.Refs["data"]}, nil
+}
+
+// OpenArea opens LV lv of vg, or the area of it that ext names (with
+// name-SUFFIX as its name) when ext is not nil.
+func OpenArea(vg *VG, lv string, ext *blockdev.Extent, suffix string, pvs map[string]blockdev.Device) (blockdev.Device, error) {
+	d, err := OpenLV(vg, lv, pvs)
+	if err != nil || ext == nil {
+		return d, err
+	}
+	area, err := blockdev.Slice(d, ext.Off, ext.Len, vg.Name+"/"+lv+"-"+suffix)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	return blockdev.Stack(area, d), nil
+}
+
+// cacheDevices opens the dm-cache metadata and cache blocks of the dm-cache
+// LV name. The caller closes both.
+func (vg *VG) cacheDevices(name string, pvs map[string]blockdev.Device) (meta, data blockdev.Device, err error) {
+	a, err := vg.CacheAreas(name)
+	if err != nil {
 		return nil, nil, err
 	}
-	if data, err = OpenLV(vg, ps.Refs["data"], pvs); err != nil {
+	if meta, err = OpenArea(vg, a.MetaLV, a.Meta, "cmeta", pvs); err != nil {
+		return nil, nil, err
+	}
+	if data, err = OpenArea(vg, a.DataLV, a.Data, "cdata", pvs); err != nil {
 		meta.Close()
 		return nil, nil, err
 	}
@@ -208,7 +232,7 @@ func (vg *VG) cacheDevices(seg *Segment, pvs map[string]blockdev.Device) (meta, 
 func openCachedLV(vg *VG, l *LV, pvs map[string]blockdev.Device) (blockdev.Device, error) {
 	seg := l.Segments[0]
 	name := vg.Name + "/" + l.Name
-	meta, data, err := vg.cacheDevices(seg, pvs)
+	meta, data, err := vg.cacheDevices(l.Name, pvs)
 	if err != nil {
 		return nil, fmt.Errorf("lvm: %s: the cache: %w", name, err)
 	}

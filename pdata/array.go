@@ -108,18 +108,18 @@ func (a *Array) Walk(root uint64, entry func(index uint64, value []byte)) error 
 func (a *Array) readArrayBlock(block, index, perBlock, nblocks uint64) ([]byte, error) {
 	switch {
 	case block >= a.NBlocks:
-		return nil, fmt.Errorf("at block %d, outside the metadata device (%d blocks)", block, a.NBlocks)
+		return nil, fmt.Errorf("outside the metadata device (%d blocks)", a.NBlocks)
 	case *a.Budget <= 0:
 		return nil, fmt.Errorf("not read: the walks of this metadata reached their bound of reads")
 	}
 	*a.Budget--
 	b, err := ReadBlock(a.R, block)
 	if err != nil {
-		return nil, fmt.Errorf("read block %d: %w", block, err)
+		return nil, fmt.Errorf("read: %w", err)
 	}
 	le := binary.LittleEndian
 	if sum := Checksum(b, ArrayBlockXor); le.Uint32(b) != sum {
-		return nil, fmt.Errorf("block %d: bad checksum %08x, computed %08x", block, le.Uint32(b), sum)
+		return nil, fmt.Errorf("bad checksum %08x, computed %08x", le.Uint32(b), sum)
 	}
 	max, nr, vsize, self := le.Uint32(b[4:]), le.Uint32(b[8:]), le.Uint32(b[12:]), le.Uint64(b[16:])
 	want := perBlock
@@ -128,11 +128,11 @@ func (a *Array) readArrayBlock(block, index, perBlock, nblocks uint64) ([]byte, 
 	}
 	switch {
 	case self != block:
-		return nil, fmt.Errorf("block %d says it is block %d", block, self)
+		return nil, fmt.Errorf("says it is block %d", self)
 	case int(vsize) != a.ValueSize || uint64(max) != perBlock:
-		return nil, fmt.Errorf("block %d: value size %d and max_entries %d, want %d and %d", block, vsize, max, a.ValueSize, perBlock)
+		return nil, fmt.Errorf("value size %d and max_entries %d, want %d and %d", vsize, max, a.ValueSize, perBlock)
 	case uint64(nr) < want:
-		return nil, fmt.Errorf("block %d: nr_entries %d, want at least %d", block, nr, want)
+		return nil, fmt.Errorf("nr_entries %d, want at least %d", nr, want)
 	}
 	return b[arrayHeaderSize : arrayHeaderSize+int(want)*a.ValueSize], nil
 }
