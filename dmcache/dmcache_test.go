@@ -18,27 +18,6 @@ import (
 	"holmes/pdata"
 )
 
-// memDevice is a device over bytes in memory: a copy of the metadata the
-// damage tests may change.
-type memDevice struct {
-	b    []byte
-	name string
-}
-
-func (m *memDevice) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 || off >= int64(len(m.b)) {
-		return 0, io.EOF
-	}
-	n := copy(p, m.b[off:])
-	if n < len(p) {
-		return n, io.EOF
-	}
-	return n, nil
-}
-func (m *memDevice) Size() int64  { return int64(len(m.b)) }
-func (m *memDevice) Name() string { return m.name }
-func (m *memDevice) Close() error { return nil }
-
 // lab is one cached LV of the cache lab (testdata/lab/lvm-cache.sh): its
 // metadata as bytes, its cache and origin devices where the kernel's dm
 // tables put them, and what the kernel said.
@@ -99,7 +78,7 @@ func openLab(t testing.TB, lv string) *lab {
 
 func (l *lab) open(t testing.TB) *Metadata {
 	t.Helper()
-	m, err := Open(&memDevice{l.meta, "cache/" + l.lv + "_cmeta"}, int64(len(l.meta)))
+	m, err := Open(&fixture.Mem{B: l.meta, N: "cache/" + l.lv + "_cmeta"}, int64(len(l.meta)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +275,7 @@ func TestDamagedMetadata(t *testing.T) {
 	good := l.open(t)
 	copyMeta := func() []byte { return append([]byte(nil), l.meta...) }
 	open := func(meta []byte) (*Metadata, error) {
-		return Open(&memDevice{meta, "crafted"}, int64(len(meta)))
+		return Open(&fixture.Mem{B: meta, N: "crafted"}, int64(len(meta)))
 	}
 
 	// Not a clean shutdown: every mapped block counts as dirty, as the

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"testing"
 
+	"holmes/internal/fixture"
 	"holmes/pdata"
 )
 
@@ -63,7 +64,7 @@ func smallMetadata(version uint32) []byte {
 
 func TestSmallMetadata(t *testing.T) {
 	for _, v := range []uint32{1, 2} {
-		m, err := Open(&memDevice{smallMetadata(v), "small"}, 5*pdata.BlockSize)
+		m, err := Open(&fixture.Mem{B: smallMetadata(v), N: "small"}, 5*pdata.BlockSize)
 		if err != nil || len(m.Problems) > 0 || len(m.Mappings) != 3 {
 			t.Fatalf("format %d: %v %+v", v, err, m)
 		}
@@ -97,7 +98,7 @@ func FuzzOpen(f *testing.F) {
 				binary.LittleEndian.PutUint32(blk, pdata.Checksum(blk, xor))
 			}
 		}
-		m, err := Open(&memDevice{b, "fuzz"}, int64(len(b)))
+		m, err := Open(&fixture.Mem{B: b, N: "fuzz"}, int64(len(b)))
 		if err != nil {
 			return
 		}
@@ -105,8 +106,8 @@ func FuzzOpen(f *testing.F) {
 			t.Fatalf("%d dirty of %d mappings", len(m.Dirty()), len(m.Mappings))
 		}
 		m.DirtyRanges()
-		origin := &memDevice{make([]byte, 8*65536), "origin"}
-		cache := &memDevice{make([]byte, 4*65536), "cache"}
+		origin := &fixture.Mem{B: make([]byte, 8*65536), N: "origin"}
+		cache := &fixture.Mem{B: make([]byte, 4*65536), N: "cache"}
 		v, err := m.OpenVolume(origin, cache, "fuzz")
 		if err != nil {
 			return

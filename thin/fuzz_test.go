@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"holmes/internal/fixture"
 	"holmes/pdata"
 )
 
@@ -55,11 +56,11 @@ func FuzzOpen(f *testing.F) {
 				binary.LittleEndian.PutUint32(blk, pdata.Checksum(blk, xor))
 			}
 		}
-		p, err := Open(&memDevice{b, "fuzz"}, int64(len(b)))
+		p, err := Open(&fixture.Mem{B: b, N: "fuzz"}, int64(len(b)))
 		if err != nil {
 			return
 		}
-		data := &memDevice{make([]byte, 16*65536), "data"}
+		data := &fixture.Mem{B: make([]byte, 16*65536), N: "data"}
 		for _, d := range p.Survey() {
 			if d.Usage.Exclusive > d.Usage.Mapped {
 				t.Fatalf("device %d: %+v", d.ID, d.Usage)
@@ -76,7 +77,7 @@ func FuzzOpen(f *testing.F) {
 
 // The crafted pool maps what it was made to map.
 func TestSmallPool(t *testing.T) {
-	p, err := Open(&memDevice{smallPool(), "small"}, 4*BlockSize)
+	p, err := Open(&fixture.Mem{B: smallPool(), N: "small"}, 4*BlockSize)
 	if err != nil || len(p.Problems) > 0 || len(p.Devices) != 1 {
 		t.Fatalf("%v %+v", err, p)
 	}
@@ -121,7 +122,7 @@ func TestWalkBound(t *testing.T) {
 	le.PutUint32(sb[offSbDataBlock:], 128)
 	le.PutUint32(sb[offSbMetaBlock:], 8)
 	le.PutUint32(sb, pdata.Checksum(sb, superblockXor))
-	p, err := Open(&memDevice{meta, "crafted"}, nb*BlockSize)
+	p, err := Open(&fixture.Mem{B: meta, N: "crafted"}, nb*BlockSize)
 	if err != nil || len(p.Devices) != 7560 || len(p.Problems) != 0 {
 		t.Fatalf("%v, %d devices, %v", err, len(p.Devices), p.Problems)
 	}

@@ -21,27 +21,6 @@ import (
 	"holmes/pdata"
 )
 
-// memDevice is a device over bytes in memory: a copy of the metadata the
-// damage tests may change.
-type memDevice struct {
-	b    []byte
-	name string
-}
-
-func (m *memDevice) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 || off >= int64(len(m.b)) {
-		return 0, io.EOF
-	}
-	n := copy(p, m.b[off:])
-	if n < len(p) {
-		return n, io.EOF
-	}
-	return n, nil
-}
-func (m *memDevice) Size() int64  { return int64(len(m.b)) }
-func (m *memDevice) Name() string { return m.name }
-func (m *memDevice) Close() error { return nil }
-
 // lab is the thin lab (testdata/lab/lvm-thin.sh): the pool's metadata as
 // bytes, and its data LV on the PV image, both where the kernel's dm
 // tables put them.
@@ -88,7 +67,7 @@ func openLab(t testing.TB) *lab {
 
 func (l *lab) pool(t testing.TB) *Pool {
 	t.Helper()
-	p, err := Open(&memDevice{l.meta, "pve/data_tmeta"}, int64(len(l.meta)))
+	p, err := Open(&fixture.Mem{B: l.meta, N: "pve/data_tmeta"}, int64(len(l.meta)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +233,7 @@ func TestDamagedLeaf(t *testing.T) {
 	root := good.Device(victim).Root
 	meta := bytes.Clone(l.meta)
 	meta[root*BlockSize+100] ^= 0xff // in memory only
-	p, err := Open(&memDevice{meta, "damaged"}, int64(len(meta)))
+	p, err := Open(&fixture.Mem{B: meta, N: "damaged"}, int64(len(meta)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,7 +273,7 @@ func TestCycleAndOutside(t *testing.T) {
 	putNode(meta, free, pdata.NodeInternal, 8, []uint64{0, 1000, 2000}, [][]byte{u64(good.Super.MappingRoot), u64(free), u64(nb + 5)})
 	binary.LittleEndian.PutUint64(meta[offSbMappingRoot:], free)
 	binary.LittleEndian.PutUint32(meta, pdata.Checksum(meta[:BlockSize], superblockXor))
-	p, err := Open(&memDevice{meta, "crafted"}, int64(len(meta)))
+	p, err := Open(&fixture.Mem{B: meta, N: "crafted"}, int64(len(meta)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,7 +355,7 @@ func TestDamagedDetails(t *testing.T) {
 	good := l.pool(t)
 	meta := bytes.Clone(l.meta)
 	meta[good.Super.DetailsRoot*BlockSize+8] ^= 1 // the node's own block number
-	p, err := Open(&memDevice{meta, "damaged"}, int64(len(meta)))
+	p, err := Open(&fixture.Mem{B: meta, N: "damaged"}, int64(len(meta)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -437,7 +416,7 @@ func TestMetadataSnapshot(t *testing.T) {
 	le.PutUint64(meta[offSbHeldRoot:], snap)
 	le.PutUint32(meta, pdata.Checksum(meta[:BlockSize], superblockXor))
 
-	live, err := Open(&memDevice{meta, "with-snap"}, int64(len(meta)))
+	live, err := Open(&fixture.Mem{B: meta, N: "with-snap"}, int64(len(meta)))
 	if err != nil || len(live.Problems) > 0 {
 		t.Fatalf("%v %v", err, live.Problems)
 	}

@@ -18,11 +18,11 @@ func cacheCase(t *testing.T) string {
 	return labCase(t, "testdata/lvm/cache/record/cache.vg", []string{"cache/pv-a", "cache/pv-b"})
 }
 
-// cmetaCopy writes the bytes of a case file's LV to a file, as the lab
-// copied them for cache_dump.
-func cmetaCopy(t *testing.T, cf, lv string) string {
+// lvBytes reads a case file's DEV (an LV) whole: a copy the damage tests
+// may change.
+func lvBytes(t *testing.T, cf, dev string) []byte {
 	t.Helper()
-	d, err := (&Factory{CaseFile: cf}).OpenDevice(lv)
+	d, err := (&Factory{CaseFile: cf}).OpenDevice(dev)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,6 +31,14 @@ func cmetaCopy(t *testing.T, cf, lv string) string {
 	if _, err := io.ReadFull(io.NewSectionReader(d, 0, d.Size()), b); err != nil {
 		t.Fatal(err)
 	}
+	return b
+}
+
+// cmetaCopy writes the bytes of a case file's LV to a file, as the lab
+// copied them for cache_dump.
+func cmetaCopy(t *testing.T, cf, lv string) string {
+	t.Helper()
+	b := lvBytes(t, cf, lv)
 	path := filepath.Join(t.TempDir(), "cmeta.bin")
 	if err := os.WriteFile(path, b, 0o444); err != nil {
 		t.Fatal(err)
