@@ -1,6 +1,8 @@
-package main
+package nbd_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,14 +13,14 @@ import (
 	"holmes/internal/fixture"
 )
 
-// serveGuest is the script TestServeKernelClient runs in user-mode Linux.
+// kernelGuest is the script TestKernelClient runs in user-mode Linux.
 // The guest cannot reach a host socket through hostfs, so the server (the
 // static holmes binary, read through hostfs like the disk images) and the
 // kernel's NBD client both run in it, on a socket in the guest's own /run.
 // nbd-client is given no -readonly: the export alone must make the device
 // read-only. Its -timeout turns a server that stops answering into an I/O
 // error instead of a hang. What the host checks is written to $W.
-const serveGuest = `
+const kernelGuest = `
 modprobe nbd
 sock=/run/holmes.sock
 "$HOLMES" --case "$W/case.json" serve --socket $sock guests/home guests/vm01:p1 md1 >"$W/serve.out" 2>"$W/serve.err" &
@@ -66,17 +68,18 @@ echo $rc >"$W/serve.rc"
 if [ -e $sock ]; then echo socket left >>"$W/serve.err"; fi
 `
 
-// TestServeKernelClient is issue 15's proof that holmes serve feeds the
+// TestKernelClient is issue 15's proof that holmes serve feeds the
 // kernel: in user-mode Linux, the holmes binary serves the incident's
-// raid10 (md1, assembled from the case file triage writes), its LV
+// raid10 (md1, assembled from the case file holmes triage writes), its LV
 // guests/home and the partition inside its LV guests/vm01; the kernel's nbd
 // client, given the export, makes a read-only block device; mount -o
 // ro,noload shows every file of both filesystems with the sha256 the lab
-// recorded, and the array reads as holmes dump reads it.
-// Writing to the device and remounting read-write fail. Two clients at
-// once, and a client that hangs up mid-read, leave the server serving;
-// SIGTERM stops it cleanly, and the disks are unchanged.
-func TestServeKernelClient(t *testing.T) {
+// recorded, and the array reads as holmes dump reads it. Writing to the
+// device and remounting read-write fail. Three clients at once, and a
+// client that hangs up mid-read, leave the server serving; SIGTERM stops it
+// cleanly, and the disks are unchanged. It drives the holmes binary only,
+// so it lives here, beside the server, and runs beside cmd/holmes's tests.
+func TestKernelClient(t *testing.T) {
 	if testing.Short() {
 		t.Skip("boots user-mode Linux and reads a 194 MiB array through the kernel's NBD client")
 	}
@@ -84,23 +87,30 @@ func TestServeKernelClient(t *testing.T) {
 	if m, _ := filepath.Glob("/usr/lib/uml/modules/*/kernel/drivers/block/nbd.ko"); len(m) == 0 {
 		t.Skip("the user-mode Linux kernel has no nbd.ko")
 	}
-	t.Parallel()
 	bin := fixture.BuildHolmes(t)
-	r := loadIncident(t)
+	r := fixture.LoadIncident(t)
 	var disks []string
 	for _, d := range r.Disks {
-		disks = append(disks, incidentDev(t, d))
+		disks = append(disks, fixture.IncidentDev(t, d))
 	}
+	before := fixture.SHA256Files(t, disks)
 	dir := t.TempDir()
 	caseFile := filepath.Join(dir, "case.json")
-	if _, stderr, code := holmes(t, append([]string{"triage", "--write-case", caseFile}, disks...)...); code != 0 {
-		t.Fatalf("triage: exit %d: %s", code, stderr)
+	if out, err := exec.Command(bin, append([]string{"triage", "--write-case", caseFile}, disks...)...).CombinedOutput(); err != nil {
+		t.Fatalf("holmes triage: %v\n%s", err, out)
 	}
-	before := hashInputs(t, disks)
+	dump := exec.Command(bin, "--case", caseFile, "dump", "md1")
+	h := sha256.New()
+	var stderr strings.Builder
+	dump.Stdout, dump.Stderr = h, &stderr
+	if err := dump.Run(); err != nil {
+		t.Fatalf("holmes dump md1: %v\n%s", err, stderr.String())
+	}
+	md1 := hex.EncodeToString(h.Sum(nil))
 
 	script := filepath.Join(dir, "guest.sh")
 	env := fmt.Sprintf("HOLMES='%s' W='%s'\n", bin, dir)
-	if err := os.WriteFile(script, []byte(env+serveGuest), 0o644); err != nil {
+	if err := os.WriteFile(script, []byte(env+kernelGuest), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	out, err := exec.Command(fixture.Repo(t, "testdata/lab/uml.sh"), script).CombinedOutput()
@@ -144,7 +154,7 @@ func TestServeKernelClient(t *testing.T) {
 			}
 		}
 	}
-	if got, want := read("md1.sum"), deviceSHA256(t, caseFile, "md1")+"  /dev/nbd1"; got != want {
+	if got, want := read("md1.sum"), md1+"  /dev/nbd1"; got != want {
 		t.Errorf("md1 through the kernel's client: %q, holmes dump: %q", got, want)
 	}
 	if got := read("written"); got != "" {
@@ -159,10 +169,10 @@ func TestServeKernelClient(t *testing.T) {
 	if got := read("serve.out"); !strings.Contains(got, "nbd+unix:///guests/home?socket=/run/holmes.sock\t") || strings.Count(got, "\n") != 2 {
 		t.Errorf("serve printed %q", got)
 	}
-	after := hashInputs(t, disks)
-	for p, h := range before {
-		if after[p] != h {
-			t.Errorf("%s changed while it was served", p)
+	after := fixture.SHA256Files(t, disks)
+	for i := range disks {
+		if before[i] != after[i] {
+			t.Errorf("%s changed while it was served", disks[i])
 		}
 	}
 	if t.Failed() {
