@@ -33,6 +33,15 @@ func ReadAround(d Device, p []byte, off int64) ([]Extent, error) {
 			return holes, err
 		}
 		pos += int64(n)
+		if readable(d, pos) {
+			// The device gave back fewer bytes than it holds before the
+			// gap: find the gap's first byte as the longest read that
+			// succeeds from pos.
+			pos = firstUnreadable(d, p[pos-off:], pos)
+			if pos == end {
+				break
+			}
+		}
 		holeEnd := unreadableUntil(d, pos, end, u)
 		clear(p[pos-off : holeEnd-off])
 		if k := len(holes); k > 0 && holes[k-1].End() == pos {
@@ -95,6 +104,27 @@ func unreadableUntil(d Device, pos, limit int64, u *UnreadableError) int64 {
 		}
 	}
 	return max(lo, min(limit, pos+1))
+}
+
+// firstUnreadable reads p at pos, for as long as d can, and returns the
+// offset of the first byte it cannot (pos+len(p) if none); p holds the
+// bytes before it.
+func firstUnreadable(d Device, p []byte, pos int64) int64 {
+	ok := func(n int) bool { k, err := d.ReadAt(p[:n], pos); return k == n && (err == nil || err == io.EOF) }
+	lo, hi := 1, len(p) // reading lo bytes works; is hi the shortest that fails?
+	if ok(hi) {
+		return pos + int64(hi)
+	}
+	for lo < hi-1 {
+		mid := lo + (hi-lo)/2
+		if ok(mid) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	ok(lo)
+	return pos + int64(lo)
 }
 
 func readable(d Device, off int64) bool {
