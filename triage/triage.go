@@ -124,12 +124,15 @@ func Run(ctx context.Context, specs []string, open func(string) (blockdev.Device
 	t.checkFilesystems()
 	progress("divergent regions")
 	t.traceDivergence()
+	progress("unreadable ranges")
+	t.traceUnreadable()
 	t.finish()
 	return t, nil
 }
 
 func newTriage() *Triage {
-	return &Triage{smart: map[string]smart.Result{}, mainFS: map[string]*mainFilesystem{}}
+	return &Triage{smart: map[string]smart.Result{}, mainFS: map[string]*mainFilesystem{},
+		Result: Result{Unreadable: []Unreadable{}, LostFiles: []LostFile{}}}
 }
 
 // finish puts the arrays and volume groups decided into the result.
