@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"holmes/blockdev"
-	"holmes/casefile"
 	"holmes/ext"
 	"holmes/render"
 	"holmes/trace"
@@ -138,7 +137,7 @@ func traceHoles(opts *TraceOptions, stack *trace.Stack) error {
 func traceStack(opts *TraceOptions) (*trace.Stack, error) {
 	stack := &trace.Stack{Open: func(name string) (blockdev.Device, error) { return opts.OpenDevice(name) }}
 	if opts.CaseFile != "" {
-		c, err := casefile.Load(opts.CaseFile)
+		c, err := opts.LoadCase()
 		if err != nil {
 			return nil, err
 		}
