@@ -2,25 +2,16 @@ package triage
 
 import (
 	"context"
+	"path/filepath"
 	"reflect"
 	"testing"
 
 	"holmes/blockdev"
+	"holmes/casefile"
+	"holmes/ddmap"
 	"holmes/ext"
 	"holmes/internal/fixture"
 )
-
-// holeyFiles opens image files with the given holes, as a ddrescue
-// mapfile gives them (blockdev.FileOpener).
-type holeyFiles map[string][]blockdev.Extent
-
-func (h holeyFiles) OpenFile(path string) (blockdev.Device, error) {
-	d, err := blockdev.OpenFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return blockdev.WithHoles(d, h[path], "not finished in ddrescue mapfile"), nil
-}
 
 // TestTriageReportsTheFilesAGapLoses: triage of a real ext4 image (mke2fs
 // and debugfs made it) with a gap in /big's data and one in free space
@@ -47,8 +38,14 @@ func TestTriageReportsTheFilesAGapLoses(t *testing.T) {
 	bs := int64(fs.SB.BlockSize())
 	at := int64(m.Runs[0].Physical+4)*bs + 100 // /big @ 4*bs+100
 	d.Close()
-	files := holeyFiles{img: {{Off: at, Len: 700}, {Off: d.Size() - 4096, Len: 1024}}}
-	tr, err := Run(context.Background(), []string{img}, files.OpenFile, Options{Files: files})
+	dir := t.TempDir()
+	mapfile := filepath.Join(dir, "ext4.map")
+	fixture.WriteMapfile(t, mapfile, d.Size(), [2]int64{at, 700}, [2]int64{d.Size() - 4096, 1024})
+	files := &ddmap.Set{}
+	if err := files.Add(img, mapfile); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := Run(context.Background(), []string{img}, files.OpenFile, Options{Files: files, Maps: map[string]string{img: mapfile}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,4 +64,39 @@ func TestTriageReportsTheFilesAGapLoses(t *testing.T) {
 	if !reflect.DeepEqual(r.LostFiles, want) {
 		t.Fatalf("lost files %+v, want %+v", r.LostFiles, want)
 	}
+	// The case file keeps the map: a command reading the case reads the
+	// image's gaps as gaps.
+	casePath := filepath.Join(dir, "case.json")
+	if err := tr.WriteCase(casePath, []string{img}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := casefile.Load(casePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Maps) != 1 || c.Path(c.Maps[mustRel(t, dir, img)]) != mapfile {
+		t.Fatalf("case file maps %v", c.Maps)
+	}
+	again, err := blockdev.Open(img, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if _, ok := blockdev.AsUnreadable(readErr(again, at)); !ok {
+		t.Fatal("the image opened through the case file reads its gap")
+	}
+}
+
+func mustRel(t *testing.T, dir, path string) string {
+	t.Helper()
+	rel, err := filepath.Rel(dir, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rel
+}
+
+func readErr(d blockdev.Device, off int64) error {
+	_, err := d.ReadAt(make([]byte, 1), off)
+	return err
 }
