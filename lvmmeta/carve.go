@@ -6,6 +6,8 @@ import (
 	"io"
 	"slices"
 	"sort"
+
+	"holmes/blockdev"
 )
 
 const (
@@ -111,7 +113,8 @@ func (c *Carver) Scan(r io.ReaderAt, size int64, name string) error {
 			copy(buf, buf[carveChunk:carveChunk+headBack])
 		}
 		want := min(int64(carveChunk+headFwd), size-pos)
-		n, err := r.ReadAt(buf[headBack:headBack+int(want)], pos)
+		// A gap in the evidence (blockdev.UnreadableError) holds no text.
+		n, _, err := blockdev.ReadAround(r, buf[headBack:headBack+int(want)], pos)
 		if err != nil && !(err == io.EOF && int64(n) == want) {
 			return fmt.Errorf("%s: reading at %d: %w", name, pos, err)
 		}
@@ -212,10 +215,13 @@ func readSection(r io.ReaderAt, size, off int64) (section []byte, closed bool, r
 		want = min(want, maxCarveText, size-off)
 		buf := make([]byte, want)
 		n, err := r.ReadAt(buf, off)
-		if err != nil && !(err == io.EOF && int64(n) == want) {
+		_, gap := blockdev.AsUnreadable(err)
+		if gap { // the text runs into bytes the evidence lacks: cut short there
+			buf = buf[:n]
+		} else if err != nil && !(err == io.EOF && int64(n) == want) {
 			return nil, false, nil, err
 		}
-		if end, done := sectionEnd(buf); done || want == maxCarveText || want == size-off {
+		if end, done := sectionEnd(buf); done || gap || want == maxCarveText || want == size-off {
 			return buf[:end], done, buf[end:min(len(buf), end+headerWindow)], nil
 		}
 	}

@@ -85,7 +85,7 @@ func (s *memberScan) findDescriptorTables(devs []blockdev.Device) error {
 		lo += ((align-lo)%bs + bs) % bs
 		for m, d := range devs {
 			for pos := lo; pos < min(hi, d.Size()); pos += int64(len(buf)) {
-				k, err := d.ReadAt(buf[:min(int64(len(buf)), hi-pos, d.Size()-pos)], pos)
+				k, _, err := blockdev.ReadAround(d, buf[:min(int64(len(buf)), hi-pos, d.Size()-pos)], pos)
 				if err != nil && err != io.EOF {
 					return fmt.Errorf("%s: reading at %d: %w", d.Name(), pos, err)
 				}

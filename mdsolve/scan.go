@@ -106,7 +106,9 @@ func scanMembers(devs []blockdev.Device, window int64) (*memberScan, error) {
 			if pos >= d.Size() {
 				continue
 			}
-			n, err := d.ReadAt(buf[:min(int64(len(buf)), d.Size()-pos)], pos)
+			// Bytes a device lacks (a ddrescue gap, a region a collect
+			// archive did not keep) hold nothing to find: read around them.
+			n, _, err := blockdev.ReadAround(d, buf[:min(int64(len(buf)), d.Size()-pos)], pos)
 			if err != nil && err != io.EOF {
 				return nil, fmt.Errorf("%s: reading at %d: %w", d.Name(), pos, err)
 			}
@@ -251,7 +253,7 @@ func (s *memberScan) scanTails(devs []blockdev.Device, scanned int64) error {
 		if from >= d.Size() {
 			continue
 		}
-		n, err := d.ReadAt(buf[:d.Size()-from], from)
+		n, _, err := blockdev.ReadAround(d, buf[:d.Size()-from], from)
 		if err != nil && err != io.EOF {
 			return fmt.Errorf("%s: reading at %d: %w", d.Name(), from, err)
 		}
