@@ -187,10 +187,16 @@ func fsType(features []string) string {
 	return "ext2"
 }
 
-// Resolve opens the names triage established — an array ("md1") or a
-// logical volume of a chosen VG ("guests/home") — as blockdev.Open's
-// resolver. Closing what it returns leaves triage's own devices open.
+// Resolve opens the names triage established — a disk it was given, an
+// array ("md1") or a logical volume of a chosen VG ("guests/home") — as
+// blockdev.Open's resolver. Closing what it returns leaves triage's own
+// devices open.
 func (t *Triage) Resolve(name string) (blockdev.Device, error) {
+	for _, d := range t.disks {
+		if d.Name() == name {
+			return unclosed{d}, nil
+		}
+	}
 	for _, a := range t.arrays {
 		if a.res.Name == name && a.dev != nil {
 			return unclosed{a.dev}, nil
@@ -205,6 +211,14 @@ func (t *Triage) Resolve(name string) (blockdev.Device, error) {
 	}
 	return nil, fmt.Errorf("%s: not a file, and not an array or VG/LV triage established", name)
 }
+
+// Claims: the disks triage was given are read as it opened them, not
+// from files of the same name (a collect archive's disks may not exist here,
+// or be other bytes).
+func (t *Triage) Claims(name string) bool { return t.isDisk(name) }
+
+// Disks are the devices triage was given and could open.
+func (t *Triage) Disks() []blockdev.Device { return t.disks }
 
 // unclosed shares a device without handing over its closing.
 type unclosed struct{ blockdev.Device }
