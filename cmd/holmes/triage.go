@@ -69,9 +69,13 @@ func triageRun(opts *TriageOptions) error {
 		}
 		smartFiles[dev] = file
 	}
+	specs, err := opts.Expand(opts.Devices)
+	if err != nil {
+		return err
+	}
 	progress := newProgress(opts.ErrOut, "triage:")
-	t, err := triage.Run(context.Background(), opts.Devices, opts.OpenDevice, triage.Options{
-		SMART: smartFiles, Smartctl: opts.Smartctl, Progress: progress.stage,
+	t, err := triage.Run(context.Background(), specs, opts.OpenDevice, triage.Options{
+		SMART: smartFiles, Smartctl: opts.Smartctl, Progress: progress.stage, Absent: opts.absentDisks(),
 	})
 	progress.done()
 	if t != nil {
