@@ -3,6 +3,7 @@ package blockdev
 import (
 	"bytes"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -42,5 +43,66 @@ func TestComplement(t *testing.T) {
 	}
 	if got := Complement(nil, 8); !slices.Equal(got, []Extent{{0, 8}}) {
 		t.Fatalf("complement of nothing %v", got)
+	}
+}
+
+// TestReadAroundGoesPastGaps: the bytes around gaps are read, the gaps are
+// zero and named in the reader's own offsets, through a partition too.
+func TestReadAroundGoesPastGaps(t *testing.T) {
+	data := bytes.Repeat([]byte{7}, 100)
+	d := WithHoles(memDevice(data), []Extent{{20, 10}, {30, 5}, {60, 10}}, "not collected")
+	p := make([]byte, 80)
+	n, gaps, err := ReadAround(d, p, 10)
+	if n != 80 || err != nil {
+		t.Fatalf("read %d, %v", n, err)
+	}
+	if len(gaps) != 2 || gaps[0].Off != 20 || gaps[0].Len != 15 || gaps[1].Off != 60 || gaps[1].Len != 10 || gaps[0].Why != "not collected" {
+		t.Fatalf("gaps %+v", gaps)
+	}
+	if p[9] != 7 || p[10] != 0 || p[24] != 0 || p[25] != 7 || p[50] != 0 || p[60] != 7 {
+		t.Errorf("bytes around the gaps: %v", p)
+	}
+	part, err := Slice(d, 15, 80, "d:p1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := HolesOf(part), []Extent{{5, 15}, {45, 10}}; !slices.Equal(got, want) {
+		t.Errorf("holes of the partition %v, want %v", got, want)
+	}
+	n, gaps, err = ReadAround(part, make([]byte, 80), 0)
+	if n != 80 || err != nil || len(gaps) != 2 || gaps[0].Off != 5 || gaps[0].Len != 15 || gaps[0].Dev != "d:p1" || gaps[1].Off != 45 {
+		t.Fatalf("through the partition: %d, %+v, %v", n, gaps, err)
+	}
+}
+
+// claiming resolves "disk.img" itself, before any file of that name.
+type claiming struct{ d Device }
+
+func (c claiming) Claims(name string) bool { return name == "disk.img" }
+func (c claiming) Resolve(name string) (Device, error) {
+	if name == "disk.img" {
+		return c.d, nil
+	}
+	return nil, io.ErrUnexpectedEOF
+}
+
+// TestClaimerComesBeforeFiles: a name the resolver claims is its own even
+// where a file of that name exists, and its partitions and ranges too.
+func TestClaimerComesBeforeFiles(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.WriteFile("disk.img", []byte("other bytes"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	r := claiming{memDevice(bytes.Repeat([]byte{9}, 4096))}
+	for _, spec := range []string{"disk.img", "disk.img@1K+1K"} {
+		d, err := Open(spec, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := make([]byte, 1)
+		if _, err := d.ReadAt(b, 0); err != nil || b[0] != 9 {
+			t.Errorf("%s read %v, %v: not the claimed device", spec, b, err)
+		}
 	}
 }
