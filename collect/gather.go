@@ -1,6 +1,7 @@
 package collect
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 
@@ -231,11 +232,15 @@ func (g *gatherer) filesystem(d blockdev.Device, fs *ext.FS) {
 			rootOK = err == nil
 		}
 		walk.FindAll("", "*", !rootOK)
+		// What trace and triage's divergent regions read to say which file
+		// a block holds: the used part of the inode tables, every file's
+		// block map (indirect blocks, extent tree nodes) and the bitmaps.
+		walk.Explain([]ext.Region{{Offset: 0, Length: sb.Size()}})
 	}
 	if rec.over {
 		g.warn("%s: its directory tree is larger than %d bytes: the rest is not kept", label, g.opt.MaxWalk)
 	}
-	g.flush(rec, d, "directory tree of "+label+" (inode tables, directories)")
+	g.flush(rec, d, "directory tree of "+label+" (inode tables in use, directories)")
 }
 
 // flush keeps what rec recorded as read from d, and forgets it.
@@ -326,8 +331,8 @@ func total(es []blockdev.Extent) int64 {
 	return n
 }
 
-// recorder notes the byte ranges read through it, up to limit bytes
-// (0: no limit); a read past the limit is still served.
+// recorder notes the byte ranges read through it. Past limit bytes (0: no
+// limit) it fails every read, which ends the walk reading through it.
 type recorder struct {
 	blockdev.Device
 	reads []blockdev.Extent
@@ -336,18 +341,20 @@ type recorder struct {
 	over  bool
 }
 
+var errOverBudget = errors.New("collect: more than the bytes kept per filesystem")
+
 func (r *recorder) ReadAt(p []byte, off int64) (int, error) {
+	if r.limit > 0 && r.total+int64(len(p)) > r.limit {
+		r.over = true
+		return 0, errOverBudget
+	}
 	n, err := r.Device.ReadAt(p, off)
 	if n > 0 {
-		if r.limit > 0 && r.total+int64(n) > r.limit {
-			r.over = true
+		r.total += int64(n)
+		if k := len(r.reads); k > 0 && r.reads[k-1].End() == off {
+			r.reads[k-1].Len += int64(n)
 		} else {
-			r.total += int64(n)
-			if k := len(r.reads); k > 0 && r.reads[k-1].End() == off {
-				r.reads[k-1].Len += int64(n)
-			} else {
-				r.reads = append(r.reads, blockdev.Extent{Off: off, Len: int64(n)})
-			}
+			r.reads = append(r.reads, blockdev.Extent{Off: off, Len: int64(n)})
 		}
 	}
 	return n, err
