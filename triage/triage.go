@@ -168,6 +168,13 @@ func (t *Triage) warn(format string, args ...any) {
 // each holds.
 func (t *Triage) addDisk(d blockdev.Device) {
 	dev := Device{Name: d.Name(), Size: d.Size()}
+	if why := lacking([]*unit{{dev: d}}); why != "" {
+		var n int64
+		for _, h := range blockdev.HolesOf(d) {
+			n += h.Len
+		}
+		t.warn("%s: %d of its %d bytes are not in the evidence (%s): nothing there was read, compared or ruled out", d.Name(), n, d.Size(), why)
+	}
 	pt, err := blockdev.ReadPartitionTable(d)
 	var parts []blockdev.Device
 	if err == nil {
