@@ -26,9 +26,14 @@ func (t *Triage) scoreSMART(ctx context.Context, opt Options) {
 	for _, d := range t.disks {
 		var rep *smart.Report
 		var err error
+		kept, archived := opt.SMARTOutput[d.Name()]
 		switch file, ok := opt.SMART[d.Name()]; {
 		case ok:
 			rep, err = smart.ReadFile(file)
+		case archived && kept == nil:
+			continue // an archive's disk: the drive here now is not the one it kept
+		case archived:
+			rep, err = smart.Parse(d.Name(), kept)
 		case opt.Smartctl != "" && smart.IsDevice(d.Name()):
 			rep, err = smart.QueryDevice(ctx, opt.Smartctl, d.Name())
 		default:

@@ -19,6 +19,10 @@ import (
 type Options struct {
 	// SMART maps a DEV (as given) to a saved smartctl report (-x, -a or -j).
 	SMART map[string]string
+	// SMARTOutput maps each disk of a collect archive to the smartctl
+	// output it kept (nil: none), used where SMART names no file; such a
+	// disk is never queried live.
+	SMARTOutput map[string][]byte
 	// Smartctl is the program run on block devices without a saved report;
 	// "" never runs it.
 	Smartctl string

@@ -97,6 +97,19 @@ func (f *Factory) absentDisks() map[string]bool {
 	return m
 }
 
+// archivedSMART is the smartctl output the archives given keep, by disk
+// (nil where none was kept).
+func (f *Factory) archivedSMART() map[string][]byte {
+	m := map[string][]byte{}
+	for _, a := range f.archives {
+		for _, name := range a.Names() {
+			out, _ := a.SMART(name)
+			m[name] = out
+		}
+	}
+	return m
+}
+
 // archive opens (once) and verifies the collect archive at path.
 func (f *Factory) archive(path string) (*collect.Archive, error) {
 	if a, ok := f.archives[path]; ok {
