@@ -182,16 +182,7 @@ func (g *gatherer) filesystems(d blockdev.Device) {
 	}
 	g.flush(rec, d, "ext superblocks and group descriptors of "+d.Name())
 	g.filesystem(d, fs)
-	seen := map[string]bool{fs.Info(d.Name()).UUID: true}
-	for _, c := range fs.Choice.Candidates {
-		if seen[c.UUID] || c.BlockSize == 0 {
-			continue
-		}
-		seen[c.UUID] = true
-		choice := c.Offset / int64(c.BlockSize)
-		if c.Offset == ext.PrimaryOffset {
-			choice = ext.SuperblockPrimary
-		}
+	for _, choice := range fs.OtherFilesystems() {
 		other, err := ext.Open(rec, d.Size(), ext.Options{Superblock: choice})
 		g.flush(rec, d, "ext superblocks and group descriptors of "+d.Name())
 		if err == nil {
@@ -220,11 +211,7 @@ func (g *gatherer) filesystem(d blockdev.Device, fs *ext.FS) {
 	}
 	// The walk triage makes: the root directory, then every name.
 	rec := &recorder{Device: d, limit: g.opt.MaxWalk}
-	choice := sb.Offset / bs
-	if sb.Offset == ext.PrimaryOffset {
-		choice = ext.SuperblockPrimary
-	}
-	walk, err := ext.Open(rec, d.Size(), ext.Options{Superblock: choice})
+	walk, err := ext.Open(rec, d.Size(), ext.Options{Superblock: ext.SuperblockChoice(sb.Offset, sb.BlockSize())})
 	if err == nil {
 		rootOK := false
 		if root, err := walk.Inode(ext.RootIno); err == nil {

@@ -133,16 +133,7 @@ func (t *Triage) checkExt(d blockdev.Device, name string, choice int64) {
 	if choice != ext.SuperblockAuto {
 		return
 	}
-	seen := map[string]bool{f.UUID: true}
-	for _, c := range fs.Choice.Candidates {
-		if seen[c.UUID] || c.BlockSize == 0 {
-			continue
-		}
-		seen[c.UUID] = true
-		other := c.Offset / int64(c.BlockSize)
-		if c.Offset == ext.PrimaryOffset {
-			other = ext.SuperblockPrimary // not block 0 of a 4 KiB filesystem: that is auto
-		}
+	for _, other := range fs.OtherFilesystems() {
 		t.checkExt(d, name, other)
 	}
 }
