@@ -211,6 +211,15 @@ func (t *Triage) Claims(name string) bool { return t.isDisk(name) }
 // Disks are the devices triage was given and could open.
 func (t *Triage) Disks() []blockdev.Device { return t.disks }
 
+// OpenFile opens an image file as the command line's DEVs were opened
+// (blockdev.FileOpener): with its ddrescue mapfile, if it has one.
+func (t *Triage) OpenFile(path string) (blockdev.Device, error) {
+	if t.files != nil {
+		return t.files.OpenFile(path)
+	}
+	return blockdev.OpenFile(path)
+}
+
 // unclosed shares a device without handing over its closing.
 type unclosed struct{ blockdev.Device }
 

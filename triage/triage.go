@@ -34,6 +34,10 @@ type Options struct {
 	// archive's, by absolute path) to whether each was a block device,
 	// for the plan (plan.Options.Absent).
 	Absent map[string]bool
+	// Files opens image files where triage opens them itself (tracing a
+	// divergent region down to a disk) as open does (with the image's
+	// ddrescue mapfile); nil opens them plainly.
+	Files blockdev.FileOpener
 }
 
 // Triage is one run: what was opened and established. Close releases the
@@ -53,6 +57,7 @@ type Triage struct {
 	fsOrder []string
 	closers []blockdev.Device
 	absent  map[string]bool
+	files   blockdev.FileOpener
 }
 
 // unit is a partition (or a whole disk without a table): what md arrays are
@@ -98,6 +103,7 @@ type volumeGroup struct {
 func Run(ctx context.Context, specs []string, open func(string) (blockdev.Device, error), opt Options) (*Triage, error) {
 	t := newTriage()
 	t.absent = opt.Absent
+	t.files = opt.Files
 	progress := func(s string) {
 		if opt.Progress != nil {
 			opt.Progress(s)

@@ -9,6 +9,7 @@ import (
 	"holmes/blockdev"
 	"holmes/casefile"
 	"holmes/collect"
+	"holmes/ddmap"
 	"holmes/render"
 )
 
@@ -21,6 +22,13 @@ type Factory struct {
 	CaseFile string
 	// Smartctl is the program queried for live SMART data.
 	Smartctl string
+	// Maps are the --map IMAGE=MAPFILE flags: ddrescue mapfiles whose
+	// unfinished bytes read as errors wherever the image is read.
+	Maps []string
+
+	files     *ddmap.Set     // the mapfiles of --map and the case file, once read
+	caseFile  *casefile.Case // the --case file, once read
+	mapImages []string       // the IMAGE of each --map, to report those never read
 	// archives are the collect archives met among the DEVs, by path: their
 	// disks' names are DEVs (docs/collect.md).
 	archives map[string]*collect.Archive
@@ -31,17 +39,14 @@ func newFactory(stdout, stderr io.Writer) *Factory {
 }
 
 // OpenDevice opens a DEV argument read-only, resolving case-file names when
-// --case was given, and the disks of collect archives: an archive holding
+// --case was given, giving each image its ddrescue mapfile (--map, the
+// case file's maps), and the disks of collect archives: an archive holding
 // one disk is that disk; ARCHIVE/NAME is disk NAME of the archive; and once
 // an archive was given (Expand), its disks' names are DEVs.
 func (f *Factory) OpenDevice(spec string) (blockdev.Device, error) {
-	r := &archiveResolver{f: f}
-	if f.CaseFile != "" {
-		c, err := casefile.Load(f.CaseFile)
-		if err != nil {
-			return nil, err
-		}
-		r.next = c
+	r, err := f.Resolver()
+	if err != nil {
+		return nil, err
 	}
 	if collect.IsArchive(spec) {
 		a, err := f.archive(spec)
@@ -53,10 +58,96 @@ func (f *Factory) OpenDevice(spec string) (blockdev.Device, error) {
 		}
 		return a.Open(a.Names()[0])
 	}
-	if r.next == nil && len(f.archives) == 0 && !archivePrefix(spec) {
-		return blockdev.Open(spec, nil) // its messages for a missing file
+	if len(f.archives) == 0 && !archivePrefix(spec) {
+		return blockdev.Open(spec, r)
 	}
-	return blockdev.Open(spec, r)
+	return blockdev.Open(spec, &archiveResolver{f: f, next: r})
+}
+
+// resolver opens the DEVs of a run: names, and image files (blockdev.FileOpener).
+type resolver interface {
+	blockdev.Resolver
+	blockdev.FileOpener
+}
+
+// Resolver is what opens DEVs for this run: the case file (with the
+// --map mapfiles added to its own) when --case was given, else the --map
+// mapfiles alone. It is also a blockdev.FileOpener: every image file is
+// opened through it, so its mapfile applies however the image is reached.
+func (f *Factory) Resolver() (resolver, error) {
+	if err := f.readMaps(); err != nil {
+		return nil, err
+	}
+	if f.CaseFile == "" {
+		return f.files, nil
+	}
+	return f.LoadCase()
+}
+
+// LoadCase reads the --case file once, with the --map mapfiles added to
+// those it names.
+func (f *Factory) LoadCase() (*casefile.Case, error) {
+	if f.caseFile != nil {
+		return f.caseFile, nil
+	}
+	if err := f.readMaps(); err != nil {
+		return nil, err
+	}
+	c, err := casefile.Load(f.CaseFile)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.UseMaps(f.files); err != nil {
+		return nil, err
+	}
+	f.caseFile = c
+	return c, nil
+}
+
+// readMaps reads the --map mapfiles once (docs/cli.md: IMAGE=MAPFILE).
+func (f *Factory) readMaps() error {
+	if f.files != nil {
+		return nil
+	}
+	set := &ddmap.Set{}
+	for _, m := range f.Maps {
+		i := strings.LastIndex(m, "=")
+		if i <= 0 || i == len(m)-1 {
+			return usagef("--map wants IMAGE=MAPFILE, got %q", m)
+		}
+		if err := set.Add(m[:i], m[i+1:]); err != nil {
+			return err
+		}
+		f.mapImages = append(f.mapImages, m)
+	}
+	f.files = set
+	return nil
+}
+
+// mapPairs are the --map flags as IMAGE: MAPFILE (after readMaps checked
+// them), for a case file to record.
+func (f *Factory) mapPairs() map[string]string {
+	pairs := map[string]string{}
+	for _, m := range f.Maps {
+		if i := strings.LastIndex(m, "="); i > 0 {
+			pairs[m[:i]] = m[i+1:]
+		}
+	}
+	return pairs
+}
+
+// warnUnreadMaps says which --map images the command never read: a map
+// given for a DEV not read is most likely a mistyped path.
+func (f *Factory) warnUnreadMaps() {
+	if f.files == nil {
+		return
+	}
+	for _, m := range f.mapImages {
+		i := strings.LastIndex(m, "=")
+		if !f.files.Opened(m[:i]) {
+			fmt.Fprintf(f.ErrOut, "holmes: warning: --map %s: the command never read %s\n", m, m[:i])
+		}
+	}
 }
 
 // archivePrefix: spec starts with ARCHIVE/.
@@ -131,7 +222,7 @@ func (f *Factory) archive(path string) (*collect.Archive, error) {
 // and ARCHIVE/NAME; other names go to next (the case file).
 type archiveResolver struct {
 	f    *Factory
-	next blockdev.Resolver
+	next resolver
 	// exact claims only whole disk names, as the base under a partition or
 	// range suffix is resolved.
 	exact bool
@@ -158,11 +249,12 @@ func (r *archiveResolver) Resolve(name string) (blockdev.Device, error) {
 	if !r.exact && r.Claims(name) {
 		return blockdev.Open(name, &archiveResolver{f: r.f, next: r.next, exact: true})
 	}
-	if r.next == nil {
-		return blockdev.OpenFile(name) // reports the missing file
-	}
 	return r.next.Resolve(name)
 }
+
+// OpenFile opens image files as the run's resolver does (with their
+// ddrescue mapfiles).
+func (r *archiveResolver) OpenFile(path string) (blockdev.Device, error) { return r.next.OpenFile(path) }
 
 // find says which archive holds disk name, given as the disk's name or as
 // ARCHIVE/NAME.

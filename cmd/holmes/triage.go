@@ -73,10 +73,14 @@ func triageRun(opts *TriageOptions) error {
 	if err != nil {
 		return err
 	}
+	files, err := opts.Resolver()
+	if err != nil {
+		return err
+	}
 	progress := newProgress(opts.ErrOut, "triage:")
 	t, err := triage.Run(context.Background(), specs, opts.OpenDevice, triage.Options{
-		SMART: smartFiles, Smartctl: opts.Smartctl, Progress: progress.stage, Absent: opts.absentDisks(),
-		SMARTOutput: opts.archivedSMART(),
+		SMART: smartFiles, Smartctl: opts.Smartctl, Progress: progress.stage, Files: files,
+		Absent: opts.absentDisks(), SMARTOutput: opts.archivedSMART(),
 	})
 	progress.done()
 	if t != nil {
