@@ -254,7 +254,9 @@ func (r *archiveResolver) Resolve(name string) (blockdev.Device, error) {
 
 // OpenFile opens image files as the run's resolver does (with their
 // ddrescue mapfiles).
-func (r *archiveResolver) OpenFile(path string) (blockdev.Device, error) { return r.next.OpenFile(path) }
+func (r *archiveResolver) OpenFile(path string) (blockdev.Device, error) {
+	return r.next.OpenFile(path)
+}
 
 // find says which archive holds disk name, given as the disk's name or as
 // ARCHIVE/NAME.
