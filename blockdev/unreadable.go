@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"sort"
 	"strings"
@@ -47,6 +46,10 @@ func (e *UnreadableError) Error() string {
 
 // End is the first byte after the unreadable range.
 func (e *UnreadableError) End() int64 { return e.Off + e.Len }
+
+// NotCollected is the Why of the bytes a collect archive did not keep: they
+// are on the disks, only not in the archive, so their absence loses nothing.
+const NotCollected = "not collected"
 
 // AsUnreadable finds the UnreadableError anywhere in err's chain.
 func AsUnreadable(err error) (*UnreadableError, bool) {
@@ -204,56 +207,6 @@ func HolesOf(d Device) []Extent {
 			return nil
 		}
 	}
-}
-
-// ReadAround fills p from r at off as far as r holds it: bytes r cannot
-// read (an *UnreadableError) are left zero and listed in gaps, in order, in
-// r's own offsets, and the read goes on past them. For searches by
-// signature, where a gap is nothing found rather than a failure; err is any
-// other error, or io.EOF at the end of r as ReadAt says.
-func ReadAround(r io.ReaderAt, p []byte, off int64) (n int, gaps []*UnreadableError, err error) {
-	for n < len(p) {
-		k, err := r.ReadAt(p[n:], off+int64(n))
-		n += k
-		u, ok := AsUnreadable(err)
-		if !ok {
-			return n, gaps, err
-		}
-		at := off + int64(n)
-		end := min(at+gapLength(r, at, u), off+int64(len(p)))
-		clear(p[n : end-off])
-		if last := len(gaps) - 1; last >= 0 && gaps[last].Off+gaps[last].Len == at && gaps[last].Why == u.Why {
-			gaps[last].Len = end - gaps[last].Off
-		} else {
-			gaps = append(gaps, &UnreadableError{Dev: nameOf(r), Off: at, Len: end - at, Why: u.Why})
-		}
-		n = int(end - off)
-	}
-	return n, gaps, nil
-}
-
-// gapLength is how many bytes from at, in r's offsets, the gap u met there
-// spans: all of u's rest where r is u's device or a byte range of it; one
-// 4 KiB block otherwise (an array interleaves other members' bytes, which
-// may be readable).
-func gapLength(r io.ReaderAt, at int64, u *UnreadableError) int64 {
-	d, pos := r, at
-	for range maxTraceDepth {
-		if nameOf(d) == u.Dev && pos >= u.Off && pos < u.Off+u.Len {
-			return u.Off + u.Len - pos
-		}
-		switch v := d.(type) {
-		case *Section:
-			d, pos = v.parent, pos+v.start
-		case *stack:
-			d = v.Device
-		case *holey:
-			d = v.Device
-		default:
-			return 4096 - at%4096
-		}
-	}
-	return 4096 - at%4096
 }
 
 // UnreadableFrom says how far the unreadable range err names reaches on d,

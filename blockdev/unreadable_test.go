@@ -46,32 +46,16 @@ func TestComplement(t *testing.T) {
 	}
 }
 
-// TestReadAroundGoesPastGaps: the bytes around gaps are read, the gaps are
-// zero and named in the reader's own offsets, through a partition too.
-func TestReadAroundGoesPastGaps(t *testing.T) {
-	data := bytes.Repeat([]byte{7}, 100)
-	d := WithHoles(memDevice(data), []Extent{{20, 10}, {30, 5}, {60, 10}}, "not collected")
-	p := make([]byte, 80)
-	n, gaps, err := ReadAround(d, p, 10)
-	if n != 80 || err != nil {
-		t.Fatalf("read %d, %v", n, err)
-	}
-	if len(gaps) != 2 || gaps[0].Off != 20 || gaps[0].Len != 15 || gaps[1].Off != 60 || gaps[1].Len != 10 || gaps[0].Why != "not collected" {
-		t.Fatalf("gaps %+v", gaps)
-	}
-	if p[9] != 7 || p[10] != 0 || p[24] != 0 || p[25] != 7 || p[50] != 0 || p[60] != 7 {
-		t.Errorf("bytes around the gaps: %v", p)
-	}
+// TestHolesOfAPartition: a partition's holes are its disk's, in its own
+// offsets, cut to it.
+func TestHolesOfAPartition(t *testing.T) {
+	d := WithHoles(memDevice(bytes.Repeat([]byte{7}, 100)), []Extent{{5, 5}, {20, 10}, {30, 5}, {60, 10}}, "not collected")
 	part, err := Slice(d, 15, 80, "d:p1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got, want := HolesOf(part), []Extent{{5, 15}, {45, 10}}; !slices.Equal(got, want) {
 		t.Errorf("holes of the partition %v, want %v", got, want)
-	}
-	n, gaps, err = ReadAround(part, make([]byte, 80), 0)
-	if n != 80 || err != nil || len(gaps) != 2 || gaps[0].Off != 5 || gaps[0].Len != 15 || gaps[0].Dev != "d:p1" || gaps[1].Off != 45 {
-		t.Fatalf("through the partition: %d, %+v, %v", n, gaps, err)
 	}
 }
 

@@ -27,7 +27,7 @@ const (
 	// Format names the manifest's layout; a reader refuses others.
 	Format = "holmes collect 1"
 	// NotCollected is the Why of every read outside the kept regions.
-	NotCollected = "not collected"
+	NotCollected = blockdev.NotCollected
 )
 
 // Manifest says what the archive holds: every device as it was named when

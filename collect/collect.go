@@ -122,16 +122,15 @@ func (g *gatherer) read(d blockdev.Device, dir string, data map[string][]byte) (
 	}
 	for _, e := range normalize(kept.pieces, d.Size()) {
 		buf := make([]byte, e.Len)
-		n, gaps, err := blockdev.ReadAround(d, buf, e.Off)
-		if err != nil && err != io.EOF {
+		gaps, err := blockdev.ReadAround(d, buf, e.Off)
+		if err != nil {
 			return nil, fmt.Errorf("collect: %s: reading %d+%d: %w", d.Name(), e.Off, e.Len, err)
 		}
-		buf = buf[:n]
 		var holes []blockdev.Extent
-		for _, u := range gaps {
-			holes = append(holes, blockdev.Extent{Off: u.Off - e.Off, Len: u.Len})
+		for _, g := range gaps {
+			holes = append(holes, blockdev.Extent{Off: g.Off - e.Off, Len: g.Len})
 		}
-		readable := blockdev.Complement(holes, int64(n))
+		readable := blockdev.Complement(holes, e.Len)
 		for _, r := range readable {
 			b := buf[r.Off:r.End()]
 			off := e.Off + r.Off

@@ -113,8 +113,7 @@ func (c *Carver) Scan(r io.ReaderAt, size int64, name string) error {
 			copy(buf, buf[carveChunk:carveChunk+headBack])
 		}
 		want := min(int64(carveChunk+headFwd), size-pos)
-		// A gap in the evidence (blockdev.UnreadableError) holds no text.
-		n, _, err := blockdev.ReadAround(r, buf[headBack:headBack+int(want)], pos)
+		n, err := readAround(r, buf[headBack:headBack+int(want)], pos)
 		if err != nil && !(err == io.EOF && int64(n) == want) {
 			return fmt.Errorf("%s: reading at %d: %w", name, pos, err)
 		}
@@ -204,6 +203,20 @@ func (c *Carver) add(name string, off int64, h textHead, section []byte, closed 
 	for _, lv := range vg.LVs {
 		cv.LVs = append(cv.LVs, lv.Name)
 	}
+}
+
+// readAround reads p at off of r; where r is a device, past the bytes
+// it lacks (blockdev.ReadAround: a ddrescue gap, a region a collect
+// archive did not keep), which hold no text.
+func readAround(r io.ReaderAt, p []byte, off int64) (int, error) {
+	d, ok := r.(blockdev.Device)
+	if !ok {
+		return r.ReadAt(p, off)
+	}
+	if _, err := blockdev.ReadAround(d, p, off); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // readSection reads from off to the brace closing the VG section, reading

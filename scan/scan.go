@@ -181,8 +181,8 @@ func (s *scanner) checkRange(start, end int64) error {
 	for pos := start; pos+sector <= end; pos += int64(len(buf)) {
 		n := min(int64(len(buf)), end-pos)
 		b := buf[:n]
-		_, gaps, err := blockdev.ReadAround(s.d, b, pos)
-		if err != nil && err != io.EOF {
+		gaps, err := blockdev.ReadAround(s.d, b, pos)
+		if err != nil {
 			return fmt.Errorf("reading %d+%d: %w", pos, n, err)
 		}
 		for _, g := range gaps {
@@ -221,8 +221,8 @@ func (s *scanner) probeEnd(start, end int64) error {
 	s.report.Probed++
 	buf := make([]byte, sector)
 	if _, err := s.d.ReadAt(buf, end-drbdOffset); err != nil && err != io.EOF {
-		if u, ok := blockdev.AsUnreadable(err); ok {
-			s.unreadable(&blockdev.UnreadableError{Off: end - drbdOffset, Len: sector, Why: u.Why})
+		if _, ok := blockdev.AsUnreadable(err); ok {
+			s.unreadable(blockdev.Extent{Off: end - drbdOffset, Len: sector})
 			return nil
 		}
 		return fmt.Errorf("reading %d: %w", end-drbdOffset, err)
@@ -231,20 +231,27 @@ func (s *scanner) probeEnd(start, end int64) error {
 }
 
 // unreadable notes a range (in the device's offsets) it could not give,
-// merged with the one before when they touch.
-func (s *scanner) unreadable(g *blockdev.UnreadableError) {
+// with the reason the device gives, merged with the one before when they
+// touch.
+func (s *scanner) unreadable(g blockdev.Extent) {
+	why := "unreadable"
+	if _, err := s.d.ReadAt(make([]byte, 1), g.Off); err != nil {
+		if u, ok := blockdev.AsUnreadable(err); ok {
+			why = u.Why
+		}
+	}
 	rs := &s.report.Unreadable
-	if n := len(*rs); n > 0 && (*rs)[n-1].End >= g.Off && (*rs)[n-1].Start <= g.Off && (*rs)[n-1].Why == g.Why {
-		(*rs)[n-1].End = max((*rs)[n-1].End, g.Off+g.Len)
+	if n := len(*rs); n > 0 && (*rs)[n-1].End >= g.Off && (*rs)[n-1].Start <= g.Off && (*rs)[n-1].Why == why {
+		(*rs)[n-1].End = max((*rs)[n-1].End, g.End())
 		return
 	}
-	*rs = append(*rs, Range{g.Off, g.Off + g.Len, g.Why})
+	*rs = append(*rs, Range{g.Off, g.End(), why})
 }
 
 // inGaps: some of [off, off+n) lies in one of gaps.
-func inGaps(gaps []*blockdev.UnreadableError, off, n int64) bool {
+func inGaps(gaps []blockdev.Extent, off, n int64) bool {
 	for _, g := range gaps {
-		if g.Off < off+n && off < g.Off+g.Len {
+		if g.Off < off+n && off < g.End() {
 			return true
 		}
 	}

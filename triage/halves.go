@@ -128,7 +128,7 @@ func (t *Triage) chooseHalves(a *array) {
 	}
 	// The comparisons read whole disks: run them side by side, so that
 	// pairs on different disks take the time of one, not of all.
-	results := make([]*halvesCompared, len(pairs))
+	results := make([]*compare.Result, len(pairs))
 	errs := make([]error, len(pairs))
 	var wg sync.WaitGroup
 	limit := make(chan struct{}, maxParallelCompares)
@@ -138,7 +138,8 @@ func (t *Triage) chooseHalves(a *array) {
 			defer wg.Done()
 			limit <- struct{}{}
 			defer func() { <-limit }()
-			results[i], errs[i] = compareReadable(a.members[p[0]].dev, a.members[p[1]].dev, a.geom.DataOffset, length)
+			results[i], errs[i] = compare.Ranges(a.members[p[0]].dev, a.members[p[1]].dev,
+				compare.Options{StartA: a.geom.DataOffset, StartB: a.geom.DataOffset, Length: length})
 		}()
 	}
 	wg.Wait()
@@ -156,23 +157,23 @@ const maxParallelCompares = 8
 
 // compareHalves judges two copies by their comparison res and, where they
 // differ, leaves the one not trusted out of the assembly.
-func (t *Triage) compareHalves(a *array, ra, rb int, res *halvesCompared) {
+func (t *Triage) compareHalves(a *array, ra, rb int, res *compare.Result) {
 	ua, ub := a.members[ra], a.members[rb]
-	h := Halves{Members: []string{ua.dev.Name(), ub.dev.Name()}, DiffBytes: res.res.DiffBytes, Uncompared: res.uncompared}
-	if res.uncompared > 0 {
+	h := Halves{Members: []string{ua.dev.Name(), ub.dev.Name()}, DiffBytes: res.DiffBytes, Uncompared: res.UnreadableBytes}
+	if res.UnreadableBytes > 0 {
 		h.Why = append(h.Why, fmt.Sprintf("%d of %d bytes could not be compared (%s): the halves are judged on the %d that could",
-			res.uncompared, res.res.Compared+res.uncompared, res.why, res.res.Compared))
+			res.UnreadableBytes, res.Compared, res.Unreadable[0].Why, res.Compared-res.UnreadableBytes))
 	}
-	if res.res.DiffBytes == 0 {
+	if res.DiffBytes == 0 {
 		h.Why = append(h.Why, "identical data areas")
-		if res.uncompared > 0 {
+		if res.UnreadableBytes > 0 {
 			h.Why[len(h.Why)-1] = "identical where both could be read"
 		}
 		a.res.Halves = append(a.res.Halves, h)
 		return
 	}
 	var regions []compare.Region
-	for _, g := range res.res.Regions {
+	for _, g := range res.Regions {
 		if onlySuperblocks(ua, ub, g) {
 			continue
 		}
@@ -184,7 +185,7 @@ func (t *Triage) compareHalves(a *array, ra, rb int, res *halvesCompared) {
 		a.res.Halves = append(a.res.Halves, h)
 		return
 	}
-	winner, why := newerHalf(ua.dev, ub.dev, res.res.Regions)
+	winner, why := newerHalf(ua.dev, ub.dev, res.Regions)
 	sa, okA := t.smart[ua.disk]
 	sb, okB := t.smart[ub.disk]
 	if okA && okB {
@@ -203,7 +204,7 @@ func (t *Triage) compareHalves(a *array, ra, rb int, res *halvesCompared) {
 	if winner < 0 {
 		winner = 0
 		why = append(why, "nothing tells which half is newer; the first in role order is read (check the divergent regions)")
-		t.warn("%s: %s and %s differ in %d bytes and nothing tells which is newer", a.res.Name, ua.dev.Name(), ub.dev.Name(), res.res.DiffBytes)
+		t.warn("%s: %s and %s differ in %d bytes and nothing tells which is newer", a.res.Name, ua.dev.Name(), ub.dev.Name(), res.DiffBytes)
 	}
 	keep, drop := ra, rb
 	if winner == 1 {
@@ -213,65 +214,6 @@ func (t *Triage) compareHalves(a *array, ra, rb int, res *halvesCompared) {
 	h.Why = append(h.Why, why...)
 	a.res.Halves = append(a.res.Halves, h)
 	a.res.Trusted[drop] = ""
-}
-
-// halvesCompared is a comparison of two copies over the bytes both hold,
-// and how many bytes of the range one of them lacks (a ddrescue gap, a
-// region a collect archive did not keep): those are neither equal nor
-// different.
-type halvesCompared struct {
-	res        *compare.Result
-	uncompared int64
-	why        string
-}
-
-// compareReadable compares length bytes from start on a and b where both
-// can be read.
-func compareReadable(a, b blockdev.Device, start, length int64) (*halvesCompared, error) {
-	holes := append(slices.Clone(blockdev.HolesOf(a)), blockdev.HolesOf(b)...)
-	hc := &halvesCompared{res: &compare.Result{Regions: []compare.Region{}}}
-	var readable []blockdev.Extent
-	for _, e := range blockdev.Complement(holes, start+length) {
-		if lo := max(e.Off, start); lo < e.End() {
-			readable = append(readable, blockdev.Extent{Off: lo, Len: e.End() - lo})
-		}
-	}
-	for _, e := range readable {
-		r, err := compare.Ranges(a, b, compare.Options{StartA: e.Off, StartB: e.Off, Length: e.Len})
-		if err != nil {
-			return nil, err
-		}
-		if hc.res.FirstDiff == nil {
-			hc.res.FirstDiff = r.FirstDiff
-		}
-		hc.res.Compared += r.Compared
-		hc.res.DiffBytes += r.DiffBytes
-		hc.res.DiffBlocks += r.DiffBlocks
-		hc.res.Regions = append(hc.res.Regions, r.Regions...)
-	}
-	hc.uncompared = length - hc.res.Compared
-	if hc.uncompared > 0 {
-		hc.why = "unreadable"
-		for _, d := range []blockdev.Device{a, b} {
-			if _, err := d.ReadAt(make([]byte, 1), firstHole(d, start)); err != nil {
-				if u, ok := blockdev.AsUnreadable(err); ok {
-					hc.why = u.Why
-					break
-				}
-			}
-		}
-	}
-	return hc, nil
-}
-
-// firstHole is the first unreadable byte of d at or after start (or start).
-func firstHole(d blockdev.Device, start int64) int64 {
-	for _, h := range blockdev.HolesOf(d) {
-		if h.End() > start {
-			return max(h.Off, start)
-		}
-	}
-	return start
 }
 
 // memberDataLength is how many bytes of each member's data area the array

@@ -79,7 +79,7 @@ func triageRun(opts *TriageOptions) error {
 	}
 	progress := newProgress(opts.ErrOut, "triage:")
 	t, err := triage.Run(context.Background(), specs, opts.OpenDevice, triage.Options{
-		SMART: smartFiles, Smartctl: opts.Smartctl, Progress: progress.stage, Files: files,
+		SMART: smartFiles, Smartctl: opts.Smartctl, Progress: progress.stage, Files: files, Maps: opts.mapPairs(),
 		Absent: opts.absentDisks(), SMARTOutput: opts.archivedSMART(),
 	})
 	progress.done()
