@@ -197,6 +197,8 @@ func HolesOf(d Device) []Extent {
 			return out
 		case *stack:
 			d = v.Device
+		case *borrowed:
+			d = v.Device
 		case *Section:
 			var in []Extent
 			for _, h := range HolesOf(v.parent) {

@@ -185,12 +185,12 @@ func fsType(features []string) string {
 func (t *Triage) Resolve(name string) (blockdev.Device, error) {
 	for _, d := range t.disks {
 		if d.Name() == name {
-			return unclosed{d}, nil
+			return blockdev.Borrowed(d), nil
 		}
 	}
 	for _, a := range t.arrays {
 		if a.res.Name == name && a.dev != nil {
-			return unclosed{a.dev}, nil
+			return blockdev.Borrowed(a.dev), nil
 		}
 	}
 	if vgName, lv, ok := strings.Cut(name, "/"); ok {
@@ -219,11 +219,6 @@ func (t *Triage) OpenFile(path string) (blockdev.Device, error) {
 	}
 	return blockdev.OpenFile(path)
 }
-
-// unclosed shares a device without handing over its closing.
-type unclosed struct{ blockdev.Device }
-
-func (unclosed) Close() error { return nil }
 
 // holdsData: lv is one a filesystem can be on. Hidden sub-LVs (a thin
 // pool's data and metadata, raid images) are read through the LV they
