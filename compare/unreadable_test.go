@@ -123,3 +123,18 @@ func TestHashMarksUnreadablePieces(t *testing.T) {
 		}
 	}
 }
+
+// A gap over a member's md superblock does not stop the comparison: that
+// side counts as carrying none, and the gap is listed.
+func TestCompareGoesOnPastAGapOverTheSuperblock(t *testing.T) {
+	pathA := fixture.Unpack(t, fixture.Repo(t, "testdata/md/pairs/d3.img.xz"))
+	pathB := fixture.Unpack(t, fixture.Repo(t, "testdata/md/pairs/d0.img.xz"))
+	a := blockdev.WithHoles(openT(t, pathA), []blockdev.Extent{{Off: 0, Len: 8192}}, "not finished in ddrescue mapfile d3.map")
+	rep, err := Devices(a, openT(t, pathB), Request{Limit: -1, Locate: MD})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Unreadable) != 1 || rep.Unreadable[0].End != 8192 || rep.StartA != 0 {
+		t.Fatalf("unreadable %+v, compared from %d", rep.Unreadable, rep.StartA)
+	}
+}
