@@ -24,7 +24,9 @@ func TestCompareListsUnreadableRangesApart(t *testing.T) {
 	holesA := []blockdev.Extent{{Off: 1060864, Len: 4096}} // inside d3's differing blocks
 	holesB := []blockdev.Extent{{Off: 2 << 20, Len: 10000}, {Off: 8388608 - 700, Len: 700}}
 	a := blockdev.WithHoles(openT(t, pathA), holesA, "not finished in ddrescue mapfile d3.map")
-	b := blockdev.WithHoles(openT(t, pathB), holesB, "not finished in ddrescue mapfile d0.map")
+	b := blockdev.WithEachHole(openT(t, pathB), []blockdev.Hole{
+		{Extent: holesB[0], Why: "bad sector in ddrescue mapfile d0.map"},
+		{Extent: holesB[1], Why: "non-tried in ddrescue mapfile d0.map"}})
 
 	rep, err := Devices(a, b, Request{Limit: -1, Locate: MD, Options: Options{ChunkSize: 64 << 10}})
 	if err != nil {
@@ -32,8 +34,8 @@ func TestCompareListsUnreadableRangesApart(t *testing.T) {
 	}
 	wantUnreadable := []Unreadable{
 		{a.Name(), 1060864, 1064960, "not finished in ddrescue mapfile d3.map"},
-		{b.Name(), 2 << 20, 2<<20 + 10000, "not finished in ddrescue mapfile d0.map"},
-		{b.Name(), 8388608 - 700, 8388608, "not finished in ddrescue mapfile d0.map"},
+		{b.Name(), 2 << 20, 2<<20 + 10000, "bad sector in ddrescue mapfile d0.map"},
+		{b.Name(), 8388608 - 700, 8388608, "non-tried in ddrescue mapfile d0.map"},
 	}
 	got := slices.Clone(rep.Unreadable)
 	slices.SortFunc(got, func(x, y Unreadable) int { return int(x.Start - y.Start) })
