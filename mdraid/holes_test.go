@@ -95,20 +95,20 @@ func TestHolesOverOneAnotherAreLost(t *testing.T) {
 		holes map[int][]blockdev.Extent // role: area ranges
 		lost  func(a *Array) []blockdev.Extent
 	}{
-		{"r1-v090", map[int][]blockdev.Extent{0: {{1000, 8000}}, 1: {{5000, 8000}, {300000, 10}}},
-			func(*Array) []blockdev.Extent { return []blockdev.Extent{{5000, 4000}} }},
+		{"r1-v090", map[int][]blockdev.Extent{0: {{Off: 1000, Len: 8000}}, 1: {{Off: 5000, Len: 8000}, {Off: 300000, Len: 10}}},
+			func(*Array) []blockdev.Extent { return []blockdev.Extent{{Off: 5000, Len: 4000}} }},
 		// raid5, left-symmetric, 4 disks, 64 KiB chunks: stripe 1 has
 		// parity on role 2 and data on 3, 0, 1 (array chunks 3, 4, 5).
 		{"r5-ls-v12", map[int][]blockdev.Extent{
-			0: {{65536 + 100, 1000}},  // data (chunk 4) over...
-			2: {{65536 + 600, 1000}},  // ...its parity: 500 bytes of chunk 4 lost
-			3: {{65536 + 3000, 2000}}, // data (chunk 3) over...
-			1: {{65536 + 4000, 2000}}, // ...data (chunk 5): 1000 bytes of each lost
+			0: {{Off: 65536 + 100, Len: 1000}},  // data (chunk 4) over...
+			2: {{Off: 65536 + 600, Len: 1000}},  // ...its parity: 500 bytes of chunk 4 lost
+			3: {{Off: 65536 + 3000, Len: 2000}}, // data (chunk 3) over...
+			1: {{Off: 65536 + 4000, Len: 2000}}, // ...data (chunk 5): 1000 bytes of each lost
 		}, func(a *Array) []blockdev.Extent {
-			return []blockdev.Extent{{3*65536 + 4000, 1000}, {4*65536 + 600, 500}, {5*65536 + 4000, 1000}}
+			return []blockdev.Extent{{Off: 3*65536 + 4000, Len: 1000}, {Off: 4*65536 + 600, Len: 500}, {Off: 5*65536 + 4000, Len: 1000}}
 		}},
 		// raid6 survives two members over the same bytes, not three.
-		{"r6-v12", map[int][]blockdev.Extent{0: {{4096, 8192}}, 1: {{4096, 8192}}, 2: {{8192, 100}}, 3: {{700000, 50}}, 4: {{700000, 50}}}, nil},
+		{"r6-v12", map[int][]blockdev.Extent{0: {{Off: 4096, Len: 8192}}, 1: {{Off: 4096, Len: 8192}}, 2: {{Off: 8192, Len: 100}}, 3: {{Off: 700000, Len: 50}}, 4: {{Off: 700000, Len: 50}}}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			devs, e := labMembers(t, tc.name)
