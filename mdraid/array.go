@@ -301,7 +301,10 @@ func (a *Array) lost(off int64, x, end int, srcs []*source, places []place, what
 			hole = true
 		}
 		if !s.missing {
-			missing, failure = false, s.why // the last copy tried names the failure
+			missing = false
+			if failure == nil { // the first copy that failed names the failure
+				failure = s.why
+			}
 		}
 		whys = append(whys, s.why.Error())
 	}
