@@ -133,14 +133,19 @@ func (s *solver) fitAnchors(g mdraid.Geometry) *roleFit {
 	sort.Strings(uuids)
 	for _, u := range uuids {
 		copies := byFS[u]
-		start, support := s.fsStart(arr, g.DataOffset, copies, !hasLabel)
+		// The superblock and descriptor copies place the filesystem; its
+		// inode tables, of which the journal may hold copies anywhere, do not.
+		start, support := s.fsStart(arr, g.DataOffset, slices.DeleteFunc(slices.Clone(copies), isInodeAnchor), !hasLabel)
 		if support < 2 {
 			continue // one copy alone puts its filesystem anywhere
 		}
 		for _, a := range copies {
-			if place(a, start+a.at) {
+			switch {
+			case place(a, start+a.at):
 				f.fit++
-			} else {
+			case isInodeAnchor(a):
+				// a copy in the journal lies elsewhere: it says nothing
+			default:
 				f.misfit += 0.5 // a stale copy from an older filesystem may be anywhere
 			}
 		}
@@ -278,6 +283,6 @@ func assignmentsWithin(w [][]float64, n, limit int, slack float64) [][]int {
 
 // anchorSummary says what the anchors did for the winner, for the evidence.
 func (s *solver) anchorSummary(f *roleFit) string {
-	return fmt.Sprintf("%.0f of %.0f structures with a known array position (PV label, metadata area, partition tables, ext superblock and descriptor table copies) sit where this geometry puts them; %d placements fixed member roles before any assembly was read",
+	return fmt.Sprintf("%.0f of %.0f structures with a known array position (PV label, metadata area, partition tables, ext superblock and descriptor table copies, inode tables) sit where this geometry puts them; %d placements fixed member roles before any assembly was read",
 		f.fit, f.fit+f.misfit, f.fixed)
 }

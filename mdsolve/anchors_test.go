@@ -211,3 +211,73 @@ func TestGPTAnchors(t *testing.T) {
 		t.Errorf("orders with the GPT headers %v (want %v among fewer than the %d without)", withGPT, perm, len(without))
 	}
 }
+
+// TestInodeTableAnchors: an ext4 (metadata_csum, 1 KiB blocks) that the
+// real mke2fs filled with a tree of files, its only superblock at the
+// array's start (sparse_super2, no backups), on a 5-member raid5 with
+// 4 KiB chunks. The superblock and the descriptor table lie in the first
+// chunk and place one member; the inode tables, whose inodes' checksums
+// name their numbers, lie in the chunks after and place the others.
+func TestInodeTableAnchors(t *testing.T) {
+	tree := t.TempDir()
+	for d := range 4 {
+		sub := filepath.Join(tree, "dir"+string(rune('a'+d)))
+		if err := os.MkdirAll(sub, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for f := range 30 {
+			if err := os.WriteFile(filepath.Join(sub, "file"+string(rune('a'+f))), []byte(strings.Repeat("line of text\n", f+1)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	img := mkfs(t, 24<<20, "-t", "ext4", "-b", "1024", "-N", "2048", "-I", "256", "-O", "metadata_csum,sparse_super2,^resize_inode",
+		"-E", "num_backup_sb=0,nodiscard", "-d", tree)
+	g, err := mdraid.Geometry{Level: "raid5", Layout: "left-symmetric", ChunkBytes: 4096, RaidDisks: 5,
+		DataOffset: 1 << 20, DataSize: 7 << 20}.Normalize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	perm := []int{3, 0, 4, 1, 2}
+	devs := layOver(t, g, img, perm)
+	scan, err := scanMembers(devs, 256<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inodes int
+	for _, a := range scan.anchors {
+		if isInodeAnchor(a) {
+			inodes++
+		}
+		t.Logf("anchor %s on %v at %d", a.what, a.holders, a.offset)
+	}
+	if inodes < 4 {
+		t.Fatalf("want inode-table anchors, got %d", inodes)
+	}
+	orders := func(scan *memberScan) [][]int {
+		s := &solver{devs: devs, scan: scan}
+		return assignmentsWithin(s.fitAnchors(g).w, 5, 200, 0)
+	}
+	if got := orders(scan); len(got) != 1 || !slices.Equal(got[0], perm) {
+		t.Errorf("with the inode tables: orders %v, want only %v", got, perm)
+	}
+	old := *scan
+	old.anchors = slices.DeleteFunc(slices.Clone(scan.anchors), isInodeAnchor)
+	if got := orders(&old); len(got) < 2 {
+		t.Errorf("without the inode tables the anchors already decide (%v): the test shows nothing", got)
+	} else {
+		t.Logf("without the inode tables the anchors allow %d orders", len(got))
+	}
+	res, err := Solve(devs, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([]string, 5)
+	for r, d := range perm {
+		want[r] = devs[d].Name()
+	}
+	if res.Ambiguous || res.Level != "raid5" || res.Layout != g.Layout || res.ChunkBytes != g.ChunkBytes ||
+		res.DataOffset != g.DataOffset || !slices.Equal(res.Order, want) {
+		t.Errorf("solve: %s %s chunk %d offset %d order %v ambiguous %v %q, want %v", res.Level, res.Layout, res.ChunkBytes, res.DataOffset, res.Order, res.Ambiguous, res.Why, want)
+	}
+}

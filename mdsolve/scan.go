@@ -46,6 +46,11 @@ type memberScan struct {
 	// extCopies are the ext superblock copies found, whose descriptor
 	// tables are looked for beside them once the scan is done.
 	extCopies []extCopy
+	// inodeTables: per ext UUID, where the descriptor blocks found put
+	// each group's inode table; inodeBlocks: the 4 KiB blocks that look
+	// like inodes, probed against them once the scan is done.
+	inodeTables map[string]*fsInodeTables
+	inodeBlocks []memberBlock
 }
 
 // extCopy is an ext superblock copy found on member at offset.
@@ -112,6 +117,7 @@ func scanMembers(devs []blockdev.Device, window int64) (*memberScan, error) {
 			}
 			s.scanBlock(m, pos, buf[:n], min(int64(n), block))
 			s.noteData(pos, buf[:min(int64(n), block)])
+			s.noteInodeBlocks(m, pos, buf[:min(int64(n), block)])
 		}
 		if scanned = pos + block; s.seenEnough(scanned) {
 			break
@@ -124,6 +130,9 @@ func scanMembers(devs []blockdev.Device, window int64) (*memberScan, error) {
 	}
 	s.placeMetadataAreas(devs)
 	if err := s.findDescriptorTables(devs); err != nil {
+		return nil, err
+	}
+	if err := s.findInodeTables(devs); err != nil {
 		return nil, err
 	}
 	if err := s.carveLVStarts(devs); err != nil {
