@@ -15,7 +15,8 @@ import (
 // metadata area where the label says, a partition table in sector 0, a
 // GPT header at the LBA it records, an ext superblock copy of group g and
 // the group descriptor table after it at fixed offsets from the start of
-// its filesystem. Under a candidate
+// its filesystem, an ext4 inode where its group's inode table puts the
+// number its checksum names. Under a candidate
 // geometry, the member holding it must hold the role that geometry gives
 // that array offset: anchors solve the order before any assembly is read.
 type anchor struct {
