@@ -7,11 +7,7 @@
 set -euo pipefail
 size=${1:-512}
 cd "$(dirname "$0")/.."
-base=/dev/shm
-[ -d "$base" ] && [ -w "$base" ] || base=${TMPDIR:-/tmp}
-work=$(mktemp -d "$base/holmes-bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-go build -o "$work/holmes" ./cmd/holmes
+. bench/lib.sh
 mkdir "$work/src"
 # Incompressible data, so neither side can cheat on zeros.
 head -c "${size}M" /dev/urandom >"$work/src/big.bin"
@@ -21,7 +17,6 @@ rm "$work/src/big.bin"
 cat "$work/fs.img" >/dev/null # page cache
 
 rate() { awk -v b=$((size * 1048576)) -v s="$1" 'BEGIN { printf "%.0f", b / s / 1e6 }'; }
-secs() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null 2>&1; t1=$(date +%s.%N); awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'; }
 
 h=$(secs "$work/holmes" ext extract "$work/fs.img" /big.bin "$work/out-holmes")
 d=$(secs debugfs -R "dump /big.bin $work/out-debugfs" "$work/fs.img")

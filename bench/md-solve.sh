@@ -7,23 +7,19 @@
 #
 #   bench/md-solve.sh [RUNS]     (default 3; the best run of each counts)
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$(dirname "$0")/.."
+root=$PWD
 runs=${1:-3}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-(cd "$root" && go build -o "$work/holmes" ./cmd/holmes)
+. bench/lib.sh
 for i in 0 1 2 3 4 5 6 7 8 9; do
 	xz -dc "$root/testdata/md/solve-big-r10/d$i.img.xz" >"$work/d$i.img"
 done
 cat "$work"/d*.img >/dev/null # both sides start from the page cache
 
 best() { # CMD... : best wall time in seconds over $runs runs
-	local b= t s e
+	local b= t
 	for ((r = 0; r < runs; r++)); do
-		s=$(date +%s.%N)
-		"$@" >/dev/null 2>&1 || true
-		e=$(date +%s.%N)
-		t=$(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.3f", e - s }')
+		t=$(secs "$@")
 		if [ -z "$b" ] || awk -v t="$t" -v b="$b" 'BEGIN { exit !(t < b) }'; then b=$t; fi
 	done
 	echo "$b"

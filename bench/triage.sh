@@ -7,14 +7,9 @@
 # Usage: bash bench/triage.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-base=/dev/shm
-[ -d "$base" ] && [ -w "$base" ] || base=${TMPDIR:-/tmp}
-work=$(mktemp -d "$base/holmes-bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-go build -o "$work/holmes" ./cmd/holmes
+. bench/lib.sh
 for i in 0 1 2 3 4 5 6 7 8 9; do xz -dc "testdata/incident/d$i.img.xz" >"$work/d$i.img"; done
 cat "$work"/d*.img >/dev/null # page cache
-secs() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; t1=$(date +%s.%N); awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'; }
 by_hand() {
 	for i in 0 1 2 3 4 5 6 7 8 9; do
 		for p in 1 2; do
