@@ -137,17 +137,23 @@ func TestDescriptorTableAnchors(t *testing.T) {
 	if got := orders(&old); len(got) < 2 {
 		t.Errorf("without the descriptor table the anchors already decide (%v): the test shows nothing", got)
 	}
+	wantSolved(t, devs, g, perm)
+}
+
+// wantSolved: Solve decides g with role r on devs[perm[r]].
+func wantSolved(t *testing.T, devs []blockdev.Device, g mdraid.Geometry, perm []int) {
+	t.Helper()
 	res, err := Solve(devs, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := make([]string, 4)
+	want := make([]string, len(perm))
 	for r, d := range perm {
 		want[r] = devs[d].Name()
 	}
-	if res.Ambiguous || res.Level != "raid5" || res.Layout != g.Layout || res.ChunkBytes != g.ChunkBytes ||
+	if res.Ambiguous || res.Level != g.Level || res.Layout != g.Layout || res.ChunkBytes != g.ChunkBytes ||
 		res.DataOffset != g.DataOffset || !slices.Equal(res.Order, want) {
-		t.Errorf("solve: %s %s chunk %d offset %d order %v ambiguous %v, want %v", res.Level, res.Layout, res.ChunkBytes, res.DataOffset, res.Order, res.Ambiguous, want)
+		t.Errorf("solve: %s %s chunk %d offset %d order %v ambiguous %v %q, want %v", res.Level, res.Layout, res.ChunkBytes, res.DataOffset, res.Order, res.Ambiguous, res.Why, want)
 	}
 }
 
@@ -268,16 +274,5 @@ func TestInodeTableAnchors(t *testing.T) {
 	} else {
 		t.Logf("without the inode tables the anchors allow %d orders", len(got))
 	}
-	res, err := Solve(devs, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := make([]string, 5)
-	for r, d := range perm {
-		want[r] = devs[d].Name()
-	}
-	if res.Ambiguous || res.Level != "raid5" || res.Layout != g.Layout || res.ChunkBytes != g.ChunkBytes ||
-		res.DataOffset != g.DataOffset || !slices.Equal(res.Order, want) {
-		t.Errorf("solve: %s %s chunk %d offset %d order %v ambiguous %v %q, want %v", res.Level, res.Layout, res.ChunkBytes, res.DataOffset, res.Order, res.Ambiguous, res.Why, want)
-	}
+	wantSolved(t, devs, g, perm)
 }
