@@ -70,6 +70,16 @@ type roleFit struct {
 	misfit float64     // anchors that cannot sit where they were found under it
 	w      [][]float64 // [member][role]: support for the member holding the role
 	fixed  int         // anchors that placed a member (constrain the order)
+	// placed: each anchor that fits, with the role the geometry gives it.
+	placed []placement
+}
+
+// placement is an anchor that fits a geometry: its holders, and the role
+// holding its array offset.
+type placement struct {
+	what    string
+	holders []int
+	role    int
 }
 
 // fitAnchors places every anchor under geometry g: an absolute one at its
@@ -100,6 +110,7 @@ func (s *solver) fitAnchors(g mdraid.Geometry) *roleFit {
 		if off != ao {
 			return false
 		}
+		f.placed = append(f.placed, placement{a.what, a.holders, role})
 		for _, h := range a.holders {
 			f.w[h][role]++
 			if len(a.holders) > 1 {

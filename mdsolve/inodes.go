@@ -72,11 +72,15 @@ func looksLikeInode(b []byte) bool {
 	return false
 }
 
-// noteInodeBlocks remembers the 4 KiB blocks of b (read at base on member
-// m) holding something that looks like an inode, thinning the list (every
-// other entry dropped) whenever it fills up.
-func (s *memberScan) noteInodeBlocks(m int, base int64, b []byte) {
+// noteInodeBlocks remembers the offsets of the 4 KiB blocks of b (read at
+// base) holding something that looks like an inode, thinning the list
+// (every other entry dropped) whenever it fills up.
+func (s *memberScan) noteInodeBlocks(base int64, b []byte) {
 	for off := 0; off+sampleSize <= len(b); off += sampleSize {
+		at := base + int64(off)
+		if n := len(s.inodeBlocks); n > 0 && s.inodeBlocks[n-1] == at {
+			continue // another member's block at the same offset
+		}
 		for k := off; k < off+sampleSize; k += 256 {
 			if !looksLikeInode(b[k : k+256]) {
 				continue
@@ -87,26 +91,24 @@ func (s *memberScan) noteInodeBlocks(m int, base int64, b []byte) {
 				}
 				s.inodeBlocks = s.inodeBlocks[:len(s.inodeBlocks)/2]
 			}
-			s.inodeBlocks = append(s.inodeBlocks, memberBlock{m, base + int64(off)})
+			s.inodeBlocks = append(s.inodeBlocks, at)
 			break
 		}
 	}
 }
 
-// memberBlock is a block at offset on member.
-type memberBlock struct {
-	member int
-	offset int64
-}
-
-// findInodeTables reads the blocks the scan noted as inode-like and, for
-// each filesystem with metadata_csum whose inode tables a descriptor block
-// placed, notes the first inode whose checksum proves its number as an
-// anchor at that inode's place in its filesystem. A block that proves
-// inodes of two filesystems is left out. Copies of inode-table blocks in a
-// journal prove their numbers too, yet lie elsewhere: such an anchor fits
-// no geometry with the others, and fitAnchors lets it place nothing
-// rather than count against the geometry.
+// findInodeTables reads the blocks at the offsets the scan noted, on every
+// member, and for each filesystem with metadata_csum whose inode tables a
+// descriptor block placed, notes a block whose inodes' checksums prove
+// their numbers as an anchor: the block's start, at the place in its
+// filesystem that its first proven inode gives it. Every member's block
+// at that offset is probed, so that the member holding a stripe's parity,
+// where the rest of the stripe is zero around these inodes, is seen with
+// the one holding the data (the same anchor, two holders) and not alone.
+// A block that proves inodes of two filesystems is left out. Copies of
+// inode-table blocks in a journal prove their numbers too, yet lie
+// elsewhere: fitAnchors lets such an anchor place nothing rather than
+// count against a geometry.
 func (s *memberScan) findInodeTables(devs []blockdev.Device) error {
 	type prober struct {
 		uuid string
@@ -123,29 +125,34 @@ func (s *memberScan) findInodeTables(devs []blockdev.Device) error {
 	if len(probers) == 0 {
 		return nil
 	}
+	slices.Sort(s.inodeBlocks)
 	claims := map[memberBlock][]anchor{}
 	kept := map[string]int{}
 	buf := make([]byte, sampleSize)
-	for _, c := range s.inodeBlocks {
-		d := devs[c.member]
-		k, err := d.ReadAt(buf[:min(int64(len(buf)), d.Size()-c.offset)], c.offset)
-		if err != nil && err != io.EOF {
-			return fmt.Errorf("%s: reading at %d: %w", d.Name(), c.offset, err)
-		}
-		for _, p := range probers {
-			slot, n, ok := p.x.Probe(buf[:k])
-			if !ok || kept[p.uuid] >= maxInodeAnchors {
+	for _, off := range slices.Compact(s.inodeBlocks) {
+		for m, d := range devs {
+			if off >= d.Size() {
 				continue
 			}
-			sb := p.t.sb
-			table := p.t.tables[(n-1)/sb.InodesPerGroup]
-			if table == 0 {
-				continue // no descriptor block (or disagreeing ones) places it
+			k, err := d.ReadAt(buf[:min(int64(len(buf)), d.Size()-off)], off)
+			if err != nil && err != io.EOF {
+				return fmt.Errorf("%s: reading at %d: %w", d.Name(), off, err)
 			}
-			at := int64(table)*int64(sb.BlockSize()) + int64((n-1)%sb.InodesPerGroup)*int64(sb.InodeSize)
-			where := memberBlock{c.member, c.offset + int64(slot)*int64(sb.InodeSize)}
-			claims[where] = append(claims[where], anchor{what: fmt.Sprintf("%s (inode %d)", inodeTableAnchor, n), offset: where.offset, fs: p.uuid, at: at})
-			kept[p.uuid]++
+			for _, p := range probers {
+				slot, n, ok := p.x.Probe(buf[:k])
+				if !ok || kept[p.uuid] >= maxInodeAnchors {
+					continue
+				}
+				sb := p.t.sb
+				table := p.t.tables[(n-1)/sb.InodesPerGroup]
+				if table == 0 {
+					continue // no descriptor block (or disagreeing ones) places it
+				}
+				at := int64(table)*int64(sb.BlockSize()) + (int64((n-1)%sb.InodesPerGroup)-int64(slot))*int64(sb.InodeSize)
+				where := memberBlock{m, off}
+				claims[where] = append(claims[where], anchor{what: fmt.Sprintf("%s bytes at %d of the filesystem", inodeTableAnchor, at), offset: off, fs: p.uuid, at: at})
+				kept[p.uuid]++
+			}
 		}
 	}
 	keys := slices.SortedFunc(maps.Keys(claims), func(a, b memberBlock) int {
@@ -157,4 +164,10 @@ func (s *memberScan) findInodeTables(devs []blockdev.Device) error {
 		}
 	}
 	return nil
+}
+
+// memberBlock is a block at offset on member.
+type memberBlock struct {
+	member int
+	offset int64
 }

@@ -47,10 +47,11 @@ type memberScan struct {
 	// tables are looked for beside them once the scan is done.
 	extCopies []extCopy
 	// inodeTables: per ext UUID, where the descriptor blocks found put
-	// each group's inode table; inodeBlocks: the 4 KiB blocks that look
-	// like inodes, probed against them once the scan is done.
+	// each group's inode table; inodeBlocks: offsets of 4 KiB blocks that
+	// look like inodes on some member, probed against them once the scan
+	// is done.
 	inodeTables map[string]*fsInodeTables
-	inodeBlocks []memberBlock
+	inodeBlocks []int64
 }
 
 // extCopy is an ext superblock copy found on member at offset.
@@ -117,7 +118,7 @@ func scanMembers(devs []blockdev.Device, window int64) (*memberScan, error) {
 			}
 			s.scanBlock(m, pos, buf[:n], min(int64(n), block))
 			s.noteData(pos, buf[:min(int64(n), block)])
-			s.noteInodeBlocks(m, pos, buf[:min(int64(n), block)])
+			s.noteInodeBlocks(pos, buf[:min(int64(n), block)])
 		}
 		if scanned = pos + block; s.seenEnough(scanned) {
 			break
