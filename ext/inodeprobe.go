@@ -75,40 +75,39 @@ func (x *InodeNumbers) number(b []byte) (uint32, bool) {
 // whose checksum names a number in range is one chance in 2^32 / inodes.
 const minInodeProofBits = 24
 
-// Probe finds the first inode in b (whole inodes from an inode boundary:
+// Probe finds the inodes in b (whole inodes from an inode boundary:
 // inode-table bytes, perhaps running past the table's ends) whose checksum
-// names its number, and returns its slot in b and that number, when the
-// checksums prove it: every inode whose checksum names a number in range
-// names one that follows on from it, and together they leave a chance
-// match below 1 in 2^24. Slots whose checksum names nothing in range
-// (never used, zeroed, outside the table, or left from an older
-// filesystem) are passed over; one that does not follow on breaks it.
-func (x *InodeNumbers) Probe(b []byte) (slot int, n uint32, ok bool) {
+// names their number, and returns their slots in b and the number of the
+// first (slot k holds inode n + k - slots[0]), when the checksums prove
+// it: every inode whose checksum names a number in range names one that
+// follows on from the first, and together they leave a chance match below
+// 1 in 2^24. Slots whose checksum names nothing in range (never used,
+// zeroed, outside the table, or left from an older filesystem) are passed
+// over; one that does not follow on breaks it.
+func (x *InodeNumbers) Probe(b []byte) (slots []int, n uint32, ok bool) {
 	sb := x.fs.SB
 	isz := int(sb.InodeSize)
 	if sb.InodesCount == 0 {
-		return 0, 0, false
+		return nil, 0, false
 	}
 	perMatch := 32 - math.Log2(float64(sb.InodesCount))
-	var bits float64
-	slot = -1
 	for k := range len(b) / isz {
 		m, ok := x.number(b[k*isz : (k+1)*isz])
 		if !ok || m == 0 || m > sb.InodesCount {
 			continue
 		}
-		if slot >= 0 && int64(m)-int64(n) != int64(k-slot) {
-			return 0, 0, false
+		if len(slots) > 0 && int64(m)-int64(n) != int64(k-slots[0]) {
+			return nil, 0, false
 		}
-		if slot < 0 {
-			slot, n = k, m
+		if len(slots) == 0 {
+			n = m
 		}
-		bits += perMatch
+		slots = append(slots, k)
 	}
-	if slot < 0 || bits < minInodeProofBits {
-		return 0, 0, false
+	if len(slots) == 0 || float64(len(slots))*perMatch < minInodeProofBits {
+		return nil, 0, false
 	}
-	return slot, n, true
+	return slots, n, true
 }
 
 // InodeTables returns the first block of the inode table of each group

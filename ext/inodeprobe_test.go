@@ -86,11 +86,11 @@ func TestProbeInodes(t *testing.T) {
 				used++
 			}
 		}
-		slot, n, ok := x.Probe(block)
+		slots, n, ok := x.Probe(block)
 		w, table := want[b]
 		switch {
-		case ok && (!table || n != w+uint32(slot)):
-			t.Errorf("block %d: slot %d taken for inode %d (table block: %v, from inode %d)", b, slot, n, table, w)
+		case ok && (!table || n != w+uint32(slots[0]) || len(slots) < 2):
+			t.Errorf("block %d: slots %v taken for inodes from %d (table block: %v, from inode %d)", b, slots, n, table, w)
 		case ok:
 			found++
 		case table && used >= 2:
@@ -105,8 +105,8 @@ func TestProbeInodes(t *testing.T) {
 	}
 	// Bytes from any inode boundary prove the same numbers.
 	for b, w := range want {
-		if slot, n, ok := x.Probe(img[b*bs+isz : (b+2)*bs]); ok && n != w+1+uint32(slot) {
-			t.Errorf("block %d from its second inode: slot %d is inode %d, want %d", b, slot, n, w+1+uint32(slot))
+		if slots, n, ok := x.Probe(img[b*bs+isz : (b+2)*bs]); ok && n != w+1+uint32(slots[0]) {
+			t.Errorf("block %d from its second inode: slot %d is inode %d, want %d", b, slots[0], n, w+1+uint32(slots[0]))
 		}
 	}
 }
@@ -122,9 +122,9 @@ func FuzzProbeInodes(f *testing.F) {
 	bs := uint64(sb.BlockSize())
 	f.Add(img[tables[0][0]*bs : (tables[0][0]+1)*bs])
 	f.Fuzz(func(t *testing.T, b []byte) {
-		slot, n, ok := x.Probe(b)
-		if ok && (n == 0 || n > sb.InodesCount || slot < 0 || (slot+1)*int(sb.InodeSize) > len(b)) {
-			t.Fatalf("slot %d: inode %d in %d bytes of a %d-inode filesystem", slot, n, len(b), sb.InodesCount)
+		slots, n, ok := x.Probe(b)
+		if ok && (n == 0 || uint64(n)+uint64(slots[len(slots)-1]-slots[0]) > uint64(sb.InodesCount) || (slots[len(slots)-1]+1)*int(sb.InodeSize) > len(b)) {
+			t.Fatalf("slots %v: inodes from %d in %d bytes of a %d-inode filesystem", slots, n, len(b), sb.InodesCount)
 		}
 	})
 }

@@ -31,6 +31,18 @@ type anchor struct {
 	// "" when at is an array offset.
 	fs string
 	at int64
+	// share is what the anchor weighs, 0 standing for 1: the copies of
+	// one block found in several places (the journal's, besides the
+	// table's) share one anchor's weight.
+	share float64
+}
+
+// weight is what a fits for: its share, or 1.
+func (a anchor) weight() float64 {
+	if a.share > 0 {
+		return a.share
+	}
+	return 1
 }
 
 // addAnchor notes that member m holds a at a.offset, merging with the same
@@ -112,11 +124,11 @@ func (s *solver) fitAnchors(g mdraid.Geometry) *roleFit {
 		}
 		f.placed = append(f.placed, placement{a.what, a.holders, role})
 		for _, h := range a.holders {
-			f.w[h][role]++
+			f.w[h][role] += a.weight()
 			if len(a.holders) > 1 {
 				for _, r := range []int{p, q} {
 					if r >= 0 {
-						f.w[h][r] += 0.5
+						f.w[h][r] += 0.5 * a.weight()
 					}
 				}
 			}
@@ -154,7 +166,7 @@ func (s *solver) fitAnchors(g mdraid.Geometry) *roleFit {
 		for _, a := range copies {
 			switch {
 			case place(a, start+a.at):
-				f.fit++
+				f.fit += a.weight()
 			case isInodeAnchor(a):
 				// a copy in the journal lies elsewhere: it says nothing
 			default:

@@ -276,3 +276,65 @@ func TestInodeTableAnchors(t *testing.T) {
 	}
 	wantSolved(t, devs, g, perm)
 }
+
+// TestInodeAnchorsOnTheMatrix: on matrix rows with ext4 (an LVM with an
+// ext4 LV; a bare ext4, 8 members, 8K chunks), filled and unmounted by the
+// real kernel, so their journals hold copies of inode-table blocks: the
+// copies of one block share one anchor's weight, and under the original
+// geometry no inode anchor sits where it would place a member against the
+// original order (the member holding a stripe's parity, equal to the data
+// only around some inodes, is the same anchor's second holder, not a rival).
+func TestInodeAnchorsOnTheMatrix(t *testing.T) {
+	for _, f := range fixturesOfKind(t, "solve-matrix") {
+		if f.Name != "mx-r5la-4-4k-12-zeroed" && f.Name != "mx-r5ra-8-8k-090-zeroed" {
+			continue
+		}
+		t.Run(f.Name, func(t *testing.T) {
+			devs, byPath := openDisks(t, f.Disks)
+			scan, err := scanMembers(devs, 256<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			idx := map[string]int{}
+			for i, d := range devs {
+				idx[byPath[d.Name()]] = i
+			}
+			truth := make([]int, len(f.Original.Order))
+			for r, p := range f.Original.Order {
+				truth[r] = idx[*p]
+			}
+			g, err := mdraid.Geometry{Level: f.Original.Level, Layout: f.Original.Layout, ChunkBytes: f.Original.ChunkBytes, RaidDisks: len(truth),
+				DataOffset: f.Original.DataOffset, DataSize: devs[0].Size() - f.Original.DataOffset}.Normalize()
+			if err != nil {
+				t.Fatal(err)
+			}
+			inodes, copies := 0, 0
+			for _, a := range scan.anchors {
+				if isInodeAnchor(a) {
+					inodes++
+					if a.share <= 0 || a.share > 1 {
+						t.Errorf("%s weighs %v", a.what, a.share)
+					}
+					if a.share < 1 {
+						copies++
+					}
+				}
+			}
+			s := &solver{devs: devs, scan: scan}
+			fit := s.fitAnchors(g)
+			placed := 0
+			for _, p := range fit.placed {
+				if !slices.Contains(p.holders, truth[p.role]) {
+					t.Errorf("%s on %v placed against the original order (role %d is %d)", p.what, p.holders, p.role, truth[p.role])
+				}
+				if strings.HasPrefix(p.what, inodeTableAnchor) {
+					placed++
+				}
+			}
+			t.Logf("%d inode anchors (%d of blocks found in several places), %d sit where the original geometry puts them", inodes, copies, placed)
+			if placed < 3 || copies == 0 {
+				t.Errorf("want inode anchors placed by the original geometry and journal copies among them")
+			}
+		})
+	}
+}

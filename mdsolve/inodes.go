@@ -126,7 +126,11 @@ func (s *memberScan) findInodeTables(devs []blockdev.Device) error {
 		return nil
 	}
 	slices.Sort(s.inodeBlocks)
-	claims := map[memberBlock][]anchor{}
+	type claim struct {
+		anchor
+		blocks []int64 // the table blocks (filesystem offsets) whose inodes it proves
+	}
+	claims := map[memberBlock][]claim{}
 	kept := map[string]int{}
 	buf := make([]byte, sampleSize)
 	for _, off := range slices.Compact(s.inodeBlocks) {
@@ -139,7 +143,7 @@ func (s *memberScan) findInodeTables(devs []blockdev.Device) error {
 				return fmt.Errorf("%s: reading at %d: %w", d.Name(), off, err)
 			}
 			for _, p := range probers {
-				slot, n, ok := p.x.Probe(buf[:k])
+				slots, n, ok := p.x.Probe(buf[:k])
 				if !ok || kept[p.uuid] >= maxInodeAnchors {
 					continue
 				}
@@ -148,9 +152,16 @@ func (s *memberScan) findInodeTables(devs []blockdev.Device) error {
 				if table == 0 {
 					continue // no descriptor block (or disagreeing ones) places it
 				}
-				at := int64(table)*int64(sb.BlockSize()) + (int64((n-1)%sb.InodesPerGroup)-int64(slot))*int64(sb.InodeSize)
+				bs, isz := int64(sb.BlockSize()), int64(sb.InodeSize)
+				at := int64(table)*bs + (int64((n-1)%sb.InodesPerGroup)-int64(slots[0]))*isz
+				c := claim{anchor: anchor{what: fmt.Sprintf("%s bytes at %d of the filesystem", inodeTableAnchor, at), offset: off, fs: p.uuid, at: at}}
+				for _, slot := range slots {
+					if b := (at + int64(slot)*isz) / bs * bs; !slices.Contains(c.blocks, b) {
+						c.blocks = append(c.blocks, b)
+					}
+				}
 				where := memberBlock{m, off}
-				claims[where] = append(claims[where], anchor{what: fmt.Sprintf("%s bytes at %d of the filesystem", inodeTableAnchor, at), offset: off, fs: p.uuid, at: at})
+				claims[where] = append(claims[where], c)
 				kept[p.uuid]++
 			}
 		}
@@ -158,9 +169,35 @@ func (s *memberScan) findInodeTables(devs []blockdev.Device) error {
 	keys := slices.SortedFunc(maps.Keys(claims), func(a, b memberBlock) int {
 		return cmp.Or(cmp.Compare(a.offset, b.offset), cmp.Compare(a.member, b.member))
 	})
+	// A block of a table found at several offsets is also in the journal
+	// (perhaps more than once): the anchors holding it share one anchor's
+	// weight, so that copies fitting a wrong geometry by chance never
+	// outweigh the table's own blocks under the right one.
+	type tableBlock struct {
+		fs string
+		at int64
+	}
+	places := map[tableBlock]map[int64]bool{}
 	for _, k := range keys {
 		if seen := claims[k]; len(seen) == 1 {
-			s.addAnchor(seen[0], k.member)
+			for _, b := range seen[0].blocks {
+				tb := tableBlock{seen[0].fs, b}
+				if places[tb] == nil {
+					places[tb] = map[int64]bool{}
+				}
+				places[tb][k.offset] = true
+			}
+		}
+	}
+	for _, k := range keys {
+		if seen := claims[k]; len(seen) == 1 {
+			c := seen[0]
+			most := 1
+			for _, b := range c.blocks {
+				most = max(most, len(places[tableBlock{c.fs, b}]))
+			}
+			c.share = 1 / float64(most)
+			s.addAnchor(c.anchor, k.member)
 		}
 	}
 	return nil
