@@ -307,6 +307,6 @@ func assignmentsWithin(w [][]float64, n, limit int, slack float64) [][]int {
 
 // anchorSummary says what the anchors did for the winner, for the evidence.
 func (s *solver) anchorSummary(f *roleFit) string {
-	return fmt.Sprintf("%.0f of %.0f structures with a known array position (PV label, metadata area, partition tables, ext superblock and descriptor table copies, inode tables) sit where this geometry puts them; %d placements fixed member roles before any assembly was read",
+	return fmt.Sprintf("%.0f of %.0f structures with a known array position (PV label, metadata area, partition tables, ext superblock and descriptor table copies, inode tables, the copies of one inode-table block counted as one) sit where this geometry puts them; %d placements fixed member roles before any assembly was read",
 		f.fit, f.fit+f.misfit, f.fixed)
 }
