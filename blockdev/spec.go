@@ -15,6 +15,22 @@ type Resolver interface {
 	Resolve(name string) (Device, error)
 }
 
+// FileOpener is a Resolver that also opens the files a DEV names (the PATH
+// of PATH, PATH:pN, PATH@RANGE), in place of OpenFile: how a ddrescue
+// mapfile given for an image applies wherever the image is read (directly,
+// as an array member, as a PV).
+type FileOpener interface {
+	OpenFile(path string) (Device, error)
+}
+
+// openFile opens path with r's FileOpener, if it has one.
+func openFile(path string, r Resolver) (Device, error) {
+	if fo, ok := r.(FileOpener); ok {
+		return fo.OpenFile(path)
+	}
+	return OpenFile(path)
+}
+
 var partSuffix = regexp.MustCompile(`:p([0-9]+)$`)
 
 // Open opens a DEV as named on the command line (see docs/cli.md):
@@ -31,7 +47,7 @@ func Open(spec string, r Resolver) (Device, error) {
 	}
 	// A file of that exact name wins, so paths containing '@' or ':p' work.
 	if fileExists(spec) {
-		return OpenFile(spec)
+		return openFile(spec, r)
 	}
 	if base, rangeSpec, ok := cutRange(spec); ok {
 		return openRange(spec, base, rangeSpec, r)

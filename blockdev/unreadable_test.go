@@ -44,3 +44,34 @@ func TestComplement(t *testing.T) {
 		t.Fatalf("complement of nothing %v", got)
 	}
 }
+
+func TestUnreadableFromFollowsTheLayers(t *testing.T) {
+	disk := WithEachHole(memDevice(make([]byte, 1000)), []Hole{
+		{Extent{300, 50}, "bad sector in ddrescue mapfile d.map"},
+		{Extent{350, 20}, "non-tried in ddrescue mapfile d.map"},
+		{Extent{340, 5}, "bad sector in ddrescue mapfile d.map"},
+	})
+	part, err := Slice(disk, 100, 800, "mem:p1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	area, err := Slice(Stack(part), 50, 700, "mem:p1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := make([]byte, 400)
+	n, err := area.ReadAt(p, 0)
+	if n != 150 {
+		t.Fatalf("read %d bytes before the hole, want 150 (%v)", n, err)
+	}
+	if e, ok := UnreadableFrom(area, 150, err); !ok || e != (Extent{150, 50}) {
+		t.Errorf("hole in the area's offsets %v %v, want 150+50", e, ok)
+	}
+	n, err = area.ReadAt(p, 200)
+	if u, ok := AsUnreadable(err); n != 0 || !ok || u.Off != 350 || u.Len != 20 || !strings.Contains(u.Why, "non-tried") {
+		t.Errorf("the next hole: %d %v", n, err)
+	}
+	if _, ok := UnreadableFrom(area, 0, io.ErrUnexpectedEOF); ok {
+		t.Error("an error that is no UnreadableError gave a range")
+	}
+}

@@ -6,12 +6,14 @@ package casefile
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"holmes/blockdev"
+	"holmes/ddmap"
 )
 
 // Case is the JSON case file.
@@ -21,9 +23,14 @@ type Case struct {
 	// Filesystems say how to check and mount what the layers hold (the
 	// plan's e2fsck and mount lines); a layer not listed gets none.
 	Filesystems []Filesystem `json:"filesystems,omitempty"`
+	// Maps gives images their GNU ddrescue mapfiles (IMAGE: MAPFILE, both
+	// relative to the case file): their unfinished bytes read as errors
+	// wherever the image is read.
+	Maps map[string]string `json:"maps,omitempty"`
 
-	file string // the case file, as named, for messages
-	dir  string // relative paths in the file are relative to its directory
+	file  string     // the case file, as named, for messages
+	dir   string     // relative paths in the file are relative to its directory
+	files *ddmap.Set // the mapfiles images are opened with
 }
 
 // Array is an md array by geometry. Members are in role order; nil is a
@@ -79,7 +86,29 @@ func Load(path string) (*Case, error) {
 		return nil, fmt.Errorf("case file %s: %w", path, err)
 	}
 	c.file, c.dir = path, filepath.Dir(path)
+	if err := c.UseMaps(&ddmap.Set{}); err != nil {
+		return nil, err
+	}
 	return &c, nil
+}
+
+// UseMaps opens the case's images through files, with the case file's own
+// mapfiles added to it (a command line's --map may bring more).
+func (c *Case) UseMaps(files *ddmap.Set) error {
+	images := slices.Sorted(maps.Keys(c.Maps))
+	for _, image := range images {
+		if err := files.Add(c.Path(image), c.Path(c.Maps[image])); err != nil {
+			return fmt.Errorf("case file %s: maps: %w", c.file, err)
+		}
+	}
+	c.files = files
+	return nil
+}
+
+// OpenFile opens an image file of the case, with its ddrescue mapfile if
+// it has one (blockdev.FileOpener).
+func (c *Case) OpenFile(path string) (blockdev.Device, error) {
+	return c.files.OpenFile(path)
 }
 
 // Path makes a path from the case file absolute (relative to the case file).
@@ -104,6 +133,8 @@ type opening struct {
 	c     *Case
 	chain []string
 }
+
+func (o opening) OpenFile(path string) (blockdev.Device, error) { return o.c.OpenFile(path) }
 
 func (o opening) Resolve(name string) (blockdev.Device, error) {
 	if slices.Contains(o.chain, name) {

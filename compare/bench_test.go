@@ -37,12 +37,7 @@ func BenchmarkVersusCmp(b *testing.B) {
 		size, _ = strconv.ParseInt(s, 10, 64)
 	}
 	dir := b.TempDir()
-	holmes := filepath.Join(dir, "holmes")
-	build := exec.Command("go", "build", "-o", holmes, "./cmd/holmes")
-	build.Dir = fixture.RepoRoot(b)
-	if out, err := build.CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
-	}
+	holmes := fixture.BuildHolmes(b)
 	a, same := filepath.Join(dir, "a.img"), filepath.Join(dir, "same.img")
 	few, many := filepath.Join(dir, "few.img"), filepath.Join(dir, "many.img")
 	writeBenchImages(b, size, a, same, few, many)

@@ -27,6 +27,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"holmes/internal/fixture"
 )
 
 // example is one command of a console block and the output shown for it.
@@ -102,20 +104,6 @@ func repoRoot(t *testing.T) string {
 	return dir
 }
 
-// buildHolmes builds the binary the way the README says and returns its
-// directory, to put first on PATH.
-func buildHolmes(t *testing.T, root string) string {
-	t.Helper()
-	bin := t.TempDir()
-	cmd := exec.Command("go", "build", "-o", filepath.Join(bin, "holmes"), "./cmd/holmes")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // pages are the documents whose examples run: the README and docs/*.md.
 func pages(t *testing.T, root string) []string {
 	t.Helper()
@@ -128,7 +116,7 @@ func pages(t *testing.T, root string) []string {
 
 func TestExamplesMatchHolmes(t *testing.T) {
 	root := repoRoot(t)
-	bin := buildHolmes(t, root)
+	bin := filepath.Dir(fixture.BuildHolmes(t))
 	update := os.Getenv("HOLMES_DOCS_UPDATE") != ""
 	total := 0
 	for _, page := range pages(t, root) {

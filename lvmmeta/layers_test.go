@@ -57,27 +57,36 @@ func TestLayersRaidMatchKernel(t *testing.T) {
 	}
 }
 
-// Cached LVs are refused, saying what they are and naming the origin. The
-// writethrough cache's origin reads what the kernel read from the cached LV
-// while the cache was live; the writecache's origin does not (its blocks
-// were still in the fast LV), which is why it is not offered as the volume.
+// The dm-cache LVs read through their caches byte-identical to what the
+// kernel read from them (writethrough over a cache volume, writeback over
+// a cache pool, metadata format 2, no dirty blocks left); writecache is
+// refused, saying what it is and naming the origin. The writethrough
+// cache's origin reads what the kernel read from the cached LV while the
+// cache was live; the writecache's origin does not (its blocks were still
+// in the fast LV), which is why it is not offered as the volume.
 func TestLayersCachedLVs(t *testing.T) {
 	vg, pvs := layersLab(t)
-	for lv, want := range map[string]string{
-		"wt": "a dm-cache LV in writethrough mode: every write reached the origin before it completed, so the origin layers/wt_corig holds the volume",
-		"wb": "a dm-cache LV in writeback mode: blocks written since they were last flushed may be only in the cache wbpool_cpool (dirty), so its origin layers/wb_corig alone may be stale; holmes does not read dm-cache metadata, so it cannot tell",
-		"wc": "a dm-writecache LV: writes land in the fast LV wcfast_cvol and reach the origin layers/wc_wcorig only when written back",
-	} {
-		if _, err := OpenLV(vg, lv, pvs); err == nil || !strings.Contains(err.Error(), "lvm: layers/"+lv+" is "+want) {
-			t.Errorf("%s: %v", lv, err)
+	for _, lv := range []string{"wt", "wb"} {
+		if got := lvSum(t, vg, lv, pvs); got != layersSum(t, lv) {
+			t.Errorf("%s read through the cache: sha256 %s, the kernel's %s", lv, got, layersSum(t, lv))
 		}
 	}
-	c, err := vg.Cache("wt")
-	if err != nil || !c.OriginComplete || c.Mode != "writethrough" || c.Origin != "wt_corig" || c.Fast != "wtfast_cvol" {
+	if _, err := OpenLV(vg, "wc", pvs); err == nil || !strings.Contains(err.Error(), "lvm: layers/wc is a dm-writecache LV: writes land in the fast LV wcfast_cvol and reach the origin layers/wc_wcorig only when written back") {
+		t.Errorf("wc: %v", err)
+	}
+	c, err := vg.Cache("wt", nil)
+	if err != nil || !c.OriginComplete || c.Mode != "writethrough" || c.Origin != "wt_corig" || c.Fast != "wtfast_cvol" || c.Metadata != nil {
 		t.Errorf("wt: %+v %v", c, err)
 	}
-	if c, err := vg.Cache("wb"); err != nil || c.OriginComplete || c.Mode != "writeback" {
+	if c, err := vg.Cache("wb", nil); err != nil || c.OriginComplete || c.Mode != "writeback" || !strings.Contains(c.Why, "may be only in the cache wbpool_cpool (dirty)") {
 		t.Errorf("wb: %+v %v", c, err)
+	}
+	// With the PVs the metadata says no block is dirty: the origin is the volume.
+	for lv, dev := range map[string]string{"wt": "layers/wtfast_cvol-cmeta", "wb": "layers/wbpool_cpool_cmeta"} {
+		c, err := vg.Cache(lv, pvs)
+		if err != nil || c.Metadata == nil || c.Metadata.Device != dev || c.Metadata.Format != 2 || c.Metadata.Dirty != 0 || !c.OriginComplete || !strings.Contains(c.Why, "none dirty") {
+			t.Errorf("%s: %+v %+v %v", lv, c, c.Metadata, err)
+		}
 	}
 	if _, err := OpenLV(vg, "wbpool_cpool", pvs); err == nil || !strings.Contains(err.Error(), "a dm-cache pool (cache mode \"writeback\")") {
 		t.Errorf("the cache pool: %v", err)

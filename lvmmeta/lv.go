@@ -32,9 +32,11 @@ type mappedStripe struct {
 // PV's name in the text, "pv0", or by its id) as a read-only device.
 // Linear and striped segments are mapped onto the PVs; a thin LV through
 // its pool's metadata (package thin) onto the pool's data LV; a raid or
-// mirror LV as the md array of its image sub-LVs (see Raid). Cache,
-// writecache and vdo LVs are refused with what they are and which sub-LV
-// to read instead (see Cache). Any other segment type is named in the error. Closing the LV does not close the PVs.
+// mirror LV as the md array of its image sub-LVs (see Raid); a dm-cache LV
+// through its cache, as dm-cache reads it (package dmcache). Writecache and
+// vdo LVs and cache pools are refused with what they are and which sub-LV
+// to read instead (see Cache). Any other segment type is named in the
+// error. Closing the LV does not close the PVs.
 func OpenLV(vg *VG, lv string, pvs map[string]blockdev.Device) (blockdev.Device, error) {
 	l := vg.LV(lv)
 	if l == nil {
@@ -46,8 +48,11 @@ func OpenLV(vg *VG, lv string, pvs map[string]blockdev.Device) (blockdev.Device,
 	if len(l.Segments) == 1 && l.Segments[0].IsRaid() {
 		return openRaidLV(vg, l, pvs)
 	}
+	if len(l.Segments) == 1 && l.Segments[0].Kind() == "cache" {
+		return openCachedLV(vg, l, pvs)
+	}
 	if len(l.Segments) == 1 && l.Segments[0].IsCached() {
-		c, err := vg.Cache(lv)
+		c, err := vg.Cache(lv, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"holmes/blockdev"
 )
 
 // VG is a volume group as its metadata text describes it. Sizes the text
@@ -88,9 +90,14 @@ type Segment struct {
 	DeviceCount int64 `json:"device_count,omitempty"`
 	// CacheMode is a cache or cache-pool segment's cache_mode
 	// (writethrough, writeback, passthrough), "" when the text has none.
-	CacheMode  string `json:"cache_mode,omitempty"`
-	DataCopies int64  `json:"data_copies,omitempty"`
-	RegionSize int64  `json:"region_size,omitempty"`
+	CacheMode string `json:"cache_mode,omitempty"`
+	// CacheVolMeta and CacheVolData are where in its cache volume a cache
+	// segment's dm-cache metadata and cache blocks lie (lvm2's
+	// metadata_start/_len and data_start/_len); nil with a cache pool.
+	CacheVolMeta *blockdev.Extent `json:"-"`
+	CacheVolData *blockdev.Extent `json:"-"`
+	DataCopies   int64            `json:"data_copies,omitempty"`
+	RegionSize   int64            `json:"region_size,omitempty"`
 }
 
 // Stripe is one PV area of a striped segment.
@@ -388,6 +395,10 @@ func (m *modeler) segment(vg *VG, s *Section) *Segment {
 			seg.DataCopies = m.count(s, "data_copies", false)
 			seg.StripeSize = m.sectors(s, "stripe_size", false)
 			seg.RegionSize = m.sectors(s, "region_size", false)
+		}
+		if seg.Kind() == "cache" && s.Field("metadata_len") != nil {
+			seg.CacheVolMeta = &blockdev.Extent{Off: m.sectors(s, "metadata_start", true), Len: m.sectors(s, "metadata_len", true)}
+			seg.CacheVolData = &blockdev.Extent{Off: m.sectors(s, "data_start", true), Len: m.sectors(s, "data_len", true)}
 		}
 		switch seg.Type {
 		case "thin-pool":

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"holmes/blockdev"
 )
@@ -36,10 +37,13 @@ type layout interface {
 	locate(off int64) (places []place, run int64)
 }
 
-// rebuilder is a layout that can recompute bytes of a lost member from the
+// rebuilder is a layout that can recompute bytes of a member from the
 // others (raid4/5/6).
 type rebuilder interface {
-	rebuild(a *Array, p []byte, off int64, lost map[int]bool) error
+	// readAround fills buf (array bytes from off, inside one chunk) from the
+	// member holding them and, where it does not read, from the rest of the
+	// stripe; it returns how many bytes it filled.
+	readAround(a *Array, buf []byte, off int64) (int, error)
 }
 
 // Open assembles members (role order, nil = missing) with geometry g. More
@@ -168,10 +172,11 @@ func (a *Array) ReadAt(p []byte, off int64) (int, error) {
 		pos := off + int64(done)
 		places, run := a.layout.locate(pos)
 		n := int(min(run, int64(len(p)-done)))
-		if err := a.readPlaces(p[done:done+n], pos, places); err != nil {
+		k, err := a.readPlaces(p[done:done+n], pos, places)
+		done += k
+		if err != nil {
 			return done, err
 		}
-		done += n
 	}
 	if done < want {
 		return done, io.EOF
@@ -179,30 +184,140 @@ func (a *Array) ReadAt(p []byte, off int64) (int, error) {
 	return done, nil
 }
 
-// readPlaces fills p from the first place that reads, else by rebuilding.
-func (a *Array) readPlaces(p []byte, off int64, places []place) error {
-	lost := map[int]bool{}
-	var lastErr error
-	for _, pl := range places {
-		m := a.areas[pl.member]
-		if m == nil {
-			lost[pl.member] = true
-			continue
-		}
-		if err := a.readMember(pl.member, p, pl.offset); err != nil {
-			lost[pl.member] = true
-			lastErr = err
-			continue
-		}
-		return nil
+// readPlaces fills p (array bytes from off, which places hold) from the
+// first copy that reads; where it does not, from another copy or by
+// rebuilding, range by range: members unreadable in different ranges (a
+// ddrescue image's bad sectors on each) still give every byte.
+func (a *Array) readPlaces(p []byte, off int64, places []place) (int, error) {
+	first := places[0]
+	if a.areas[first.member] != nil && a.readMember(first.member, p, first.offset) == nil {
+		return len(p), nil
 	}
 	if r, ok := a.layout.(rebuilder); ok {
-		return r.rebuild(a, p, off, lost)
+		return r.readAround(a, p, off)
 	}
-	if lastErr != nil {
-		return a.readError(off, lastErr)
+	srcs := make([]*source, len(places))
+	for i, pl := range places {
+		srcs[i] = a.newSource(pl.member, pl.offset, len(p))
 	}
-	return a.readError(off, errMissing(places))
+	x := 0
+next:
+	for x < len(p) {
+		end := len(p)
+		for _, s := range srcs {
+			ok, until := a.at(s, x)
+			if ok {
+				copy(p[x:until], s.buf[x:until])
+				x = until
+				continue next
+			}
+			end = min(end, until)
+		}
+		what := "no copy left"
+		if len(srcs) == 1 {
+			what = "no redundancy"
+		}
+		return x, a.lost(off, x, end, srcs, places, what)
+	}
+	return x, nil
+}
+
+// source is a member range that holds the bytes wanted (or helps rebuild
+// them), read lazily: what of it has been read, and where it stops reading.
+type source struct {
+	member  int
+	off     int64  // where the wanted bytes start in the member's data area
+	buf     []byte // the wanted bytes as the member holds them
+	from    int    // buf[from:good] is read
+	good    int
+	bad     int   // buf[good:bad] does not read
+	why     error // what was met at good
+	missing bool
+}
+
+func (a *Array) newSource(member int, off int64, n int) *source {
+	s := &source{member: member, off: off, buf: make([]byte, n)}
+	if a.areas[member] == nil {
+		s.missing, s.bad, s.why = true, n, fmt.Errorf("member %d is missing", member)
+	}
+	return s
+}
+
+// at says whether s reads at byte x of the wanted range, and up to where it
+// reads or, if not, up to where it does not. A member read that meets an
+// unreadable range (blockdev.UnreadableError) knows where that range ends
+// and reads again there; a member that fails otherwise reads no further.
+func (a *Array) at(s *source, x int) (readable bool, until int) {
+	switch {
+	case x >= s.from && x < s.good:
+		return true, s.good
+	case x >= s.good && x < s.bad:
+		return false, s.bad
+	}
+	m := a.areas[s.member]
+	n, err := m.ReadAt(s.buf[x:], s.off+int64(x))
+	s.from, s.good, s.bad, s.why = x, x+n, len(s.buf), nil
+	if err == nil || err == io.EOF && x+n == len(s.buf) {
+		s.good = len(s.buf)
+		return true, s.good
+	}
+	if hole, ok := blockdev.UnreadableFrom(m, s.off+int64(s.good), err); ok {
+		s.bad, s.why = min(len(s.buf), s.good+int(min(hole.Len, int64(len(s.buf))))), err
+		// Holes of other causes may follow on (a ddrescue bad sector, then
+		// the non-scraped rest of the area): one unreadable run.
+		var probe [1]byte
+		for s.bad < len(s.buf) {
+			_, err := m.ReadAt(probe[:], s.off+int64(s.bad))
+			next, ok := blockdev.UnreadableFrom(m, s.off+int64(s.bad), err)
+			if !ok {
+				break
+			}
+			s.bad = min(len(s.buf), s.bad+int(min(next.Len, int64(len(s.buf)))))
+		}
+	} else {
+		s.why = blockdev.At(m, s.off+int64(s.good), fmt.Sprintf("member %d", s.member), err)
+	}
+	if n > 0 {
+		return true, s.good
+	}
+	return false, s.bad
+}
+
+// lost is the error for array bytes [off+x, off+end) that no source gives.
+// Where a member's unreadable range (a ddrescue gap) is among the causes,
+// the array bytes are unreadable too: a blockdev.UnreadableError on the
+// array naming each member's cause. Otherwise it is a failed read.
+func (a *Array) lost(off int64, x, end int, srcs []*source, places []place, what string) error {
+	var whys []string
+	var hole bool
+	var failure error
+	missing := true
+	for _, s := range srcs {
+		if s.why == nil {
+			continue
+		}
+		if _, ok := blockdev.AsUnreadable(s.why); ok {
+			hole = true
+		}
+		if !s.missing {
+			missing = false
+			if failure == nil {
+				failure = s.why
+			}
+		}
+		whys = append(whys, s.why.Error())
+	}
+	if hole {
+		return &blockdev.UnreadableError{Dev: a.name, Off: off + int64(x), Len: int64(end - x),
+			Why: what + ": " + strings.Join(whys, "; ")}
+	}
+	switch {
+	case what != "no copy left" && what != "no redundancy":
+		return a.readError(off+int64(x), errors.New(what))
+	case missing && places != nil:
+		return a.readError(off+int64(x), errMissing(places))
+	}
+	return a.readError(off+int64(x), failure)
 }
 
 // readError locates a failed read of array byte off; err says which member

@@ -193,38 +193,61 @@ func (s stripeLayout) qSlots(disks int) map[int]int {
 	return slots
 }
 
-// rebuild recomputes array bytes [off, off+len(buf)) (inside one chunk)
-// whose member is lost, from the rest of the stripe.
-func (p *parity) rebuild(a *Array, buf []byte, off int64, lost map[int]bool) error {
+// readAround fills buf (array bytes from off, inside one chunk) from the
+// member holding them; where that member does not read (missing, failed,
+// or a range unreadable on it), the bytes are recomputed from the rest of
+// the stripe, range by range, with whichever members read over each range.
+func (p *parity) readAround(a *Array, buf []byte, off int64) (int, error) {
 	chunkNo, inChunk := off/p.chunk, off%p.chunk
 	stripeNo := chunkNo / int64(p.dataDisks)
 	s := p.stripe(stripeNo)
 	target := s.data[chunkNo%int64(p.dataDisks)]
 	devOff := stripeNo*p.chunk + inChunk
-
-	blocks := make(map[int][]byte, p.disks)
-	for i := 0; i < p.disks; i++ {
-		if lost[i] || i == target {
-			continue
-		}
-		b := make([]byte, len(buf))
-		if err := a.readMember(i, b, devOff); err != nil {
-			lost[i] = true
-			continue
-		}
-		blocks[i] = b
+	srcs := make([]*source, p.disks)
+	for i := range srcs {
+		srcs[i] = a.newSource(i, devOff, len(buf))
 	}
-	lost[target] = true
+	x := 0
+	for x < len(buf) {
+		ok, end := a.at(srcs[target], x)
+		if ok {
+			copy(buf[x:end], srcs[target].buf[x:end])
+			x = end
+			continue
+		}
+		readable := make([]bool, p.disks)
+		for i, src := range srcs {
+			if i != target {
+				ok, until := a.at(src, x)
+				readable[i] = ok
+				end = min(end, until)
+			}
+		}
+		blocks := make(map[int][]byte, p.disks)
+		for i, ok := range readable {
+			if ok {
+				blocks[i] = srcs[i].buf[x:end]
+			}
+		}
+		if why := p.reconstruct(s, target, buf[x:end], blocks); why != "" {
+			return x, a.lost(off, x, end, srcs, nil, fmt.Sprintf("stripe %d: cannot rebuild member %d: %s", stripeNo, target, why))
+		}
+		x = end
+	}
+	return x, nil
+}
+
+// reconstruct recomputes the bytes of data member target of stripe s from
+// the blocks of the members that read (the same range of each); it says
+// why not when too few do.
+func (p *parity) reconstruct(s stripeLayout, target int, buf []byte, blocks map[int][]byte) (whyNot string) {
 	var lostData []int
 	for _, d := range s.data {
-		if lost[d] {
+		if blocks[d] == nil {
 			lostData = append(lostData, d)
 		}
 	}
 	sort.Ints(lostData)
-	fail := func(why string) error {
-		return a.readError(off, fmt.Errorf("stripe %d: cannot rebuild member %d: %s", stripeNo, target, why))
-	}
 	pOK := blocks[s.pd] != nil
 	qOK := s.qd >= 0 && blocks[s.qd] != nil
 	switch {
@@ -235,7 +258,7 @@ func (p *parity) rebuild(a *Array, buf []byte, off int64, lost map[int]bool) err
 				xorInto(buf, blocks[d])
 			}
 		}
-		return nil
+		return ""
 	case len(lostData) == 1 && qOK:
 		slots := s.qSlots(p.disks)
 		copy(buf, blocks[s.qd])
@@ -245,7 +268,7 @@ func (p *parity) rebuild(a *Array, buf []byte, off int64, lost map[int]bool) err
 			}
 		}
 		scale(buf, gfInv(gfPow(slots[target])))
-		return nil
+		return ""
 	case len(lostData) == 2 && pOK && qOK:
 		slots := s.qSlots(p.disks)
 		other := lostData[0]
@@ -265,12 +288,11 @@ func (p *parity) rebuild(a *Array, buf []byte, off int64, lost map[int]bool) err
 		copy(buf, qxy)
 		mulXorInto(buf, pxy, gOther)
 		scale(buf, gfInv(gt^gOther))
-		return nil
+		return ""
 	case len(lostData) > 2 || (p.level != "raid6" && len(lostData) > 1):
-		return fail(fmt.Sprintf("members %v of the stripe are all lost", lostData))
-	default:
-		return fail("too many members lost, parity included")
+		return fmt.Sprintf("members %v of the stripe are all lost", lostData)
 	}
+	return "too many members lost, parity included"
 }
 
 // check recomputes P (and Q) for n bytes of the stripe holding array

@@ -39,14 +39,7 @@ func TestPlanRunsOnTheIncident(t *testing.T) {
 	if testing.Short() {
 		t.Skip("boots user-mode Linux over ten 64 MiB disks")
 	}
-	for _, tool := range []string{"linux.uml", "mdadm", "lvm", "dmsetup", "losetup", "wipefs", "blockdev", "e2fsck", "truncate"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed (the lab runs the real tools in user-mode Linux)", tool)
-		}
-	}
-	if _, err := os.Stat("/usr/lib/uml/modules"); err != nil {
-		t.Skip("user-mode Linux modules are not installed")
-	}
+	fixture.NeedUML(t, "mdadm", "lvm", "dmsetup", "losetup", "wipefs", "blockdev", "e2fsck", "truncate")
 	rec := fixture.LoadIncident(t)
 	var images []string
 	for i := range 10 {

@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"holmes/blockdev"
+	"holmes/pdata"
 )
 
 // ErrLost is wrapped by reads of virtual blocks whose mapping the damaged
@@ -90,7 +91,7 @@ func (v *Volume) readSpan(p []byte, pos int64) (int, error) {
 	block := uint64(pos / v.blockSize)
 	within := pos % v.blockSize
 	if l, ok := v.lostAt(block); ok {
-		return 0, blockdev.At(v, pos, fmt.Sprintf("thin: %s: virtual block %d (lost blocks %s)", v.name, block, keyRange(l.First, l.Last)), ErrLost)
+		return 0, blockdev.At(v, pos, fmt.Sprintf("thin: %s: virtual block %d (lost blocks %s)", v.name, block, pdata.KeyRange(l.First, l.Last)), ErrLost)
 	}
 	i := sort.Search(len(v.m.Runs), func(i int) bool { return v.m.Runs[i].Origin+v.m.Runs[i].Length > block })
 	if i < len(v.m.Runs) && v.m.Runs[i].Origin <= block {

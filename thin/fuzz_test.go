@@ -4,6 +4,9 @@ import (
 	"encoding/binary"
 	"strings"
 	"testing"
+
+	"holmes/internal/fixture"
+	"holmes/pdata"
 )
 
 // smallPool crafts a four-block metadata device: superblock, a device
@@ -15,13 +18,13 @@ func smallPool() []byte {
 	le := binary.LittleEndian
 	details := make([]byte, detailsSize)
 	le.PutUint64(details, 4)
-	putNode(meta, 1, nodeLeaf, detailsSize, []uint64{1}, [][]byte{details})
-	putNode(meta, 2, nodeLeaf, 8, []uint64{1}, [][]byte{u64(3)})
+	putNode(meta, 1, pdata.NodeLeaf, detailsSize, []uint64{1}, [][]byte{details})
+	putNode(meta, 2, pdata.NodeLeaf, 8, []uint64{1}, [][]byte{u64(3)})
 	var vals [][]byte
 	for _, d := range []uint64{10, 11, 12, 3} {
 		vals = append(vals, u64(d<<24|1))
 	}
-	putNode(meta, 3, nodeLeaf, 8, []uint64{0, 1, 2, 7}, vals)
+	putNode(meta, 3, pdata.NodeLeaf, 8, []uint64{0, 1, 2, 7}, vals)
 	sb := meta[:BlockSize]
 	le.PutUint64(sb[offSbMagic:], Magic)
 	le.PutUint32(sb[offSbVersion:], 2)
@@ -30,7 +33,7 @@ func smallPool() []byte {
 	le.PutUint64(sb[offSbDetailsRoot:], 1)
 	le.PutUint32(sb[offSbDataBlock:], 128)
 	le.PutUint32(sb[offSbMetaBlock:], 8)
-	le.PutUint32(sb, blockChecksum(sb, superblockXor))
+	le.PutUint32(sb, pdata.Checksum(sb, superblockXor))
 	return meta
 }
 
@@ -46,18 +49,18 @@ func FuzzOpen(f *testing.F) {
 		// fuzzer reaches the tree walks behind them.
 		if fixChecksums {
 			for n := 0; (n+1)*BlockSize <= len(b); n++ {
-				blk, xor := b[n*BlockSize:(n+1)*BlockSize], uint32(btreeNodeXor)
+				blk, xor := b[n*BlockSize:(n+1)*BlockSize], uint32(pdata.BtreeNodeXor)
 				if n == 0 {
 					xor = superblockXor
 				}
-				binary.LittleEndian.PutUint32(blk, blockChecksum(blk, xor))
+				binary.LittleEndian.PutUint32(blk, pdata.Checksum(blk, xor))
 			}
 		}
-		p, err := Open(&memDevice{b, "fuzz"}, int64(len(b)))
+		p, err := Open(&fixture.Mem{B: b, N: "fuzz"}, int64(len(b)))
 		if err != nil {
 			return
 		}
-		data := &memDevice{make([]byte, 16*65536), "data"}
+		data := &fixture.Mem{B: make([]byte, 16*65536), N: "data"}
 		for _, d := range p.Survey() {
 			if d.Usage.Exclusive > d.Usage.Mapped {
 				t.Fatalf("device %d: %+v", d.ID, d.Usage)
@@ -74,7 +77,7 @@ func FuzzOpen(f *testing.F) {
 
 // The crafted pool maps what it was made to map.
 func TestSmallPool(t *testing.T) {
-	p, err := Open(&memDevice{smallPool(), "small"}, 4*BlockSize)
+	p, err := Open(&fixture.Mem{B: smallPool(), N: "small"}, 4*BlockSize)
 	if err != nil || len(p.Problems) > 0 || len(p.Devices) != 1 {
 		t.Fatalf("%v %+v", err, p)
 	}
@@ -90,7 +93,7 @@ func TestSmallPool(t *testing.T) {
 func TestWalkBound(t *testing.T) {
 	const nb = 64
 	meta := make([]byte, nb*BlockSize)
-	putNode(meta, 1, nodeLeaf, detailsSize, nil, nil)
+	putNode(meta, 1, pdata.NodeLeaf, detailsSize, nil, nil)
 	var topKeys []uint64
 	var topVals [][]byte
 	for leaf := uint64(3); leaf <= 32; leaf++ {
@@ -99,17 +102,17 @@ func TestWalkBound(t *testing.T) {
 		for i := range uint64(252) {
 			keys, vals = append(keys, (leaf-3)*252+i), append(vals, u64(33))
 		}
-		putNode(meta, leaf, nodeLeaf, 8, keys, vals)
+		putNode(meta, leaf, pdata.NodeLeaf, 8, keys, vals)
 		topKeys, topVals = append(topKeys, keys[0]), append(topVals, u64(leaf))
 	}
-	putNode(meta, 2, nodeInternal, 8, topKeys, topVals)
+	putNode(meta, 2, pdata.NodeInternal, 8, topKeys, topVals)
 	var keys []uint64
 	var vals [][]byte
 	for leaf := uint64(34); leaf < nb; leaf++ {
-		putNode(meta, leaf, nodeLeaf, 8, []uint64{leaf * 10}, [][]byte{u64(1 << 24)})
+		putNode(meta, leaf, pdata.NodeLeaf, 8, []uint64{leaf * 10}, [][]byte{u64(1 << 24)})
 		keys, vals = append(keys, leaf*10), append(vals, u64(leaf))
 	}
-	putNode(meta, 33, nodeInternal, 8, keys, vals)
+	putNode(meta, 33, pdata.NodeInternal, 8, keys, vals)
 	sb := meta[:BlockSize]
 	le := binary.LittleEndian
 	le.PutUint64(sb[offSbMagic:], Magic)
@@ -118,8 +121,8 @@ func TestWalkBound(t *testing.T) {
 	le.PutUint64(sb[offSbDetailsRoot:], 1)
 	le.PutUint32(sb[offSbDataBlock:], 128)
 	le.PutUint32(sb[offSbMetaBlock:], 8)
-	le.PutUint32(sb, blockChecksum(sb, superblockXor))
-	p, err := Open(&memDevice{meta, "crafted"}, nb*BlockSize)
+	le.PutUint32(sb, pdata.Checksum(sb, superblockXor))
+	p, err := Open(&fixture.Mem{B: meta, N: "crafted"}, nb*BlockSize)
 	if err != nil || len(p.Devices) != 7560 || len(p.Problems) != 0 {
 		t.Fatalf("%v, %d devices, %v", err, len(p.Devices), p.Problems)
 	}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"math"
 	"sort"
+
+	"holmes/pdata"
 )
 
 // Details is a thin device's entry in the device details tree (struct
@@ -76,7 +78,7 @@ func (p *Pool) MetadataSnapshot() (*Pool, error) {
 // open reads the superblock at block (0, or a metadata snapshot's copy,
 // whose space maps come from live) and the device trees.
 func open(r io.ReaderAt, nblocks, block uint64, live *Superblock) (*Pool, error) {
-	b, err := readBlock(r, block)
+	b, err := pdata.ReadBlock(r, block)
 	if err != nil {
 		return nil, fmt.Errorf("thin: superblock at block %d: %w", block, err)
 	}
@@ -95,7 +97,7 @@ func open(r io.ReaderAt, nblocks, block uint64, live *Superblock) (*Pool, error)
 		return nil, fmt.Errorf("thin: superblock: metadata block size %d sectors, want %d", sb.MetadataBlockSize, BlockSize/512)
 	}
 	if !sb.ChecksumOK {
-		p.problem(Problem{Block: block, Tree: "superblock", Msg: fmt.Sprintf("bad checksum %08x, computed %08x: every field below is suspect", sb.Checksum, blockChecksum(b, superblockXor))})
+		p.problem(Problem{Block: block, Tree: "superblock", Msg: fmt.Sprintf("bad checksum %08x, computed %08x: every field below is suspect", sb.Checksum, pdata.Checksum(b, superblockXor))})
 	}
 	if sb.BlockNr != block {
 		p.problem(Problem{Block: block, Tree: "superblock", Msg: fmt.Sprintf("says it is block %d", sb.BlockNr)})
@@ -107,18 +109,18 @@ func open(r io.ReaderAt, nblocks, block uint64, live *Superblock) (*Pool, error)
 		}
 		return byID[id]
 	}
-	details := &tree{r: r, nblocks: nblocks, name: "device details", valueSize: detailsSize, budget: &p.budget}
-	details.walk(sb.DetailsRoot, func(_, id uint64, v []byte) {
+	details := &pdata.Tree{R: r, NBlocks: nblocks, Name: "device details", ValueSize: detailsSize, Budget: &p.budget}
+	details.Walk(sb.DetailsRoot, func(_, id uint64, v []byte) {
 		le := binary.LittleEndian
 		dev(id).Details = &Details{le.Uint64(v), le.Uint64(v[8:]), le.Uint32(v[16:]), le.Uint32(v[20:])}
 	})
-	mapping := &tree{r: r, nblocks: nblocks, name: "data mapping", valueSize: 8, budget: &p.budget}
-	mapping.walk(sb.MappingRoot, func(_, id uint64, v []byte) {
+	mapping := &pdata.Tree{R: r, NBlocks: nblocks, Name: "data mapping", ValueSize: 8, Budget: &p.budget}
+	mapping.Walk(sb.MappingRoot, func(_, id uint64, v []byte) {
 		d := dev(id)
 		d.Root, d.HasRoot = binary.LittleEndian.Uint64(v), true
 	})
-	p.problem(details.problems...)
-	p.problem(mapping.problems...)
+	p.problem(details.Problems...)
+	p.problem(mapping.Problems...)
 	for _, d := range byID {
 		p.Devices = append(p.Devices, d)
 	}
@@ -158,7 +160,7 @@ type Lost struct {
 	Last  uint64 `json:"last"`
 }
 
-func (l Lost) String() string { return keyRange(l.First, l.Last) }
+func (l Lost) String() string { return pdata.KeyRange(l.First, l.Last) }
 
 // Mapping is what the metadata maps of one thin device.
 type Mapping struct {
@@ -195,14 +197,14 @@ func (p *Pool) Map(id uint64) *Mapping {
 		m.Lost = []Lost{{0, math.MaxUint64}}
 		return m
 	}
-	t := &tree{r: p.r, nblocks: p.nblocks, name: fmt.Sprintf("device %d mapping", id), valueSize: 8, budget: &p.budget}
+	t := &pdata.Tree{R: p.r, NBlocks: p.nblocks, Name: fmt.Sprintf("device %d mapping", id), ValueSize: 8, Budget: &p.budget}
 	nrData := p.NrDataBlocks()
-	t.walk(d.Root, func(leaf, v uint64, val []byte) {
+	t.Walk(d.Root, func(leaf, v uint64, val []byte) {
 		packed := binary.LittleEndian.Uint64(val)
 		data, time := packed>>24, uint32(packed&(1<<24-1))
 		if data >= nrData {
 			m.Lost = append(m.Lost, Lost{v, v})
-			m.Problems = append(m.Problems, Problem{Block: leaf, Tree: t.name, Msg: fmt.Sprintf("virtual block %d maps to data block %d, past the pool's %d", v, data, nrData), Lo: v, Hi: v})
+			m.Problems = append(m.Problems, Problem{Block: leaf, Tree: t.Name, Msg: fmt.Sprintf("virtual block %d maps to data block %d, past the pool's %d", v, data, nrData), Lo: v, Hi: v})
 			return
 		}
 		if n := len(m.Runs); n > 0 {
@@ -214,10 +216,10 @@ func (p *Pool) Map(id uint64) *Mapping {
 		}
 		m.Runs = append(m.Runs, Run{Origin: v, Data: data, Length: 1, Time: time})
 	})
-	for _, pr := range t.problems {
+	for _, pr := range t.Problems {
 		m.Lost = append(m.Lost, Lost{pr.Lo, pr.Hi})
 	}
-	m.Problems = append(m.Problems, t.problems...)
+	m.Problems = append(m.Problems, t.Problems...)
 	sort.Slice(m.Lost, func(i, j int) bool { return m.Lost[i].First < m.Lost[j].First })
 	return m
 }

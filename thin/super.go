@@ -12,37 +12,29 @@ package thin
 import (
 	"encoding/binary"
 	"fmt"
-	"hash/crc32"
-	"io"
+
+	"holmes/pdata"
 )
 
-// BlockSize is the metadata block size: the kernel writes 4 KiB metadata
-// blocks (metadata_block_size = 8 sectors) and accepts no other.
-const BlockSize = 4096
+// BlockSize is the metadata block size (persistent-data's).
+const BlockSize = pdata.BlockSize
+
+// Problem is damage met in the metadata (persistent-data's): in the
+// top-level and details trees the keys it hides are device ids, in a
+// device's mapping tree virtual blocks.
+type Problem = pdata.Problem
 
 // Magic is the superblock's magic number.
 const Magic = 27022010
 
-// The checksum seeds: every checksum is crc32c over the block after its
-// first four bytes, xored with a constant that says what the block is.
-const (
-	superblockXor = 160774
-	btreeNodeXor  = 121107
-)
+// superblockXor is the superblock's checksum seed (pdata.Checksum).
+const superblockXor = 160774
 
 // Data block sizes the kernel accepts, in 512-byte sectors (64 KiB to 1 GiB).
 const (
 	minDataBlockSectors = 128
 	maxDataBlockSectors = 2097152
 )
-
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
-// blockChecksum is the kernel's dm_bm_checksum of a block: crc32c seeded
-// with all ones, not inverted at the end, xored with the block kind's seed.
-func blockChecksum(block []byte, xor uint32) uint32 {
-	return ^crc32.Checksum(block[4:], castagnoli) ^ xor
-}
 
 // SpaceMapRoot is the head of a space map: how many blocks it covers and
 // how many are in use.
@@ -140,23 +132,9 @@ func ParseSuperblock(b []byte) (*Superblock, error) {
 		IncompatFlags:     le.Uint32(b[offSbIncompat:]),
 	}
 	copy(sb.UUID[:], b[offSbUUID:])
-	sb.ChecksumOK = blockChecksum(b[:BlockSize], superblockXor) == sb.Checksum
+	sb.ChecksumOK = pdata.Checksum(b[:BlockSize], superblockXor) == sb.Checksum
 	return sb, nil
 }
 
 // DataBlockBytes is the pool's data block (chunk) size in bytes.
 func (sb *Superblock) DataBlockBytes() int64 { return int64(sb.DataBlockSize) * 512 }
-
-// readBlock reads metadata block n, which the caller has bounded by the
-// device's size.
-func readBlock(r io.ReaderAt, n uint64) ([]byte, error) {
-	b := make([]byte, BlockSize)
-	got, err := r.ReadAt(b, int64(n)*BlockSize)
-	if got == BlockSize {
-		return b, nil
-	}
-	if err == nil || err == io.EOF {
-		err = io.ErrUnexpectedEOF
-	}
-	return nil, err
-}

@@ -18,28 +18,8 @@ import (
 
 	"holmes/blockdev"
 	"holmes/internal/fixture"
+	"holmes/pdata"
 )
-
-// memDevice is a device over bytes in memory: a copy of the metadata the
-// damage tests may change.
-type memDevice struct {
-	b    []byte
-	name string
-}
-
-func (m *memDevice) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 || off >= int64(len(m.b)) {
-		return 0, io.EOF
-	}
-	n := copy(p, m.b[off:])
-	if n < len(p) {
-		return n, io.EOF
-	}
-	return n, nil
-}
-func (m *memDevice) Size() int64  { return int64(len(m.b)) }
-func (m *memDevice) Name() string { return m.name }
-func (m *memDevice) Close() error { return nil }
 
 // lab is the thin lab (testdata/lab/lvm-thin.sh): the pool's metadata as
 // bytes, and its data LV on the PV image, both where the kernel's dm
@@ -87,7 +67,7 @@ func openLab(t testing.TB) *lab {
 
 func (l *lab) pool(t testing.TB) *Pool {
 	t.Helper()
-	p, err := Open(&memDevice{l.meta, "pve/data_tmeta"}, int64(len(l.meta)))
+	p, err := Open(&fixture.Mem{B: l.meta, N: "pve/data_tmeta"}, int64(len(l.meta)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +216,7 @@ func TestUsageAgreesWithThinLs(t *testing.T) {
 // The kernel's checksums: a block's crc32c from byte 4 with the kind's seed.
 func TestChecksumSeeds(t *testing.T) {
 	l := openLab(t)
-	if got, want := blockChecksum(l.meta[:BlockSize], superblockXor), binary.LittleEndian.Uint32(l.meta); got != want {
+	if got, want := pdata.Checksum(l.meta[:BlockSize], superblockXor), binary.LittleEndian.Uint32(l.meta); got != want {
 		t.Errorf("superblock checksum %08x, on disk %08x", got, want)
 	}
 	if !ProbeSuperblock(l.meta) || ProbeSuperblock(l.meta[BlockSize:]) {
@@ -253,7 +233,7 @@ func TestDamagedLeaf(t *testing.T) {
 	root := good.Device(victim).Root
 	meta := bytes.Clone(l.meta)
 	meta[root*BlockSize+100] ^= 0xff // in memory only
-	p, err := Open(&memDevice{meta, "damaged"}, int64(len(meta)))
+	p, err := Open(&fixture.Mem{B: meta, N: "damaged"}, int64(len(meta)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,10 +270,10 @@ func TestCycleAndOutside(t *testing.T) {
 	meta := bytes.Clone(l.meta)
 	free := uint64(len(meta)/BlockSize - 1)
 	nb := uint64(len(meta) / BlockSize)
-	putNode(meta, free, nodeInternal, 8, []uint64{0, 1000, 2000}, [][]byte{u64(good.Super.MappingRoot), u64(free), u64(nb + 5)})
+	putNode(meta, free, pdata.NodeInternal, 8, []uint64{0, 1000, 2000}, [][]byte{u64(good.Super.MappingRoot), u64(free), u64(nb + 5)})
 	binary.LittleEndian.PutUint64(meta[offSbMappingRoot:], free)
-	binary.LittleEndian.PutUint32(meta, blockChecksum(meta[:BlockSize], superblockXor))
-	p, err := Open(&memDevice{meta, "crafted"}, int64(len(meta)))
+	binary.LittleEndian.PutUint32(meta, pdata.Checksum(meta[:BlockSize], superblockXor))
+	p, err := Open(&fixture.Mem{B: meta, N: "crafted"}, int64(len(meta)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,7 +295,7 @@ func u64(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }
 func putNode(meta []byte, n uint64, flags uint32, valueSize int, keys []uint64, values [][]byte) {
 	b := meta[n*BlockSize : (n+1)*BlockSize]
 	clear(b)
-	max := (BlockSize - nodeHeaderSize) / (8 + valueSize) / 3 * 3
+	max := (BlockSize - pdata.NodeHeaderSize) / (8 + valueSize) / 3 * 3
 	le := binary.LittleEndian
 	le.PutUint32(b[4:], flags)
 	le.PutUint64(b[8:], n)
@@ -323,10 +303,10 @@ func putNode(meta []byte, n uint64, flags uint32, valueSize int, keys []uint64, 
 	le.PutUint32(b[20:], uint32(max))
 	le.PutUint32(b[24:], uint32(valueSize))
 	for i, k := range keys {
-		le.PutUint64(b[nodeHeaderSize+8*i:], k)
-		copy(b[nodeHeaderSize+8*max+i*valueSize:], values[i])
+		le.PutUint64(b[pdata.NodeHeaderSize+8*i:], k)
+		copy(b[pdata.NodeHeaderSize+8*max+i*valueSize:], values[i])
 	}
-	le.PutUint32(b, blockChecksum(b, btreeNodeXor))
+	le.PutUint32(b, pdata.Checksum(b, pdata.BtreeNodeXor))
 }
 
 // The thin volume reads mapped blocks from the data device and holes as
@@ -375,7 +355,7 @@ func TestDamagedDetails(t *testing.T) {
 	good := l.pool(t)
 	meta := bytes.Clone(l.meta)
 	meta[good.Super.DetailsRoot*BlockSize+8] ^= 1 // the node's own block number
-	p, err := Open(&memDevice{meta, "damaged"}, int64(len(meta)))
+	p, err := Open(&fixture.Mem{B: meta, N: "damaged"}, int64(len(meta)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -408,7 +388,7 @@ func TestMetadataSnapshot(t *testing.T) {
 	copy(sb, meta[:BlockSize])
 	clear(sb[offSbDataSM:offSbMappingRoot])
 	binary.LittleEndian.PutUint64(sb[offSbBlockNr:], snap)
-	binary.LittleEndian.PutUint32(sb, blockChecksum(sb, superblockXor))
+	binary.LittleEndian.PutUint32(sb, pdata.Checksum(sb, superblockXor))
 
 	var keys []uint64
 	var vals [][]byte
@@ -421,7 +401,7 @@ func TestMetadataSnapshot(t *testing.T) {
 			vals = append(vals, u64((r.Data+i)<<24|uint64(r.Time)))
 		}
 	}
-	putNode(meta, leaf, nodeLeaf, 8, keys, vals)
+	putNode(meta, leaf, pdata.NodeLeaf, 8, keys, vals)
 	keys, vals = nil, nil
 	for _, d := range good.Devices {
 		root := d.Root
@@ -430,13 +410,13 @@ func TestMetadataSnapshot(t *testing.T) {
 		}
 		keys, vals = append(keys, d.ID), append(vals, u64(root))
 	}
-	putNode(meta, top, nodeLeaf, 8, keys, vals)
+	putNode(meta, top, pdata.NodeLeaf, 8, keys, vals)
 	le := binary.LittleEndian
 	le.PutUint64(meta[offSbMappingRoot:], top)
 	le.PutUint64(meta[offSbHeldRoot:], snap)
-	le.PutUint32(meta, blockChecksum(meta[:BlockSize], superblockXor))
+	le.PutUint32(meta, pdata.Checksum(meta[:BlockSize], superblockXor))
 
-	live, err := Open(&memDevice{meta, "with-snap"}, int64(len(meta)))
+	live, err := Open(&fixture.Mem{B: meta, N: "with-snap"}, int64(len(meta)))
 	if err != nil || len(live.Problems) > 0 {
 		t.Fatalf("%v %v", err, live.Problems)
 	}

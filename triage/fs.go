@@ -206,6 +206,15 @@ func (t *Triage) Resolve(name string) (blockdev.Device, error) {
 	return nil, fmt.Errorf("%s: not a file, and not an array or VG/LV triage established", name)
 }
 
+// OpenFile opens an image file as the command line's DEVs were opened
+// (blockdev.FileOpener): with its ddrescue mapfile, if it has one.
+func (t *Triage) OpenFile(path string) (blockdev.Device, error) {
+	if t.files != nil {
+		return t.files.OpenFile(path)
+	}
+	return blockdev.OpenFile(path)
+}
+
 // unclosed shares a device without handing over its closing.
 type unclosed struct{ blockdev.Device }
 

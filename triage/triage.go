@@ -26,6 +26,10 @@ type Options struct {
 	Progress func(stage string)
 	// Solve tunes md solve for arrays whose superblocks do not decide.
 	Solve mdsolve.Options
+	// Files opens image files where triage opens them itself (tracing a
+	// divergent region down to a disk) as open does (with the image's
+	// ddrescue mapfile); nil opens them plainly.
+	Files blockdev.FileOpener
 }
 
 // Triage is one run: what was opened and established. Close releases the
@@ -44,6 +48,7 @@ type Triage struct {
 	mainFS  map[string]*mainFilesystem
 	fsOrder []string
 	closers []blockdev.Device
+	files   blockdev.FileOpener
 }
 
 // unit is a partition (or a whole disk without a table): what md arrays are
@@ -88,6 +93,7 @@ type volumeGroup struct {
 // read; everything else becomes a warning in the result.
 func Run(ctx context.Context, specs []string, open func(string) (blockdev.Device, error), opt Options) (*Triage, error) {
 	t := newTriage()
+	t.files = opt.Files
 	progress := func(s string) {
 		if opt.Progress != nil {
 			opt.Progress(s)

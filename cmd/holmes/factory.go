@@ -7,6 +7,7 @@ import (
 
 	"holmes/blockdev"
 	"holmes/casefile"
+	"holmes/ddmap"
 	"holmes/render"
 )
 
@@ -19,6 +20,13 @@ type Factory struct {
 	CaseFile string
 	// Smartctl is the program queried for live SMART data.
 	Smartctl string
+	// Maps are the --map IMAGE=MAPFILE flags: ddrescue mapfiles whose
+	// unfinished bytes read as errors wherever the image is read.
+	Maps []string
+
+	files     *ddmap.Set     // the mapfiles of --map and the case file, once read
+	caseFile  *casefile.Case // the --case file, once read
+	mapImages []string       // the IMAGE of each --map, to report those never read
 }
 
 func newFactory(stdout, stderr io.Writer) *Factory {
@@ -26,17 +34,85 @@ func newFactory(stdout, stderr io.Writer) *Factory {
 }
 
 // OpenDevice opens a DEV argument read-only, resolving case-file names when
-// --case was given.
+// --case was given, and giving each image its ddrescue mapfile (--map, the
+// case file's maps).
 func (f *Factory) OpenDevice(spec string) (blockdev.Device, error) {
-	var r blockdev.Resolver
-	if f.CaseFile != "" {
-		c, err := casefile.Load(f.CaseFile)
-		if err != nil {
-			return nil, err
-		}
-		r = c
+	r, err := f.Resolver()
+	if err != nil {
+		return nil, err
 	}
 	return blockdev.Open(spec, r)
+}
+
+// Resolver is what opens DEVs for this run: the case file (with the
+// --map mapfiles added to its own) when --case was given, else the --map
+// mapfiles alone. It is also a blockdev.FileOpener: every image file is
+// opened through it, so its mapfile applies however the image is reached.
+func (f *Factory) Resolver() (interface {
+	blockdev.Resolver
+	blockdev.FileOpener
+}, error) {
+	if err := f.readMaps(); err != nil {
+		return nil, err
+	}
+	if f.CaseFile == "" {
+		return f.files, nil
+	}
+	return f.LoadCase()
+}
+
+// LoadCase reads the --case file once, with the --map mapfiles added to
+// those it names.
+func (f *Factory) LoadCase() (*casefile.Case, error) {
+	if f.caseFile != nil {
+		return f.caseFile, nil
+	}
+	if err := f.readMaps(); err != nil {
+		return nil, err
+	}
+	c, err := casefile.Load(f.CaseFile)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.UseMaps(f.files); err != nil {
+		return nil, err
+	}
+	f.caseFile = c
+	return c, nil
+}
+
+// readMaps reads the --map mapfiles once (docs/cli.md: IMAGE=MAPFILE).
+func (f *Factory) readMaps() error {
+	if f.files != nil {
+		return nil
+	}
+	set := &ddmap.Set{}
+	for _, m := range f.Maps {
+		i := strings.LastIndex(m, "=")
+		if i <= 0 || i == len(m)-1 {
+			return usagef("--map wants IMAGE=MAPFILE, got %q", m)
+		}
+		if err := set.Add(m[:i], m[i+1:]); err != nil {
+			return err
+		}
+		f.mapImages = append(f.mapImages, m)
+	}
+	f.files = set
+	return nil
+}
+
+// warnUnreadMaps says which --map images the command never read: a map
+// given for a DEV not read is most likely a mistyped path.
+func (f *Factory) warnUnreadMaps() {
+	if f.files == nil {
+		return
+	}
+	for _, m := range f.mapImages {
+		i := strings.LastIndex(m, "=")
+		if !f.files.Opened(m[:i]) {
+			fmt.Fprintf(f.ErrOut, "holmes: warning: --map %s: the command never read %s\n", m, m[:i])
+		}
+	}
 }
 
 // OpenDevices opens every DEV argument; on error, those already opened are

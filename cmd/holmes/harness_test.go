@@ -3,13 +3,15 @@ package main
 import (
 	"bytes"
 	"crypto/sha256"
-	"holmes/blockdev"
+	"encoding/hex"
 	"io"
 	"os"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
+
+	"holmes/blockdev"
 )
 
 // holmes runs the command line in-process and returns stdout, stderr and the
@@ -101,3 +103,19 @@ var sumCache sync.Map // fileVersion -> [sha256.Size]byte
 
 // outputFlags take a path holmes may write: the only files a command may change.
 var outputFlags = map[string]bool{"--out": true, "--write-case": true, "--report": true}
+
+// deviceSHA256 is the sha256 of DEV read through the case file, as holmes
+// dump prints it.
+func deviceSHA256(t *testing.T, caseFile, dev string) string {
+	t.Helper()
+	d, err := (&Factory{CaseFile: caseFile}).OpenDevice(dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(d, 0, d.Size())); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}

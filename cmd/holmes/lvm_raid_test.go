@@ -96,7 +96,9 @@ func TestLVMShowRaid(t *testing.T) {
 }
 
 // The layers lab's raid6, raid10 and legacy mirror: every file as the
-// kernel read it, with PVs gone too; lvm show says what the cached LVs are.
+// kernel read it, with PVs gone too; the dm-cache LVs read through their
+// caches, file by file as the kernel read them; lvm show says what the
+// cached LVs are and, from their metadata, that no block is dirty.
 func TestLayersLVFilesMatchKernel(t *testing.T) {
 	t.Parallel()
 	for _, drop := range [][]string{nil, {"pv0"}, {"pv1", "pv3"}} {
@@ -113,12 +115,32 @@ func TestLayersLVFilesMatchKernel(t *testing.T) {
 		"layers/r6 (raid6) is read as md raid6 ddf-zero-restart, chunk 65536, 5 images of 2097152 bytes, from the VG text and the dm-raid superblocks",
 		"layers/r10 (raid10) is read as md raid10 n2, chunk 65536, 4 images",
 		"layers/m1 (mirror) is read as md raid1, 2 images of 4194304 bytes, from the VG text (mirror keeps no superblocks)",
-		"layers/wt (cache+CACHE_USES_CACHEVOL): a dm-cache LV in writethrough mode",
+		"layers/wt (cache+CACHE_USES_CACHEVOL): a dm-cache LV in writethrough mode: its cache metadata layers/wtfast_cvol-cmeta (format 2) maps",
+		"none dirty, so the origin layers/wt_corig holds the volume",
 		"layers/wc (writecache): a dm-writecache LV")
-	if _, errs, code := holmes(t, "--case", cf, "ext", "ls", "layers/wt", "/"); code == 0 || !strings.Contains(errs, "read it instead") || !strings.Contains(errs, "layers/wt_corig") {
-		t.Errorf("ext ls layers/wt: exit %d, %q", code, errs)
+	if _, errs, code := holmes(t, "--case", cf, "ext", "ls", "layers/wc", "/"); code == 0 || !strings.Contains(errs, "layers/wc_wcorig") {
+		t.Errorf("ext ls layers/wc: exit %d, %q", code, errs)
 	}
+	checkLabFiles(t, cf, "layers", "wt", "layers/wt")
+	checkLabFiles(t, cf, "layers", "wb", "layers/wb")
 	checkLabFiles(t, cf, "layers", "wt", "layers/wt_corig")
+}
+
+// The cache lab's writeback LVs hold dirty blocks: every file reads through
+// the cache as the kernel read it, and lvm show says how many blocks are
+// dirty (the kernel's count) and which origin blocks.
+func TestCacheLVFilesMatchKernel(t *testing.T) {
+	t.Parallel()
+	vgFile := fixture.Repo(t, "testdata/lvm/cache/record/cache.vg")
+	cf := labCase(t, "testdata/lvm/cache/record/cache.vg", []string{"cache/pv-a", "cache/pv-b"})
+	for _, lv := range []string{"wb2", "wb1"} {
+		checkLabFiles(t, cf, "cache", lv, "cache/"+lv)
+	}
+	out, errs, code := holmes(t, "--case", cf, "lvm", "show", vgFile)
+	wantAll(t, out, errs, code,
+		"cache/wb2 (cache): a dm-cache LV in writeback mode: its cache metadata cache/pool2_cpool_cmeta (format 2) maps 96 of the cache's 96 blocks of 65536 bytes, 17 of them dirty (origin blocks",
+		"cache/wb1 (cache): a dm-cache LV in writeback mode: its cache metadata cache/pool1_cpool_cmeta (format 1) maps 96 of the cache's 96 blocks of 65536 bytes, 18 of them dirty",
+		"so the origin cache/wb1_corig alone is stale there; holmes reads cache/wb1 through the cache as dm-cache does")
 }
 
 // wantAll fails unless the command exited 0 and its output holds every

@@ -106,7 +106,7 @@ func (opts *LVMShowOptions) layers(vg *lvmmeta.VG) (*ShowReport, error) {
 			}
 			rep.Raid = append(rep.Raid, r)
 		case seg.IsCached():
-			c, err := vg.Cache(lv.Name)
+			c, err := vg.Cache(lv.Name, pvs)
 			if err != nil {
 				return nil, err
 			}

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -146,14 +143,7 @@ func checkCaseLVs(t *testing.T, cf string) {
 	f := &Factory{CaseFile: cf}
 	sums, _ := os.ReadFile(fixture.Repo(t, "testdata/lvm/record/lv-sha256.txt"))
 	for _, lv := range []string{"root", "stripe", "thin"} {
-		d, err := f.OpenDevice("guests/" + lv)
-		if err != nil {
-			t.Fatal(err)
-		}
-		h := sha256.New()
-		io.Copy(h, io.NewSectionReader(d, 0, d.Size()))
-		d.Close()
-		if sum := hex.EncodeToString(h.Sum(nil)); !strings.Contains(string(sums), sum+"  "+lv+"\n") {
+		if sum := deviceSHA256(t, cf, "guests/"+lv); !strings.Contains(string(sums), sum+"  "+lv+"\n") {
 			t.Errorf("guests/%s through %s: sha256 %s is not the kernel's", lv, cf, sum)
 		}
 	}

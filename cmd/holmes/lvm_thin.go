@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"holmes/blockdev"
-	"holmes/casefile"
 	"holmes/lvmmeta"
 	"holmes/render"
 	"holmes/thin"
@@ -135,7 +134,7 @@ func lvmThinRun(opts *LVMThinOptions) error {
 // LV, a copy of one, a range of a disk where holmes scan found one).
 func (opts *LVMThinOptions) openThinMetadata() (blockdev.Device, *lvmmeta.ThinPool, error) {
 	if vgName, poolName, ok := strings.Cut(opts.Source, "/"); ok && opts.CaseFile != "" {
-		c, err := casefile.Load(opts.CaseFile)
+		c, err := opts.LoadCase()
 		if err != nil {
 			return nil, nil, err
 		}

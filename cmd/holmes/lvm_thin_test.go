@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -148,16 +147,7 @@ func checkLabFiles(t *testing.T, cf, lab, rec, dev string) {
 func TestLVMThinDamaged(t *testing.T) {
 	t.Parallel()
 	cf := thinCase(t)
-	d, err := (&Factory{CaseFile: cf}).OpenDevice("pve/data_tmeta")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := make([]byte, d.Size())
-	_, err = io.ReadFull(io.NewSectionReader(d, 0, d.Size()), b)
-	d.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := lvBytes(t, cf, "pve/data_tmeta")
 	var rep struct {
 		Devices []struct {
 			ID      int    `json:"dev_id"`

@@ -35,6 +35,7 @@ func runWith(f *Factory, args []string) int {
 	root.SetArgs(args)
 	cmd, err := root.ExecuteC()
 	if err == nil {
+		f.warnUnreadMaps()
 		return 0
 	}
 	var es exitStatus

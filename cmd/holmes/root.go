@@ -28,6 +28,7 @@ K/M/G/T or s suffixes), or with --case FILE a name the case file defines
 	root.SetErr(f.ErrOut)
 	root.SetVersionTemplate("holmes {{.Version}}\n")
 	root.PersistentFlags().StringVar(&f.CaseFile, "case", "", "case `FILE` defining arrays and volumes usable as DEV names")
+	root.PersistentFlags().StringArrayVar(&f.Maps, "map", nil, "GNU ddrescue mapfile of an image, as `IMAGE=MAPFILE` (repeatable): bytes not finished read as errors")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	// Commands that print JSON have their own --json, which shadows this
 	// hidden one; it exists so that "holmes --json ext info DEV" parses, and
@@ -45,7 +46,7 @@ K/M/G/T or s suffixes), or with --case FILE a name the case file defines
 	md := newGroup("md", "md RAID: superblocks, mirror pairs, virtual assembly, geometry solving",
 		NewCmdMdExamine(f, nil), NewCmdMdPairs(f, nil), NewCmdMdAssemble(f, nil), NewCmdMdSolve(f, nil))
 	lvm := newGroup("lvm", "LVM: labels, metadata history, carving, restore plans",
-		NewCmdLVMScan(f, nil), NewCmdLVMShow(f, nil), NewCmdLVMCarve(f, nil), NewCmdLVMPlan(f, nil), NewCmdLVMThin(f, nil))
+		NewCmdLVMScan(f, nil), NewCmdLVMShow(f, nil), NewCmdLVMCarve(f, nil), NewCmdLVMPlan(f, nil), NewCmdLVMThin(f, nil), NewCmdLVMCache(f, nil))
 	ext := newCmdExt(f)
 	smart := newGroup("smart", "SMART: score smartctl reports and pick the sound half of each mirror",
 		NewCmdSmartScore(f, nil))

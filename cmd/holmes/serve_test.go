@@ -181,6 +181,25 @@ func TestServeTCP(t *testing.T) {
 	}
 }
 
+// TestServeTCPWarnsOffLoopback: listening on every address says on stderr
+// that NBD has no authentication (docs/serve.md); on loopback it does not
+// (TestServeTCP's stderr is empty).
+func TestServeTCPWarnsOffLoopback(t *testing.T) {
+	t.Parallel()
+	img := filepath.Join(t.TempDir(), "disk.img")
+	os.WriteFile(img, make([]byte, 4096), 0o444)
+	var out, errOut bytes.Buffer
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // listen, print, stop at once
+	opts := ServeOptions{Factory: &Factory{Out: &out, ErrOut: &errOut}, Devices: []string{img}, Listen: "0.0.0.0:0"}
+	if err := serveRun(ctx, &opts); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "nbd://") || !strings.Contains(errOut.String(), "warning: NBD has no authentication: anyone who reaches ") {
+		t.Errorf("serve --listen 0.0.0.0:0 printed %q, stderr %q", out.String(), errOut.String())
+	}
+}
+
 func fileSHA256(t *testing.T, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)

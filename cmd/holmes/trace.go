@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"holmes/blockdev"
-	"holmes/casefile"
 	"holmes/ext"
 	"holmes/render"
 	"holmes/trace"
@@ -69,7 +68,7 @@ func traceRun(opts *TraceOptions) error {
 	}
 	stack := &trace.Stack{Open: func(name string) (blockdev.Device, error) { return opts.OpenDevice(name) }}
 	if opts.CaseFile != "" {
-		c, err := casefile.Load(opts.CaseFile)
+		c, err := opts.LoadCase()
 		if err != nil {
 			return err
 		}

@@ -69,9 +69,13 @@ func triageRun(opts *TriageOptions) error {
 		}
 		smartFiles[dev] = file
 	}
+	files, err := opts.Resolver()
+	if err != nil {
+		return err
+	}
 	progress := newProgress(opts.ErrOut, "triage:")
 	t, err := triage.Run(context.Background(), opts.Devices, opts.OpenDevice, triage.Options{
-		SMART: smartFiles, Smartctl: opts.Smartctl, Progress: progress.stage,
+		SMART: smartFiles, Smartctl: opts.Smartctl, Progress: progress.stage, Files: files,
 	})
 	progress.done()
 	if t != nil {
