@@ -175,7 +175,7 @@ func holeBelow(d Device, pos int64, u *UnreadableError) (rest int64, linear bool
 // below, in order.
 func isWindow(d Device) bool {
 	switch d.(type) {
-	case *Section, *holey, *stack:
+	case *Section, *holey, *stack, *borrowed:
 		return true
 	}
 	return false

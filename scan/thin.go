@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"holmes/blockdev"
 	"holmes/thin"
 )
 
@@ -25,6 +26,9 @@ func (s *scanner) addThin(off int64) error {
 	}
 	b := make([]byte, thin.BlockSize)
 	if n, err := s.d.ReadAt(b, off); n < len(b) {
+		if _, gap := blockdev.AsUnreadable(err); gap {
+			return nil // not in the evidence: nothing to report
+		}
 		if n == 0 && err != nil {
 			return err
 		}

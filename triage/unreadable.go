@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 
+	"holmes/blockdev"
 	"holmes/trace"
 )
 
@@ -54,7 +55,12 @@ const maxUnreadable = 1024
 func (t *Triage) traceUnreadable() {
 	var disks []string
 	for _, d := range t.disks {
-		disks = append(disks, d.Name())
+		// A collect archive's disk lacks what was not kept, which is on
+		// the disk all the same: nothing is lost (the warnings say what
+		// was not read).
+		if lacking([]*unit{{dev: d}}) != blockdev.NotCollected {
+			disks = append(disks, d.Name())
+		}
 	}
 	holes, err := t.stack().Holes(disks)
 	if err != nil {
