@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"encoding/binary"
 	"fmt"
-	"io"
 	"maps"
 	"slices"
 	"strings"
@@ -138,8 +137,8 @@ func (s *memberScan) findInodeTables(devs []blockdev.Device) error {
 			if off >= d.Size() {
 				continue
 			}
-			k, err := d.ReadAt(buf[:min(int64(len(buf)), d.Size()-off)], off)
-			if err != nil && err != io.EOF {
+			k := int(min(int64(len(buf)), d.Size()-off))
+			if _, err := blockdev.ReadAround(d, buf[:k], off); err != nil { // a hole reads as zeros: no inodes
 				return fmt.Errorf("%s: reading at %d: %w", d.Name(), off, err)
 			}
 			for _, p := range probers {
