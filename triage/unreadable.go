@@ -21,7 +21,8 @@ type Unreadable struct {
 	// LostInArrays are the array ranges no copy or parity holds.
 	LostInArrays []ArrayRange `json:"lost_in_arrays"`
 	// Lost is what the lost bytes held at the top of the stack (a file,
-	// an inode table); empty when every byte is routed around.
+	// an inode table); empty when an array reads every byte elsewhere, or
+	// the bytes are a member's own (md metadata, parity md rebuilds).
 	Lost []Touch `json:"lost"`
 }
 
@@ -94,7 +95,7 @@ func (t *Triage) traceUnreadable() {
 				files[key].Ranges = append(files[key].Ranges, FileRange{s.FileOffset, s.FileOffset + s.Length})
 			}
 		}
-		if len(u.RoutedAround)+len(u.LostInArrays) == 0 {
+		if !slices.ContainsFunc(h.Steps, func(s trace.Step) bool { return s.Layer == "md" }) {
 			above = h.Steps // no array between the disk and what it holds
 		}
 		u.Lost = topTouches(above)
