@@ -15,7 +15,8 @@ import (
 // metadata area where the label says, a partition table in sector 0, a
 // GPT header at the LBA it records, an ext superblock copy of group g and
 // the group descriptor table after it at fixed offsets from the start of
-// its filesystem. Under a candidate
+// its filesystem, an ext4 inode where its group's inode table puts the
+// number its checksum names. Under a candidate
 // geometry, the member holding it must hold the role that geometry gives
 // that array offset: anchors solve the order before any assembly is read.
 type anchor struct {
@@ -30,6 +31,18 @@ type anchor struct {
 	// "" when at is an array offset.
 	fs string
 	at int64
+	// share is what the anchor weighs, 0 standing for 1: the copies of
+	// one block found in several places (the journal's, besides the
+	// table's) share one anchor's weight.
+	share float64
+}
+
+// weight is what a fits for: its share, or 1.
+func (a anchor) weight() float64 {
+	if a.share > 0 {
+		return a.share
+	}
+	return 1
 }
 
 // addAnchor notes that member m holds a at a.offset, merging with the same
@@ -69,6 +82,16 @@ type roleFit struct {
 	misfit float64     // anchors that cannot sit where they were found under it
 	w      [][]float64 // [member][role]: support for the member holding the role
 	fixed  int         // anchors that placed a member (constrain the order)
+	// placed: each anchor that fits, with the role the geometry gives it.
+	placed []placement
+}
+
+// placement is an anchor that fits a geometry: its holders, and the role
+// holding its array offset.
+type placement struct {
+	what    string
+	holders []int
+	role    int
 }
 
 // fitAnchors places every anchor under geometry g: an absolute one at its
@@ -99,12 +122,13 @@ func (s *solver) fitAnchors(g mdraid.Geometry) *roleFit {
 		if off != ao {
 			return false
 		}
+		f.placed = append(f.placed, placement{a.what, a.holders, role})
 		for _, h := range a.holders {
-			f.w[h][role]++
+			f.w[h][role] += a.weight()
 			if len(a.holders) > 1 {
 				for _, r := range []int{p, q} {
 					if r >= 0 {
-						f.w[h][r] += 0.5
+						f.w[h][r] += 0.5 * a.weight()
 					}
 				}
 			}
@@ -133,14 +157,19 @@ func (s *solver) fitAnchors(g mdraid.Geometry) *roleFit {
 	sort.Strings(uuids)
 	for _, u := range uuids {
 		copies := byFS[u]
-		start, support := s.fsStart(arr, g.DataOffset, copies, !hasLabel)
+		// The superblock and descriptor copies place the filesystem; its
+		// inode tables, of which the journal may hold copies anywhere, do not.
+		start, support := s.fsStart(arr, g.DataOffset, slices.DeleteFunc(slices.Clone(copies), isInodeAnchor), !hasLabel)
 		if support < 2 {
 			continue // one copy alone puts its filesystem anywhere
 		}
 		for _, a := range copies {
-			if place(a, start+a.at) {
-				f.fit++
-			} else {
+			switch {
+			case place(a, start+a.at):
+				f.fit += a.weight()
+			case isInodeAnchor(a):
+				// a copy in the journal lies elsewhere: it says nothing
+			default:
 				f.misfit += 0.5 // a stale copy from an older filesystem may be anywhere
 			}
 		}
@@ -278,6 +307,6 @@ func assignmentsWithin(w [][]float64, n, limit int, slack float64) [][]int {
 
 // anchorSummary says what the anchors did for the winner, for the evidence.
 func (s *solver) anchorSummary(f *roleFit) string {
-	return fmt.Sprintf("%.0f of %.0f structures with a known array position (PV label, metadata area, partition tables, ext superblock and descriptor table copies) sit where this geometry puts them; %d placements fixed member roles before any assembly was read",
+	return fmt.Sprintf("%.0f of %.0f structures with a known array position (PV label, metadata area, partition tables, ext superblock and descriptor table copies, inode tables, the copies of one inode-table block counted as one) sit where this geometry puts them; %d placements fixed member roles before any assembly was read",
 		f.fit, f.fit+f.misfit, f.fixed)
 }

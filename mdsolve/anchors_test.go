@@ -137,17 +137,23 @@ func TestDescriptorTableAnchors(t *testing.T) {
 	if got := orders(&old); len(got) < 2 {
 		t.Errorf("without the descriptor table the anchors already decide (%v): the test shows nothing", got)
 	}
+	wantSolved(t, devs, g, perm)
+}
+
+// wantSolved: Solve decides g with role r on devs[perm[r]].
+func wantSolved(t *testing.T, devs []blockdev.Device, g mdraid.Geometry, perm []int) {
+	t.Helper()
 	res, err := Solve(devs, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := make([]string, 4)
+	want := make([]string, len(perm))
 	for r, d := range perm {
 		want[r] = devs[d].Name()
 	}
-	if res.Ambiguous || res.Level != "raid5" || res.Layout != g.Layout || res.ChunkBytes != g.ChunkBytes ||
+	if res.Ambiguous || res.Level != g.Level || res.Layout != g.Layout || res.ChunkBytes != g.ChunkBytes ||
 		res.DataOffset != g.DataOffset || !slices.Equal(res.Order, want) {
-		t.Errorf("solve: %s %s chunk %d offset %d order %v ambiguous %v, want %v", res.Level, res.Layout, res.ChunkBytes, res.DataOffset, res.Order, res.Ambiguous, want)
+		t.Errorf("solve: %s %s chunk %d offset %d order %v ambiguous %v %q, want %v", res.Level, res.Layout, res.ChunkBytes, res.DataOffset, res.Order, res.Ambiguous, res.Why, want)
 	}
 }
 
@@ -209,5 +215,126 @@ func TestGPTAnchors(t *testing.T) {
 	t.Logf("orders the anchors allow: %d with the GPT headers, %d without", len(withGPT), len(without))
 	if !slices.ContainsFunc(withGPT, func(o []int) bool { return slices.Equal(o, perm) }) || len(withGPT) >= len(without) {
 		t.Errorf("orders with the GPT headers %v (want %v among fewer than the %d without)", withGPT, perm, len(without))
+	}
+}
+
+// TestInodeTableAnchors: an ext4 (metadata_csum, 1 KiB blocks) that the
+// real mke2fs filled with a tree of files, its only superblock at the
+// array's start (sparse_super2, no backups), on a 5-member raid5 with
+// 4 KiB chunks. The superblock and the descriptor table lie in the first
+// chunk and place one member; the inode tables, whose inodes' checksums
+// name their numbers, lie in the chunks after and place the others.
+func TestInodeTableAnchors(t *testing.T) {
+	tree := t.TempDir()
+	for d := range 4 {
+		sub := filepath.Join(tree, "dir"+string(rune('a'+d)))
+		if err := os.MkdirAll(sub, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for f := range 30 {
+			if err := os.WriteFile(filepath.Join(sub, "file"+string(rune('a'+f))), []byte(strings.Repeat("line of text\n", f+1)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	img := mkfs(t, 24<<20, "-t", "ext4", "-b", "1024", "-N", "2048", "-I", "256", "-O", "metadata_csum,sparse_super2,^resize_inode",
+		"-E", "num_backup_sb=0,nodiscard", "-d", tree)
+	g, err := mdraid.Geometry{Level: "raid5", Layout: "left-symmetric", ChunkBytes: 4096, RaidDisks: 5,
+		DataOffset: 1 << 20, DataSize: 7 << 20}.Normalize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	perm := []int{3, 0, 4, 1, 2}
+	devs := layOver(t, g, img, perm)
+	scan, err := scanMembers(devs, 256<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inodes int
+	for _, a := range scan.anchors {
+		if isInodeAnchor(a) {
+			inodes++
+		}
+		t.Logf("anchor %s on %v at %d", a.what, a.holders, a.offset)
+	}
+	if inodes < 4 {
+		t.Fatalf("want inode-table anchors, got %d", inodes)
+	}
+	orders := func(scan *memberScan) [][]int {
+		s := &solver{devs: devs, scan: scan}
+		return assignmentsWithin(s.fitAnchors(g).w, 5, 200, 0)
+	}
+	if got := orders(scan); len(got) != 1 || !slices.Equal(got[0], perm) {
+		t.Errorf("with the inode tables: orders %v, want only %v", got, perm)
+	}
+	old := *scan
+	old.anchors = slices.DeleteFunc(slices.Clone(scan.anchors), isInodeAnchor)
+	if got := orders(&old); len(got) < 2 {
+		t.Errorf("without the inode tables the anchors already decide (%v): the test shows nothing", got)
+	} else {
+		t.Logf("without the inode tables the anchors allow %d orders", len(got))
+	}
+	wantSolved(t, devs, g, perm)
+}
+
+// TestInodeAnchorsOnTheMatrix: on matrix rows with ext4 (an LVM with an
+// ext4 LV; a bare ext4, 8 members, 8K chunks), filled and unmounted by the
+// real kernel, so their journals hold copies of inode-table blocks: the
+// copies of one block share one anchor's weight, and under the original
+// geometry no inode anchor sits where it would place a member against the
+// original order (the member holding a stripe's parity, equal to the data
+// only around some inodes, is the same anchor's second holder, not a rival).
+func TestInodeAnchorsOnTheMatrix(t *testing.T) {
+	for _, f := range fixturesOfKind(t, "solve-matrix") {
+		if f.Name != "mx-r5la-4-4k-12-zeroed" && f.Name != "mx-r5ra-8-8k-090-zeroed" {
+			continue
+		}
+		t.Run(f.Name, func(t *testing.T) {
+			devs, byPath := openDisks(t, f.Disks)
+			scan, err := scanMembers(devs, 256<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			idx := map[string]int{}
+			for i, d := range devs {
+				idx[byPath[d.Name()]] = i
+			}
+			truth := make([]int, len(f.Original.Order))
+			for r, p := range f.Original.Order {
+				truth[r] = idx[*p]
+			}
+			g, err := mdraid.Geometry{Level: f.Original.Level, Layout: f.Original.Layout, ChunkBytes: f.Original.ChunkBytes, RaidDisks: len(truth),
+				DataOffset: f.Original.DataOffset, DataSize: devs[0].Size() - f.Original.DataOffset}.Normalize()
+			if err != nil {
+				t.Fatal(err)
+			}
+			inodes, copies := 0, 0
+			for _, a := range scan.anchors {
+				if isInodeAnchor(a) {
+					inodes++
+					if a.share <= 0 || a.share > 1 {
+						t.Errorf("%s weighs %v", a.what, a.share)
+					}
+					if a.share < 1 {
+						copies++
+					}
+				}
+			}
+			s := &solver{devs: devs, scan: scan}
+			fit := s.fitAnchors(g)
+			placed := 0
+			for _, p := range fit.placed {
+				if !slices.Contains(p.holders, truth[p.role]) {
+					t.Errorf("%s on %v placed against the original order (role %d is %d)", p.what, p.holders, p.role, truth[p.role])
+				}
+				if strings.HasPrefix(p.what, inodeTableAnchor) {
+					placed++
+				}
+			}
+			t.Logf("%d inode anchors (%d of blocks found in several places), %d sit where the original geometry puts them", inodes, copies, placed)
+			if placed < 3 || copies == 0 {
+				t.Errorf("want inode anchors placed by the original geometry and journal copies among them")
+			}
+		})
 	}
 }

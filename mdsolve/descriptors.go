@@ -94,6 +94,9 @@ func (s *memberScan) findDescriptorTables(devs []blockdev.Device) error {
 					if !ok || int64(j)*bs >= span {
 						continue
 					}
+					// Every copy of the table says the same of the inode
+					// tables, whichever copy this block is.
+					s.noteInodeTables(sb, uint32(j*uint64(sb.BlockSize()/sb.GroupDescSize())), sb.InodeTables(buf[off:off+int(bs)], j))
 					near := false
 					for _, o := range others {
 						near = near || at >= o.lo && at < o.hi

@@ -45,6 +45,12 @@ type memberScan struct {
 	// extCopies are the ext superblock copies found, whose descriptor
 	// tables are looked for beside them once the scan is done.
 	extCopies []extCopy
+	// inodeTables: per ext UUID, where the descriptor blocks found put
+	// each group's inode table; inodeBlocks: offsets of 4 KiB blocks that
+	// look like inodes on some member, probed against them once the scan
+	// is done.
+	inodeTables map[string]*fsInodeTables
+	inodeBlocks []int64
 }
 
 // extCopy is an ext superblock copy found on member at offset.
@@ -113,6 +119,7 @@ func scanMembers(devs []blockdev.Device, window int64) (*memberScan, error) {
 			}
 			s.scanBlock(m, pos, buf[:n], min(int64(n), block))
 			s.noteData(pos, buf[:min(int64(n), block)])
+			s.noteInodeBlocks(pos, buf[:min(int64(n), block)])
 		}
 		if scanned = pos + block; s.seenEnough(scanned) {
 			break
@@ -125,6 +132,9 @@ func scanMembers(devs []blockdev.Device, window int64) (*memberScan, error) {
 	}
 	s.placeMetadataAreas(devs)
 	if err := s.findDescriptorTables(devs); err != nil {
+		return nil, err
+	}
+	if err := s.findInodeTables(devs); err != nil {
 		return nil, err
 	}
 	if err := s.carveLVStarts(devs); err != nil {

@@ -310,7 +310,7 @@ func (s *solver) evaluate(c *candidate, stage int) {
 // chunk size and data offset not ruled out, each with the member orders the
 // anchors allow. On parity levels with every member given, anchors (PV
 // label, metadata area, partition tables, ext superblock and descriptor
-// table copies: structures whose array
+// table copies, ext4 inode tables: structures whose array
 // position their content tells) first rule out geometries that cannot put
 // them where they were found, then fix member roles; only the orders with
 // the most anchor support are kept. Brute force (every order, or a beam

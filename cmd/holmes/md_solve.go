@@ -40,7 +40,7 @@ metadata that parses, ext superblocks and their backups where the primary
 places them, directories, numbered text running across chunk boundaries,
 copies and parity agreeing). Structures whose array position their content
 tells (PV label, metadata area, ext superblock and descriptor table copies,
-partition tables) fix member roles first. Prints the winner with its evidence,
+ext4 inode tables, partition tables) fix member roles first. Prints the winner with its evidence,
 its margin over the runner-up, what the md superblocks on the members say
 against it, and the mdadm --create line that would re-create it. When the evidence does not
 decide (a tie, a thin lead, filesystems that do not read through, a subset
