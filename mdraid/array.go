@@ -263,6 +263,17 @@ func (a *Array) at(s *source, x int) (readable bool, until int) {
 	}
 	if hole, ok := blockdev.UnreadableFrom(m, s.off+int64(s.good), err); ok {
 		s.bad, s.why = min(len(s.buf), s.good+int(min(hole.Len, int64(len(s.buf))))), err
+		// Holes of other causes may follow on (a ddrescue bad sector, then
+		// the non-scraped rest of the area): one unreadable run.
+		var probe [1]byte
+		for s.bad < len(s.buf) {
+			_, err := m.ReadAt(probe[:], s.off+int64(s.bad))
+			next, ok := blockdev.UnreadableFrom(m, s.off+int64(s.bad), err)
+			if !ok {
+				break
+			}
+			s.bad = min(len(s.buf), s.bad+int(min(next.Len, int64(len(s.buf)))))
+		}
 	} else {
 		s.why = blockdev.At(m, s.off+int64(s.good), fmt.Sprintf("member %d", s.member), err)
 	}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"holmes/blockdev"
 )
 
 // Role values other than an active slot number (0, 1, ...).
@@ -103,15 +105,26 @@ type Reshape struct {
 // Examine returns every md superblock at the standard position of each
 // metadata version on a device of the given size: 0.90 and 1.0 near the end,
 // 1.1 at the start, 1.2 at 4 KiB. A device without superblocks yields an
-// empty list; only read failures are errors.
+// empty list; only read failures are errors. A position that is unreadable
+// (blockdev.UnreadableError: a ddrescue gap) is passed over when a
+// superblock was found at another; with none found, it is the error.
 func Examine(r io.ReaderAt, size int64) ([]*Superblock, error) {
 	var found []*Superblock
+	var unreadable error
 	seen := map[int64]bool{}
 	for _, pos := range standardPositions(size) {
 		if seen[pos.offset] {
 			continue
 		}
 		sb, err := examineAt(r, size, pos.offset, pos.version)
+		if _, ok := blockdev.AsUnreadable(err); ok {
+			// A position in a range the evidence lacks (a ddrescue gap)
+			// may or may not hold a superblock: the others still count.
+			if unreadable == nil {
+				unreadable = err
+			}
+			continue
+		}
 		if err != nil {
 			return found, err
 		}
@@ -119,6 +132,9 @@ func Examine(r io.ReaderAt, size int64) ([]*Superblock, error) {
 			seen[pos.offset] = true
 			found = append(found, sb)
 		}
+	}
+	if len(found) == 0 && unreadable != nil {
+		return nil, unreadable
 	}
 	return found, nil
 }
