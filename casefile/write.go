@@ -66,6 +66,18 @@ func SetFilesystem(path string, f Filesystem) error {
 	})
 }
 
+// SetMap records the GNU ddrescue mapfile of an image (both paths made
+// relative to the case file), so that every command reading the case reads
+// the image's gaps as gaps.
+func SetMap(path, image, mapfile string) error {
+	return update(path, func(c *Case) {
+		if c.Maps == nil {
+			c.Maps = map[string]string{}
+		}
+		c.Maps[c.relative(image)] = c.relative(mapfile)
+	})
+}
+
 // update loads the case file at path (or starts an empty one), applies
 // change and writes it back, keeping everything people wrote.
 func update(path string, change func(c *Case)) error {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -169,7 +170,7 @@ func TestManifestRoundTripAndPieces(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(back.Pieces) != 10 || back.Size != 10<<20 || back.Pieces[9] != ma.Pieces[9] {
+	if len(back.Pieces) != 10 || back.Size != 10<<20 || !reflect.DeepEqual(back.Pieces[9], ma.Pieces[9]) {
 		t.Fatalf("round trip lost facts: %+v", back)
 	}
 	mb, err := Hash(openT(t, b), 1<<20, nil)

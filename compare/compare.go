@@ -8,8 +8,10 @@
 package compare
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 
 	"holmes/blockdev"
@@ -50,6 +52,21 @@ type Result struct {
 	// beyond 0 only when there would be more than MaxRegions regions.
 	Regions   []Region `json:"regions"`
 	RegionGap int64    `json:"region_gap"`
+	// Unreadable are the ranges a side could not read (a ddrescue gap, a
+	// region a collection did not keep), each in its own device's offsets.
+	// Their bytes are neither equal nor differing: they count in no other
+	// field. UnreadableBytes counts the bytes of A whose comparison they
+	// prevented.
+	Unreadable      []Unreadable `json:"unreadable"`
+	UnreadableBytes int64        `json:"unreadable_bytes"`
+}
+
+// Unreadable is a byte range [Start, End) of Device that could not be read.
+type Unreadable struct {
+	Device string `json:"device"`
+	Start  int64  `json:"start"`
+	End    int64  `json:"end"`
+	Why    string `json:"why"`
 }
 
 // Ranges compares Length bytes of a from StartA with those of b from StartB.
@@ -77,8 +94,9 @@ func Ranges(a, b blockdev.Device, opt Options) (*Result, error) {
 		results[w] = make(chan chunkResult, 2)
 		go s.work(w, a, b, results[w], done)
 	}
-	res := &Result{Compared: opt.Length}
+	res := &Result{Compared: opt.Length, Unreadable: []Unreadable{}}
 	regions := regionList{max: opt.MaxRegions}
+	delta := opt.StartB - opt.StartA
 	var compared int64
 	for k := int64(0); k < s.chunks; k++ {
 		c := <-results[k%int64(opt.Workers)]
@@ -94,6 +112,9 @@ func Ranges(a, b blockdev.Device, opt Options) (*Result, error) {
 		for _, r := range c.runs {
 			regions.add(r)
 		}
+		res.addUnreadable(a.Name(), c.holesA, c.whyA)
+		res.addUnreadable(b.Name(), c.holesB, c.whyB)
+		res.UnreadableBytes += covered(c.holesA, c.holesB, delta)
 		compared += c.end - c.start
 		if opt.Progress != nil {
 			opt.Progress(compared, opt.Length)
@@ -137,7 +158,11 @@ type chunkResult struct {
 	diffBytes  int64
 	diffBlocks int64
 	runs       []Region
-	err        error
+	// holesA and holesB are what each side could not read, in its own
+	// offsets, and why.
+	holesA, holesB []blockdev.Extent
+	whyA, whyB     string
+	err            error
 }
 
 // work compares chunks w, w+W, w+2W... and sends their results in order.
@@ -148,20 +173,28 @@ func (s schedule) work(w int, a, b blockdev.Device, out chan<- chunkResult, done
 	for k := int64(w); k < s.chunks; k += int64(s.opt.Workers) {
 		start, end := s.bounds(k)
 		n := int(end - start)
+		c := chunkResult{start: start, end: end}
 		var errB error
 		var wg sync.WaitGroup
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errB = readFull(b, bufB[:n], start+delta)
+			c.holesB, c.whyB, errB = readAround(b, bufB[:n], start+delta)
 		}()
-		errA := readFull(a, bufA[:n], start)
+		c.holesA, c.whyA, c.err = readAround(a, bufA[:n], start)
 		wg.Wait()
-		c := chunkResult{start: start, end: end, err: errA}
 		if c.err == nil {
 			c.err = errB
 		}
 		if c.err == nil {
+			// What one side cannot read is compared as equal here and
+			// reported apart: zero it on both sides.
+			for _, h := range c.holesA {
+				clear(bufB[h.Off-start : h.End()-start])
+			}
+			for _, h := range c.holesB {
+				clear(bufA[h.Off-delta-start : h.End()-delta-start])
+			}
 			c.diffChunk(bufA[:n], bufB[:n])
 		}
 		select {
@@ -196,6 +229,55 @@ func (c *chunkResult) diffChunk(a, b []byte) {
 		}
 		off = next
 	}
+}
+
+// readAround reads p at off of d, past unreadable ranges, and returns them
+// with the reason the device gave.
+func readAround(d blockdev.Device, p []byte, off int64) ([]blockdev.Extent, string, error) {
+	holes, err := blockdev.ReadAround(d, p, off)
+	if err != nil {
+		return nil, "", fmt.Errorf("compare: read of %d bytes at %d of %s: %w", len(p), off, d.Name(), err)
+	}
+	why := ""
+	if len(holes) > 0 {
+		_, err := d.ReadAt(make([]byte, 1), holes[0].Off)
+		if u, ok := blockdev.AsUnreadable(err); ok {
+			why = u.Why
+		}
+	}
+	return holes, why, nil
+}
+
+// addUnreadable appends holes of dev, merging one that continues the last.
+func (r *Result) addUnreadable(dev string, holes []blockdev.Extent, why string) {
+	for _, h := range holes {
+		if k := len(r.Unreadable); k > 0 {
+			last := &r.Unreadable[k-1]
+			if last.Device == dev && last.End == h.Off && last.Why == why {
+				last.End = h.End()
+				continue
+			}
+		}
+		r.Unreadable = append(r.Unreadable, Unreadable{dev, h.Off, h.End(), why})
+	}
+}
+
+// covered counts the bytes of A in holesA or in holesB (B's offsets, delta
+// past A's); each list is sorted and disjoint.
+func covered(holesA, holesB []blockdev.Extent, delta int64) int64 {
+	all := slices.Clone(holesA)
+	for _, h := range holesB {
+		all = append(all, blockdev.Extent{Off: h.Off - delta, Len: h.Len})
+	}
+	slices.SortFunc(all, func(x, y blockdev.Extent) int { return cmp.Compare(x.Off, y.Off) })
+	var n, at int64
+	for _, h := range all {
+		if s := max(h.Off, at); h.End() > s {
+			n += h.End() - s
+		}
+		at = max(at, h.End())
+	}
+	return n
 }
 
 func readFull(d blockdev.Device, p []byte, off int64) error {

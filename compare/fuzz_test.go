@@ -18,6 +18,8 @@ func FuzzManifest(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(text.Bytes())
+	f.Add([]byte("holmes-hash-manifest 1\ndevice: d\nsize: 8192\nblock-size: 4096\nalgorithm: blake3\npieces: 2\n" +
+		"0 4096 unreadable 0+512,1024+100\n4096 4096 unreadable 8000+192\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		got, err := ReadManifest(bytes.NewReader(b), "fuzz")
 		if err != nil {

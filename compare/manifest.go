@@ -28,7 +28,10 @@ import (
 //	838860800 234881024 a2a6c1a8e3c1b5d5a2e8f0e3b7d4c1f0...
 //
 // Each piece line is OFFSET LENGTH HASH (hex); pieces are contiguous and all
-// but the last are block-size long. BLAKE3 is used because it is a
+// but the last are block-size long. A piece the device could not read in
+// full has no hash: its line is OFFSET LENGTH unreadable RANGES, the ranges
+// it lacks as START+LEN (device offsets) separated by commas, so that a gap
+// is never hashed as zeros and never passes for a copy. BLAKE3 is used because it is a
 // cryptographic hash (a copy cannot pass by accident or by tampering) that
 // runs at several GB/s on one core with SIMD, faster than the disks it checks.
 const (
@@ -56,8 +59,13 @@ type Manifest struct {
 type Piece struct {
 	Offset int64  `json:"offset"`
 	Length int64  `json:"length"`
-	Hash   string `json:"hash"` // lower-case hex
+	Hash   string `json:"hash"` // lower-case hex; "" when Unreadable
+	// Unreadable are the ranges of the piece the device could not read.
+	Unreadable []Region `json:"unreadable,omitempty"`
 }
+
+// unreadableHash is the hash field of a piece line with unreadable bytes.
+const unreadableHash = "unreadable"
 
 // Hash reads d once and returns its manifest with pieces of blockSize bytes.
 // progress, if not nil, is called after each read with the bytes hashed.
@@ -74,18 +82,26 @@ func Hash(d blockdev.Device, blockSize int64, progress func(done, total int64)) 
 	var piece Piece
 	finish := func() {
 		piece.Hash = hex.EncodeToString(h.Sum(nil))
+		if piece.Unreadable != nil {
+			piece.Hash = ""
+		}
 		m.Pieces = append(m.Pieces, piece)
 		piece = Piece{}
 		h.Reset()
 	}
 	// A piece may end inside a chunk, so one chunk can feed two pieces.
 	chunk := int(min(blockSize, DefaultChunkSize))
-	err := stream(d, 0, d.Size(), chunk, func(off int64, p []byte) error {
+	err := stream(d, 0, d.Size(), chunk, func(off int64, p []byte, holes []blockdev.Extent) error {
 		for len(p) > 0 {
 			if piece.Length == 0 {
 				piece = Piece{Offset: off}
 			}
 			n := min(int64(len(p)), blockSize-piece.Length)
+			for _, hole := range holes {
+				if s, e := max(hole.Off, off), min(hole.End(), off+n); s < e {
+					piece.addUnreadable(Region{s, e})
+				}
+			}
 			h.Write(p[:n])
 			piece.Length += n
 			off += n
@@ -108,13 +124,30 @@ func Hash(d blockdev.Device, blockSize int64, progress func(done, total int64)) 
 	return m, nil
 }
 
+// addUnreadable appends r, merging it with the last range it continues.
+func (p *Piece) addUnreadable(r Region) {
+	if k := len(p.Unreadable); k > 0 && p.Unreadable[k-1].End == r.Start {
+		p.Unreadable[k-1].End = r.End
+		return
+	}
+	p.Unreadable = append(p.Unreadable, r)
+}
+
 // WriteTo writes the manifest's text form.
 func (m *Manifest) WriteTo(w io.Writer) (int64, error) {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "%s\ndevice: %s\nsize: %d\nblock-size: %d\nalgorithm: %s\npieces: %d\n",
 		manifestMagic, m.Device, m.Size, m.BlockSize, m.Algorithm, len(m.Pieces))
 	for _, p := range m.Pieces {
-		fmt.Fprintf(&b, "%d %d %s\n", p.Offset, p.Length, p.Hash)
+		if p.Unreadable == nil {
+			fmt.Fprintf(&b, "%d %d %s\n", p.Offset, p.Length, p.Hash)
+			continue
+		}
+		ranges := make([]string, len(p.Unreadable))
+		for i, r := range p.Unreadable {
+			ranges[i] = fmt.Sprintf("%d+%d", r.Start, r.End-r.Start)
+		}
+		fmt.Fprintf(&b, "%d %d %s %s\n", p.Offset, p.Length, unreadableHash, strings.Join(ranges, ","))
 	}
 	return b.WriteTo(w)
 }
@@ -220,6 +253,9 @@ func parseCount(s string) (int64, error) {
 
 func parsePiece(l string) (Piece, error) {
 	f := strings.Fields(l)
+	if len(f) == 4 && f[2] == unreadableHash {
+		return parseUnreadablePiece(f, l)
+	}
 	if len(f) != 3 {
 		return Piece{}, fmt.Errorf("expected OFFSET LENGTH HASH, got %.60q", l)
 	}
@@ -229,7 +265,30 @@ func parsePiece(l string) (Piece, error) {
 	if err1 != nil || err2 != nil || err3 != nil || len(sum) != 32 {
 		return Piece{}, fmt.Errorf("bad piece line %.60q", l)
 	}
-	return Piece{off, length, strings.ToLower(f[2])}, nil
+	return Piece{Offset: off, Length: length, Hash: strings.ToLower(f[2])}, nil
+}
+
+// parseUnreadablePiece reads OFFSET LENGTH unreadable START+LEN,...: the
+// ranges must lie in the piece, in order, apart from each other.
+func parseUnreadablePiece(f []string, l string) (Piece, error) {
+	off, err1 := parseCount(f[0])
+	length, err2 := parseCount(f[1])
+	if err1 != nil || err2 != nil {
+		return Piece{}, fmt.Errorf("bad piece line %.60q", l)
+	}
+	p := Piece{Offset: off, Length: length}
+	at := off
+	for _, r := range strings.Split(f[3], ",") {
+		s, n, ok := strings.Cut(r, "+")
+		start, err1 := parseCount(s)
+		size, err2 := parseCount(n)
+		if !ok || err1 != nil || err2 != nil || size == 0 || start < at || size > off+length-start {
+			return Piece{}, fmt.Errorf("bad unreadable range %.30q in piece %d+%d (ranges in order, inside the piece, apart)", r, off, length)
+		}
+		p.Unreadable = append(p.Unreadable, Region{start, start + size})
+		at = start + size + 1
+	}
+	return p, nil
 }
 
 // PieceReport is the comparison of two manifests: which pieces differ.
@@ -246,7 +305,12 @@ type PieceReport struct {
 	ComparedCount int         `json:"compared_pieces"`
 	FirstDiff     *int64      `json:"first_diff"` // start of the first differing piece; nil if none
 	Differing     []PieceDiff `json:"differing_pieces"`
-	Notes         []string    `json:"notes"`
+	// Unreadable are the ranges a side could not read when it was hashed;
+	// the pieces holding them are compared on neither side's word (they
+	// count in no other field).
+	Unreadable       []Unreadable `json:"unreadable"`
+	UnreadablePieces int          `json:"unreadable_pieces"`
+	Notes            []string     `json:"notes"`
 }
 
 // PieceDiff is one piece whose hashes differ.
@@ -266,7 +330,7 @@ func ComparePieces(a, b *Manifest) (*PieceReport, error) {
 			a.Device, a.Algorithm, a.BlockSize, b.Device, b.Algorithm, b.BlockSize)
 	}
 	r := &PieceReport{A: a.Device, B: b.Device, SizeA: a.Size, SizeB: b.Size, BlockSize: a.BlockSize,
-		Algorithm: a.Algorithm, Differing: []PieceDiff{}, Notes: []string{}}
+		Algorithm: a.Algorithm, Differing: []PieceDiff{}, Unreadable: []Unreadable{}, Notes: []string{}}
 	n := min(len(a.Pieces), len(b.Pieces))
 	if a.Size != b.Size {
 		// Only whole pieces are comparable across different sizes.
@@ -276,6 +340,16 @@ func ComparePieces(a, b *Manifest) (*PieceReport, error) {
 	}
 	for i := range n {
 		pa, pb := a.Pieces[i], b.Pieces[i]
+		if pa.Unreadable != nil || pb.Unreadable != nil {
+			r.UnreadablePieces++
+			for _, u := range pa.Unreadable {
+				r.Unreadable = append(r.Unreadable, Unreadable{a.Device, u.Start, u.End, "unreadable when hashed"})
+			}
+			for _, u := range pb.Unreadable {
+				r.Unreadable = append(r.Unreadable, Unreadable{b.Device, u.Start, u.End, "unreadable when hashed"})
+			}
+			continue
+		}
 		r.Compared += pa.Length
 		r.ComparedCount++
 		if pa.Hash != pb.Hash {

@@ -3,13 +3,15 @@ package compare
 import "holmes/blockdev"
 
 // stream reads [start, end) of d in aligned chunks of chunkSize bytes on a
-// separate goroutine, one chunk ahead, and hands each chunk to fn in order.
-// Reading and consuming overlap, and memory stays at three chunks.
-func stream(d blockdev.Device, start, end int64, chunkSize int, fn func(off int64, p []byte) error) error {
+// separate goroutine, one chunk ahead, and hands each chunk to fn in order,
+// with the ranges of it d could not read (zeroed in p). Reading and
+// consuming overlap, and memory stays at three chunks.
+func stream(d blockdev.Device, start, end int64, chunkSize int, fn func(off int64, p []byte, holes []blockdev.Extent) error) error {
 	type chunk struct {
-		off int64
-		buf []byte
-		err error
+		off   int64
+		buf   []byte
+		holes []blockdev.Extent
+		err   error
 	}
 	free := make(chan []byte, 3)
 	for range cap(free) {
@@ -30,8 +32,8 @@ func stream(d blockdev.Device, start, end int64, chunkSize int, fn func(off int6
 				return
 			}
 			buf = buf[:next-off]
-			err := readFull(d, buf, off)
-			full <- chunk{off, buf, err}
+			holes, _, err := readAround(d, buf, off)
+			full <- chunk{off, buf, holes, err}
 			if err != nil {
 				return
 			}
@@ -42,7 +44,7 @@ func stream(d blockdev.Device, start, end int64, chunkSize int, fn func(off int6
 		if c.err != nil {
 			return c.err
 		}
-		if err := fn(c.off, c.buf); err != nil {
+		if err := fn(c.off, c.buf, c.holes); err != nil {
 			return err
 		}
 		free <- c.buf[:cap(c.buf)]

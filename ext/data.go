@@ -7,6 +7,8 @@ import (
 	"io"
 	"slices"
 	"sort"
+
+	"holmes/blockdev"
 )
 
 // maxExtentDepth bounds extent trees; the kernel never builds more than 5 levels.
@@ -339,14 +341,33 @@ func (f *FileReader) ReadAt(p []byte, off int64) (int, error) {
 				clear(p[done : done+int(chunk)])
 			} else {
 				phys := int64(r.Physical+(lb-r.Logical))*bs + pos%bs
-				if e := f.fs.readAt(p[done:done+int(chunk)], phys); e != nil {
-					return done, fmt.Errorf("ext: inode %d at file offset %d: %w", f.ino, pos, e)
+				if k, e := f.fs.readAtPartial(p[done:done+int(chunk)], phys); e != nil {
+					// The bytes before a gap are good: say how many, so a
+					// copy keeps them (blockdev.ReadAround).
+					return done + k, fmt.Errorf("ext: inode %d at file offset %d: %w", f.ino, pos+int64(k), e)
 				}
 			}
 		}
 		done += int(chunk)
 	}
 	return done, err
+}
+
+// fileDevice is a file's bytes as a device, for blockdev.ReadAround: its
+// MapOffset leads through the block map to the filesystem's device, so a
+// gap below is measured in the file's own offsets.
+type fileDevice struct {
+	*FileReader
+	name string
+}
+
+func (d fileDevice) Name() string { return d.name }
+func (d fileDevice) Close() error { return nil }
+
+func (d fileDevice) MapOffset(off int64) (blockdev.Device, int64, bool) {
+	dev, ok := d.fs.r.(blockdev.Device)
+	phys, mapped := d.deviceOffset(off)
+	return dev, phys, ok && mapped
 }
 
 // deviceOffset is where file byte off lies on the filesystem's device;

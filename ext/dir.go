@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"holmes/blockdev"
 )
 
 // DirEntry is one name in a directory.
@@ -85,6 +87,11 @@ func (fs *FS) WalkDir(in *Inode, deleted bool, fn func(DirEntry) bool) error {
 				continue
 			}
 			if err := fs.readAt(b, int64(r.Physical+i)*fs.bs); err != nil {
+				if _, gap := blockdev.AsUnreadable(err); gap {
+					// A block the evidence lacks loses its own entries only.
+					p.addErr(fmt.Errorf("block %d: %w", lb, err))
+					continue
+				}
 				return fmt.Errorf("ext: directory inode %d block %d (physical %d): %w", in.Num, lb, r.Physical+i, err)
 			}
 			at := func(what string) error { // located down the stack

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"holmes/blockdev"
 )
 
 // ExtractResult counts what Extract wrote and what it could not.
@@ -22,6 +24,49 @@ type ExtractResult struct {
 	// whole filesystem was extracted and its root or a directory was
 	// damaged (or ExtractOptions.Lost asked for it).
 	Lost *LostRecovery `json:"lost,omitempty"`
+	// Damaged are files the device could not read in full (gaps of a
+	// ddrescue image): each is written with what could be read, the lost
+	// ranges left as holes in the copy.
+	Damaged []DamagedFile `json:"damaged,omitempty"`
+	// UnreadableMetadata are directory blocks, inodes and block maps the
+	// device could not read, each with what it cost.
+	UnreadableMetadata []MetadataLoss `json:"unreadable_metadata,omitempty"`
+}
+
+// DamagedFile is a file extracted with byte ranges missing.
+type DamagedFile struct {
+	Path  string `json:"path"`
+	Inode uint32 `json:"inode"`
+	Size  int64  `json:"size"`
+	// Lost are the ranges of the file, in its own offsets, that could not
+	// be read.
+	Lost []ByteRange `json:"lost"`
+	// LostBytes counts them.
+	LostBytes int64 `json:"lost_bytes"`
+}
+
+// ByteRange is [Start, End) of a file.
+type ByteRange struct {
+	Start int64 `json:"start"`
+	End   int64 `json:"end"`
+}
+
+// MetadataLoss is a piece of metadata the device could not read and what
+// it cost: a directory's entries in that block, a file (or a whole
+// subtree) whose inode or block map is gone.
+type MetadataLoss struct {
+	What  string `json:"what"` // "directory block", "inode", "block map"
+	Path  string `json:"path"`
+	Inode uint32 `json:"inode"`
+	// Cost says what did not come back because of it.
+	Cost  string `json:"cost"`
+	Error string `json:"error"`
+}
+
+// Damage says whether anything could not be read: a file's bytes or
+// metadata (extract exits 4 then; docs/ext.md).
+func (r *ExtractResult) Damage() bool {
+	return len(r.Damaged) > 0 || len(r.UnreadableMetadata) > 0
 }
 
 // LostRecovery is what extracting a whole filesystem found beyond its
@@ -266,6 +311,14 @@ type extractor struct {
 	unreadable map[uint32]string
 }
 
+// unreadableMeta records a loss of metadata when err is a gap in the
+// evidence (blockdev.UnreadableError); other damage is only skipped.
+func (x *extractor) unreadableMeta(what, src string, ino uint32, cost string, err error) {
+	if _, gap := blockdev.AsUnreadable(err); gap {
+		x.res.UnreadableMetadata = append(x.res.UnreadableMetadata, MetadataLoss{what, src, ino, cost, err.Error()})
+	}
+}
+
 func (x *extractor) skip(src string, why any) {
 	x.res.Skipped = append(x.res.Skipped, fmt.Sprintf("%s: %v", src, why))
 }
@@ -291,8 +344,12 @@ func (x *extractor) inode(dir *os.Root, name, src string, in *Inode, depth int) 
 		x.restoreOwner(dir, name, src, in)
 		return nil
 	case in.IsRegular():
-		n, err := x.file(dir, name, in)
+		n, err := x.file(dir, name, src, in)
 		if err != nil {
+			var se sourceError
+			if errors.As(err, &se) {
+				x.unreadableMeta("block map", src, in.Num, "file not extracted", se.error)
+			}
 			return x.destinationFailed(src, err)
 		}
 		x.res.Files++
@@ -344,6 +401,7 @@ func (x *extractor) dir(dir *os.Root, name, src string, in *Inode, depth int) er
 		if err != nil {
 			x.damaged = true
 			x.skip(csrc, err)
+			x.unreadableMeta("inode", csrc, e.Inode, "not extracted (with all below it, for a directory)", err)
 			return true
 		}
 		if child.IsDir() {
@@ -360,6 +418,7 @@ func (x *extractor) dir(dir *os.Root, name, src string, in *Inode, depth int) er
 		x.damaged = true
 		x.unreadable[in.Num] = walkErr.Error()
 		x.skip(src, walkErr)
+		x.unreadableMeta("directory block", src, in.Num, "the entries in the unreadable blocks are not extracted here (extracting / brings their files back as inodeN)", walkErr)
 	}
 	for _, c := range subdirs {
 		if err := x.inode(sub, c.name, src+"/"+c.name, c.in, depth+1); err != nil {
@@ -397,8 +456,10 @@ func (x *extractor) destinationFailed(src string, err error) error {
 type sourceError struct{ error }
 
 // file writes a regular file's data regions, seeking over holes, and
-// removes what it wrote if it cannot finish: no partial file is left.
-func (x *extractor) file(dir *os.Root, name string, in *Inode) (n int64, err error) {
+// removes what it wrote if it cannot finish: no partial file is left. Bytes
+// the device lacks (a gap of a ddrescue image) do not stop it: they stay
+// holes in the copy and the file is listed as damaged with their ranges.
+func (x *extractor) file(dir *os.Root, name, src string, in *Inode) (n int64, err error) {
 	r, err := x.fs.Reader(in)
 	if err != nil {
 		return 0, sourceError{err}
@@ -414,20 +475,40 @@ func (x *extractor) file(dir *os.Root, name string, in *Inode) (n int64, err err
 		}
 	}()
 	buf := make([]byte, min(copyBuf, max(r.Size(), 1)))
+	asDev := fileDevice{r, src}
+	var lost []ByteRange
+	var lostBytes int64
 	for _, reg := range r.DataRegions() {
 		for off := reg[0]; off < reg[1]; {
 			n := min(int64(len(buf)), reg[1]-off)
-			if _, err := r.ReadAt(buf[:n], off); err != nil && err != io.EOF {
+			gaps, err := blockdev.ReadAround(asDev, buf[:n], off)
+			if err != nil {
 				return 0, sourceError{err}
 			}
-			if _, err := f.WriteAt(buf[:n], off); err != nil {
-				return 0, err
+			// Write what was read, around the gaps.
+			at := off
+			for _, g := range append(gaps, blockdev.Extent{Off: off + n}) {
+				if _, err := f.WriteAt(buf[at-off:g.Off-off], at); err != nil {
+					return 0, err
+				}
+				if g.Len > 0 {
+					if k := len(lost); k > 0 && lost[k-1].End == g.Off {
+						lost[k-1].End = g.End()
+					} else {
+						lost = append(lost, ByteRange{g.Off, g.End()})
+					}
+					lostBytes += g.Len
+				}
+				at = g.End()
 			}
 			off += n
 		}
 	}
 	if err := f.Truncate(r.Size()); err != nil {
 		return 0, err
+	}
+	if lost != nil {
+		x.res.Damaged = append(x.res.Damaged, DamagedFile{src, in.Num, r.Size(), lost, lostBytes})
 	}
 	return r.Size(), f.Close()
 }

@@ -224,17 +224,34 @@ func (fs *FS) readBlock(n uint64) ([]byte, error) {
 // readAt fills p from byte off of the device; a failed read is located
 // down the stack the device sits on (blockdev.Error).
 func (fs *FS) readAt(p []byte, off int64) error {
+	_, err := fs.readAtPartial(p, off)
+	return err
+}
+
+// readAround reads p at off of the filesystem's device past the ranges
+// the evidence lacks and returns them (blockdev.ReadAround).
+func (fs *FS) readAround(p []byte, off int64) ([]blockdev.Extent, error) {
+	dev, ok := fs.r.(blockdev.Device)
+	if !ok {
+		return nil, fs.readAt(p, off)
+	}
+	return blockdev.ReadAround(dev, p, off)
+}
+
+// readAtPartial is readAt that also says how many bytes came before a
+// failure.
+func (fs *FS) readAtPartial(p []byte, off int64) (int, error) {
 	if off < 0 || off > fs.size || int64(len(p)) > fs.size-off {
-		return fmt.Errorf("bytes %d+%d lie %w (%d bytes)", off, len(p), blockdev.ErrOutOfRange, fs.size)
+		return 0, fmt.Errorf("bytes %d+%d lie %w (%d bytes)", off, len(p), blockdev.ErrOutOfRange, fs.size)
 	}
 	n, err := fs.r.ReadAt(p, off)
 	if n == len(p) {
-		return nil // io.ReaderAt may report io.EOF with a full read at the end
+		return n, nil // io.ReaderAt may report io.EOF with a full read at the end
 	}
 	if err == nil {
 		err = io.ErrUnexpectedEOF
 	}
-	return fs.errorAt(off, "read", err)
+	return n, fs.errorAt(off, "read", err)
 }
 
 // errorAt is the error for what at byte off of the filesystem's device,

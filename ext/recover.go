@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"holmes/blockdev"
 )
 
 // Namespace is what a full scan of the inode table knows about names:
@@ -237,13 +239,33 @@ func (fs *FS) eachInode(fn func(*Inode)) (shared []string, err error) {
 		}
 		for start := int64(0); start < count; start += perChunk {
 			k := min(perChunk, count-start)
+			var gaps []blockdev.Extent
 			if err := fs.readAt(buf[:k*isz], off+start*isz); err != nil {
-				return shared, fmt.Errorf("ext: inode table of group %d: %w", g, err)
+				if _, gap := blockdev.AsUnreadable(err); !gap {
+					return shared, fmt.Errorf("ext: inode table of group %d: %w", g, err)
+				}
+				// The evidence lacks part of the table: read around it and
+				// name the inodes lost with it.
+				at := off + start*isz
+				if gaps, err = fs.readAround(buf[:k*isz], at); err != nil {
+					return shared, fmt.Errorf("ext: inode table of group %d: %w", g, err)
+				}
+				for _, gp := range gaps {
+					from := first + uint32(start+(gp.Off-at)/isz)
+					to := first + uint32(start+(gp.End()-at-1)/isz)
+					if len(shared) < maxProblems {
+						shared = append(shared, fmt.Sprintf("ext: inodes %d-%d (inode table of group %d, bytes %d+%d): unreadable, not scanned", from, to, g, gp.Off, gp.Len))
+					}
+				}
 			}
 			for i := range k {
 				n := first + uint32(start+i)
 				if n > sb.InodesCount {
 					break
+				}
+				at := off + (start+i)*isz
+				if slices.ContainsFunc(gaps, func(e blockdev.Extent) bool { return e.Off < at+isz && at < e.End() }) {
+					continue
 				}
 				if in := fs.decodeInode(n, buf[i*isz:(i+1)*isz]); in.InUse() {
 					in.raw = append([]byte(nil), in.raw...) // buf is reused

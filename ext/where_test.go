@@ -164,10 +164,10 @@ func TestReadErrorsNameTheDisk(t *testing.T) {
 	if !errors.Is(err, syscall.EIO) {
 		t.Fatalf("root inode on failing disks: %v", err)
 	}
-	// md reads the second half when the first fails, so the last failure
-	// named is the second member's.
-	want := fmt.Sprintf("ext: inode 2: read (vg_solve_r1/root @ %d = md0 @ %d): member 1 (%s @ %d): input/output error",
-		off, where[1].Off, paths[1], where[2].Off)
+	// md reads the second half when the first fails; when both fail, the
+	// error names the first member's failure.
+	want := fmt.Sprintf("ext: inode 2: read (vg_solve_r1/root @ %d = md0 @ %d): member 0 (%s @ %d): input/output error",
+		off, where[1].Off, paths[0], where[2].Off)
 	t.Log(err)
 	if err.Error() != want {
 		t.Errorf("error\n%q, want\n%q", err, want)

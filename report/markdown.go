@@ -54,6 +54,26 @@ func Markdown(w io.Writer, r *triage.Result) error {
 		}
 		m.table([]string{"array", "halves", "member bytes", "layer", "what", "path", "version used"}, rows)
 	}
+	if len(v.Unreadable) > 0 {
+		m.section("Unreadable ranges")
+		m.line("Gaps of the disks' ddrescue mapfiles: which arrays read their bytes from another copy or parity, and what the bytes no copy holds were.")
+		m.line("")
+		rows := [][]string{}
+		for _, u := range v.Unreadable {
+			rows = append(rows, []string{u.Dev, u.Range, u.Why, u.Routed, u.Lost})
+		}
+		m.table([]string{"disk", "bytes", "why", "routed around by", "lost"}, rows)
+	}
+	if len(v.LostFiles) > 0 {
+		m.section("Files lost")
+		m.line("Files with bytes no copy or parity holds (offsets in the file); `ext extract` writes them with those bytes as holes.")
+		m.line("")
+		rows := [][]string{}
+		for _, f := range v.LostFiles {
+			rows = append(rows, []string{f.FS, f.Path, f.Bytes, f.Ranges})
+		}
+		m.table([]string{"filesystem", "path", "bytes lost", "file bytes"}, rows)
+	}
 	if len(v.SMART) > 0 {
 		m.section("SMART")
 		rows := [][]string{}

@@ -335,3 +335,23 @@ func TestOddShapes(t *testing.T) {
 	doc = htmlReport(t, r)
 	mustContain(t, doc, `<g class="node disk error">`, `<g class="node fs error">`, `<rect class="diff"`, `<td class="bad">did not open</td>`)
 }
+
+// The gaps of the disks' mapfiles and the files they lose have their own
+// sections; a hostile path is shown inert.
+func TestUnreadableSections(t *testing.T) {
+	r := incident()
+	r.Unreadable = []triage.Unreadable{
+		{Dev: "d0.img", Start: 4096, End: 8192, Why: "not finished in ddrescue mapfile d0.map",
+			RoutedAround: []triage.ArrayRange{{Array: "md1", Start: 0, End: 2048}},
+			LostInArrays: []triage.ArrayRange{{Array: "md1", Start: 2048, End: 4096}},
+			Lost:         []triage.Touch{{Layer: "guests/home", What: "file", Path: "/alice/notes\n<b>x</b>"}}},
+	}
+	r.LostFiles = []triage.LostFile{{FS: "guests/home", Path: "/alice/notes\n<b>x</b>", Ranges: []triage.FileRange{{Start: 0, End: 2048}}, Bytes: 2048}}
+	md := markdown(t, r)
+	mustContain(t, md, "## Unreadable ranges", "| d0.img | 4096-8191 (4 KiB) | not finished in ddrescue mapfile d0.map | md1 0-2047 | md1 2048-4095 lost; guests/home: file /alice/notes\\\\u000a&lt;b&gt;x&lt;/b&gt; |",
+		"## Files lost", "| guests/home | /alice/notes\\\\u000a&lt;b&gt;x&lt;/b&gt; | 2048 | 0-2047 |")
+	mustNotContain(t, md, "<b>x</b>")
+	doc := htmlReport(t, r)
+	mustContain(t, doc, "<h2>Unreadable ranges</h2>", "<h2>Files lost</h2>", `<td class="num">2048</td><td class="num">0-2047</td>`)
+	mustNotContain(t, doc, "<b>x</b>")
+}

@@ -20,6 +20,8 @@ type view struct {
 	Arrays     []arrayView
 	Undecided  []arrayView
 	Affected   []affectedRow
+	Unreadable []unreadableRow
+	LostFiles  []lostFileRow
 	SMART      []smartRow
 	// Plan holds the plan's lines made visible; PlanAltered says a line
 	// held characters that had to be shown escaped, so that it must not be
@@ -84,6 +86,12 @@ func newView(original *triage.Result) *view {
 			v.Undecided = append(v.Undecided, a)
 		}
 		v.Affected = append(v.Affected, affected(a)...)
+	}
+	for _, u := range r.Unreadable {
+		v.Unreadable = append(v.Unreadable, newUnreadableRow(u))
+	}
+	for _, f := range r.LostFiles {
+		v.LostFiles = append(v.LostFiles, newLostFileRow(f))
 	}
 	for _, s := range r.SMART {
 		v.SMART = append(v.SMART, newSMARTRow(s))
@@ -218,4 +226,44 @@ func (s span) Range() string { return byteRange(s.Start, s.End) }
 
 func byteRange(start, end int64) string {
 	return fmt.Sprintf("%d–%d (%s)", start, end, iec(end-start))
+}
+
+// unreadableRow is one gap of a disk's ddrescue mapfile: where, why, which
+// arrays read its bytes from elsewhere, and what the bytes no copy holds
+// were.
+type unreadableRow struct {
+	Dev, Range, Why, Routed, Lost string
+}
+
+func newUnreadableRow(u triage.Unreadable) unreadableRow {
+	row := unreadableRow{Dev: u.Dev, Range: fmt.Sprintf("%d-%d (%s)", u.Start, u.End-1, sizeText(u.End-u.Start)), Why: u.Why}
+	var routed, lost []string
+	for _, a := range u.RoutedAround {
+		routed = append(routed, fmt.Sprintf("%s %d-%d", a.Array, a.Start, a.End-1))
+	}
+	for _, a := range u.LostInArrays {
+		lost = append(lost, fmt.Sprintf("%s %d-%d lost", a.Array, a.Start, a.End-1))
+	}
+	for _, t := range u.Lost {
+		lost = append(lost, strings.TrimSpace(t.Layer+": "+t.What+" "+t.Path))
+	}
+	row.Routed = strings.Join(routed, "; ")
+	row.Lost = strings.Join(lost, "; ")
+	if row.Lost == "" {
+		row.Lost = "nothing: every byte is read from another copy or parity"
+	}
+	return row
+}
+
+// lostFileRow is a file with bytes no copy holds.
+type lostFileRow struct {
+	FS, Path, Bytes, Ranges string
+}
+
+func newLostFileRow(f triage.LostFile) lostFileRow {
+	ranges := make([]string, len(f.Ranges))
+	for i, r := range f.Ranges {
+		ranges[i] = fmt.Sprintf("%d-%d", r.Start, r.End-1)
+	}
+	return lostFileRow{FS: f.FS, Path: f.Path, Bytes: strconv.FormatInt(f.Bytes, 10), Ranges: strings.Join(ranges, ", ")}
 }

@@ -143,7 +143,14 @@ func (s *Stack) Trace(dev string, off, length int64) ([]Step, error) {
 // TraceAll traces many ranges at once: each filesystem is explained in one
 // pass over its inode tables for all the pieces that reach it.
 func (s *Stack) TraceAll(ranges []Range) ([][]Step, error) {
-	w := &walk{s: s, out: make([][]Step, len(ranges)), pieces: make([]int, len(ranges)), arrays: map[string]*mdraid.Array{}, labels: map[string]*lvmmeta.Label{}}
+	return s.traceAll(ranges, false)
+}
+
+// traceAll traces ranges; with unreadable set, they are ranges the
+// evidence lacks, and an array passes up only the bytes it cannot read
+// from another copy or from parity.
+func (s *Stack) traceAll(ranges []Range, unreadable bool) ([][]Step, error) {
+	w := &walk{s: s, out: make([][]Step, len(ranges)), pieces: make([]int, len(ranges)), arrays: map[string]*mdraid.Array{}, labels: map[string]*lvmmeta.Label{}, unreadable: unreadable}
 	defer w.close()
 	var todo []piece
 	for i, r := range ranges {
@@ -215,6 +222,8 @@ type walk struct {
 	// names maps each member and PV of the stack (canonical) to the
 	// layer above it.
 	names map[string]func(piece) ([]piece, error)
+	// unreadable: the pieces are bytes the evidence lacks (see traceAll).
+	unreadable bool
 }
 
 func (w *walk) open(name string) (blockdev.Device, error) {
@@ -359,6 +368,10 @@ func (w *walk) member(p piece, a *Array, role int) ([]piece, error) {
 		case r.ArrayOffset >= 0:
 			w.step(p, Step{Layer: "md", Dev: a.Name, Offset: r.ArrayOffset, Length: r.Length,
 				What: fmt.Sprintf("%s data (role %d, member byte %d)", a.Name, role, at)})
+			if w.unreadable {
+				up = append(up, w.lost(p, a.Name, r.ArrayOffset, r.Length)...)
+				continue
+			}
 			up = append(up, w.grow(p, a.Name, r.ArrayOffset, r.Length)...)
 		case r.Parity == "P":
 			w.step(p, Step{Layer: "md", Dev: p.dev, Offset: at, Length: r.Length, What: fmt.Sprintf("parity of stripe %d (%s)", r.Stripe, a.Name)})
@@ -378,6 +391,93 @@ func (w *walk) member(p piece, a *Array, role int) ([]piece, error) {
 		}
 	}
 	return up, nil
+}
+
+// lost passes up the bytes [off, off+n) of array that it cannot read (no
+// copy, no parity holds them: lost) and says which it reads from elsewhere
+// (routed around), asking the array itself.
+func (w *walk) lost(p piece, array string, off, n int64) []piece {
+	d, err := w.open(array)
+	var holes []blockdev.Extent
+	if err == nil {
+		holes, err = blockdev.UnreadableIn(d, off, n, 1<<20)
+	}
+	if err != nil {
+		w.step(p, Step{Layer: "md", Dev: array, Offset: off, Length: n, What: "lost or not: the array does not read (" + err.Error() + ")"})
+		return w.grow(p, array, off, n)
+	}
+	var up []piece
+	routed := func(from, to int64) {
+		if to > from {
+			w.step(p, Step{Layer: "md", Dev: array, Offset: from, Length: to - from, What: RoutedAround})
+		}
+	}
+	at := off
+	for _, h := range holes {
+		routed(at, h.Off)
+		w.step(p, Step{Layer: "md", Dev: array, Offset: h.Off, Length: h.Len, What: LostInArray})
+		up = append(up, w.grow(p, array, h.Off, h.Len)...)
+		at = h.End()
+	}
+	routed(at, off+n)
+	return up
+}
+
+// What an array step says of unreadable member bytes.
+const (
+	// RoutedAround: the array reads these bytes from another copy or
+	// rebuilds them from parity; nothing above is harmed.
+	RoutedAround = "routed around: the array reads these bytes from another copy or from parity"
+	// LostInArray: no copy or parity the array reads holds these bytes.
+	LostInArray = "lost: the array cannot read these bytes from any copy or parity"
+)
+
+// Hole is a range of a device the evidence lacks (a gap of its ddrescue
+// mapfile), traced up the stack: which array reads it elsewhere, and what
+// the bytes it loses were (LV, filesystem structure, file).
+type Hole struct {
+	Dev    string `json:"dev"`
+	Offset int64  `json:"offset"`
+	Length int64  `json:"length"`
+	Why    string `json:"why"`
+	Steps  []Step `json:"steps"`
+}
+
+// Holes lists the unreadable ranges of each DEV (an image with a mapfile;
+// see blockdev.HolesOf) and traces each up the stack. Through an array
+// only the bytes the array itself cannot read climb further: the steps of
+// the rest say RoutedAround.
+func (s *Stack) Holes(devs []string) ([]Hole, error) {
+	var holes []Hole
+	var ranges []Range
+	for _, name := range devs {
+		d, err := s.Open(name)
+		if err != nil {
+			return nil, fmt.Errorf("trace: %w", err)
+		}
+		for _, h := range blockdev.HolesOf(d) {
+			why := ""
+			if _, err := d.ReadAt(make([]byte, 1), h.Off); err != nil {
+				if u, ok := blockdev.AsUnreadable(err); ok {
+					why = u.Why
+				}
+			}
+			holes = append(holes, Hole{Dev: name, Offset: h.Off, Length: h.Len, Why: why})
+			ranges = append(ranges, Range{Dev: name, Offset: h.Off, Length: h.Len})
+		}
+		d.Close()
+	}
+	if len(ranges) == 0 {
+		return []Hole{}, nil
+	}
+	steps, err := s.traceAll(ranges, true)
+	if err != nil {
+		return nil, err
+	}
+	for i := range holes {
+		holes[i].Steps = steps[i]
+	}
+	return holes, nil
 }
 
 // physical places PV bytes in the VG's logical volumes.

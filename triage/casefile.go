@@ -3,6 +3,7 @@ package triage
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 
@@ -18,7 +19,7 @@ var caseKind = safewrite.Kind{Name: "a case file", Is: func(p []byte) bool { ret
 // vgKind: a metadata file of an earlier run may be replaced.
 var vgKind = safewrite.Kind{Name: "an LVM metadata file", Is: func(p []byte) bool { return bytes.Contains(p, []byte("seqno")) }}
 
-// WriteCase records every decided array (its trusted members in role
+// WriteCase records the images' ddrescue mapfiles, every decided array (its trusted members in role
 // order; left-out and missing members null) and every chosen VG, with its
 // metadata file written beside the case file, so that --case FILE names
 // md0, vg/lv and vg/lv:pN. Ambiguous arrays stay out. inputs are the
@@ -26,6 +27,11 @@ var vgKind = safewrite.Kind{Name: "an LVM metadata file", Is: func(p []byte) boo
 func (t *Triage) WriteCase(path string, inputs []string) error {
 	if err := safewrite.Check(path, inputs, caseKind); err != nil {
 		return err
+	}
+	for _, image := range slices.Sorted(maps.Keys(t.maps)) {
+		if err := casefile.SetMap(path, image, t.maps[image]); err != nil {
+			return err
+		}
 	}
 	for _, a := range t.arrays {
 		if a.dev == nil {

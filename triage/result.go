@@ -18,6 +18,11 @@ type Result struct {
 	// overlays, runnable as printed; empty where nothing was decided.
 	Plan     []string `json:"plan"`
 	Warnings []string `json:"warnings"`
+	// Unreadable are the ranges of the DEVs the evidence lacks (gaps of
+	// their ddrescue mapfiles), each traced up the stack; LostFiles are
+	// the files with bytes no copy or parity holds.
+	Unreadable []Unreadable `json:"unreadable"`
+	LostFiles  []LostFile   `json:"lost_files"`
 	// Ambiguous: some layer stays undecided (exit status 3); the arrays,
 	// groups or filesystems concerned say why.
 	Ambiguous bool `json:"ambiguous"`

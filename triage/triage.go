@@ -30,6 +30,9 @@ type Options struct {
 	// divergent region down to a disk) as open does (with the image's
 	// ddrescue mapfile); nil opens them plainly.
 	Files blockdev.FileOpener
+	// Maps are the ddrescue mapfiles of the images (IMAGE: MAPFILE, as
+	// --map gives them), which WriteCase records in the case file.
+	Maps map[string]string
 }
 
 // Triage is one run: what was opened and established. Close releases the
@@ -49,6 +52,7 @@ type Triage struct {
 	fsOrder []string
 	closers []blockdev.Device
 	files   blockdev.FileOpener
+	maps    map[string]string
 }
 
 // unit is a partition (or a whole disk without a table): what md arrays are
@@ -93,7 +97,7 @@ type volumeGroup struct {
 // read; everything else becomes a warning in the result.
 func Run(ctx context.Context, specs []string, open func(string) (blockdev.Device, error), opt Options) (*Triage, error) {
 	t := newTriage()
-	t.files = opt.Files
+	t.files, t.maps = opt.Files, opt.Maps
 	progress := func(s string) {
 		if opt.Progress != nil {
 			opt.Progress(s)
@@ -130,12 +134,15 @@ func Run(ctx context.Context, specs []string, open func(string) (blockdev.Device
 	t.checkFilesystems()
 	progress("divergent regions")
 	t.traceDivergence()
+	progress("unreadable ranges")
+	t.traceUnreadable()
 	t.finish()
 	return t, nil
 }
 
 func newTriage() *Triage {
-	return &Triage{smart: map[string]smart.Result{}, mainFS: map[string]*mainFilesystem{}}
+	return &Triage{smart: map[string]smart.Result{}, mainFS: map[string]*mainFilesystem{},
+		Result: Result{Unreadable: []Unreadable{}, LostFiles: []LostFile{}}}
 }
 
 // finish puts the arrays and volume groups decided into the result.

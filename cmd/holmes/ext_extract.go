@@ -43,7 +43,13 @@ Extracting / when the root directory is lost or a directory is damaged (or
 with --lost) also brings back what no readable directory names, like
 e2fsck's lost+found but read-only: each such directory and file #N goes to
 DESTDIR/inodeN (the name extracting #N gives it), with the name the journal
-remembers for it; the summary says what came back and what did not.`,
+remembers for it; the summary says what came back and what did not.
+
+Bytes the device lacks (gaps of a ddrescue image given with --map) do not
+stop the extraction: a file is written with what could be read, the gaps
+left as holes, and named on stderr (and in --json) with the byte ranges
+lost, in the file's own offsets; an unreadable directory block, inode or
+block map is named with what it cost. Then the exit status is 4.`,
 		Example: `  holmes ext extract vg/home /guests out/ --case case.json`,
 		Args:    exactArgs(3),
 		RunE: func(_ *cobra.Command, args []string) error {
@@ -79,7 +85,7 @@ func extExtractRun(opts *ExtExtractOptions) error {
 	if err != nil {
 		return err
 	}
-	return emit(opts.Out, opts.JSON, res, func(w io.Writer) error {
+	err = emit(opts.Out, opts.JSON, res, func(w io.Writer) error {
 		fmt.Fprintf(w, "extracted %d files (%d bytes), %d directories, %d symlinks into %s\n", res.Files, res.Bytes, res.Dirs, res.Symlinks, dest)
 		if res.Lost != nil {
 			if err := renderLostRecovery(w, res.Lost); err != nil {
@@ -91,6 +97,27 @@ func extExtractRun(opts *ExtExtractOptions) error {
 		}
 		return nil
 	})
+	if err != nil || !res.Damage() {
+		return err
+	}
+	return reportDamage(opts.ErrOut, res)
+}
+
+// reportDamage names, on stderr, every file written with bytes missing and
+// every piece of metadata that could not be read, and ends the command
+// with exit status 4 (docs/cli.md): the extraction finished, but data is lost.
+func reportDamage(w io.Writer, res *ext.ExtractResult) error {
+	for _, d := range res.Damaged {
+		ranges := make([]string, len(d.Lost))
+		for i, r := range d.Lost {
+			ranges[i] = fmt.Sprintf("%d-%d", r.Start, r.End-1)
+		}
+		fmt.Fprintf(w, "damaged: %s: %d of %d bytes unreadable, left as holes: bytes %s\n", d.Path, d.LostBytes, d.Size, strings.Join(ranges, ", "))
+	}
+	for _, m := range res.UnreadableMetadata {
+		fmt.Fprintf(w, "unreadable %s: %s (inode %d): %s: %s\n", m.What, m.Path, m.Inode, m.Cost, m.Error)
+	}
+	return exitStatus{4, fmt.Errorf("ext extract: data lost to unreadable ranges: %d files damaged, %d pieces of metadata unreadable", len(res.Damaged), len(res.UnreadableMetadata))}
 }
 
 // renderLostRecovery prints what extracting / brought back beyond the

@@ -101,6 +101,18 @@ func (f *Factory) readMaps() error {
 	return nil
 }
 
+// mapPairs are the --map flags as IMAGE: MAPFILE (after readMaps checked
+// them), for a case file to record.
+func (f *Factory) mapPairs() map[string]string {
+	pairs := map[string]string{}
+	for _, m := range f.Maps {
+		if i := strings.LastIndex(m, "="); i > 0 {
+			pairs[m[:i]] = m[i+1:]
+		}
+	}
+	return pairs
+}
+
 // warnUnreadMaps says which --map images the command never read: a map
 // given for a DEV not read is most likely a mistyped path.
 func (f *Factory) warnUnreadMaps() {

@@ -65,8 +65,8 @@ func TestTraceArguments(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"trace", img}, 2, "holmes trace: takes DEV OFFSET[+LEN]"},
-		{[]string{"trace", img, "x"}, 2, "holmes trace: OFFSET: bad size"},
+		{[]string{"trace", img, "x"}, 1, "x is no OFFSET[+LEN]: read as a second DEV"},
+		{[]string{"trace", img, "1x"}, 2, "holmes trace: OFFSET: bad size"},
 		{[]string{"trace", img, "0+0"}, 2, "holmes trace: LEN: want a size above 0"},
 		{[]string{"trace", "--superblock", "8193", img, "0"}, 2, "holmes trace: --superblock \"8193\": want DEV=BLOCK"},
 		{[]string{"trace", img, "1T"}, 1, "run past its end"},

@@ -75,7 +75,7 @@ func triageRun(opts *TriageOptions) error {
 	}
 	progress := newProgress(opts.ErrOut, "triage:")
 	t, err := triage.Run(context.Background(), opts.Devices, opts.OpenDevice, triage.Options{
-		SMART: smartFiles, Smartctl: opts.Smartctl, Progress: progress.stage, Files: files,
+		SMART: smartFiles, Smartctl: opts.Smartctl, Progress: progress.stage, Files: files, Maps: opts.mapPairs(),
 	})
 	progress.done()
 	if t != nil {
