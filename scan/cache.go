@@ -25,12 +25,9 @@ func (s *scanner) addCache(off int64) error {
 	if s.seen[key("cache", off)] {
 		return nil
 	}
-	b := make([]byte, pdata.BlockSize)
-	if n, err := s.d.ReadAt(b, off); n < len(b) {
-		if n == 0 && err != nil {
-			return err
-		}
-		return nil // cut short by the end of the device: not a whole superblock
+	b, err := s.readWhole(off, pdata.BlockSize)
+	if b == nil {
+		return err
 	}
 	sb, err := dmcache.ParseSuperblock(b)
 	if err != nil {
