@@ -1,6 +1,9 @@
 package blockdev
 
-import "io"
+import (
+	"io"
+	"slices"
+)
 
 // sector is the finest unit a disk (and a ddrescue mapfile) loses bytes
 // in; a hole whose end cannot be told from the layers below is taken one
@@ -142,30 +145,41 @@ func readable(d Device, off int64) bool {
 // those bytes are in the hole; an array or an LV may read some of them
 // elsewhere. Without a layer naming the hole it is the rest of a sector.
 func holeBelow(d Device, pos int64, u *UnreadableError) (rest int64, linear bool) {
-	var path []Location
-	linear = true
+	// A layer's own holes (WithHoles) are exact in its offsets; a layer
+	// merely named like the error's device may be a window of it that
+	// carries its name (an array member's data area), so the name counts
+	// only where no layer has the hole.
+	type layer struct {
+		at               Location
+		ownRest, errRest int64
+		window           bool
+	}
+	var path []layer
 	walkLayers(d, pos, func(dev Device, off int64) bool {
-		path = append(path, Location{dev.Name(), off})
+		l := layer{at: Location{dev.Name(), off}, window: isWindow(dev)}
 		for _, h := range HolesOf(dev) {
 			if h.Off <= off && off < h.End() {
-				rest = h.End() - off
+				l.ownRest = h.End() - off
 			}
 		}
-		if rest == 0 && dev.Name() == u.Dev && u.Off <= off && off < u.Off+u.Len {
-			rest = u.Off + u.Len - off
+		if dev.Name() == u.Dev && u.Off <= off && off < u.Off+u.Len {
+			l.errRest = u.Off + u.Len - off
 		}
-		if rest == 0 && !isWindow(dev) {
-			linear = false
-		}
-		return rest == 0
+		path = append(path, l)
+		return l.ownRest == 0
 	})
-	if rest == 0 {
+	depth := slices.IndexFunc(path, func(l layer) bool { return l.ownRest > 0 })
+	if depth >= 0 {
+		rest = path[depth].ownRest
+	} else if depth = slices.IndexFunc(path, func(l layer) bool { return l.errRest > 0 }); depth >= 0 {
+		rest = path[depth].errRest
+	} else {
 		return sector - pos%sector, false
 	}
+	linear = !slices.ContainsFunc(path[:depth], func(l layer) bool { return !l.window })
 	// A chunked layer (an array) maps pos+rest-1 elsewhere: halve until the
 	// last byte lands in the same hole at the same distance.
-	depth := len(path) - 1
-	for rest > sector && !mapsLinearly(d, pos, rest-1, depth, path[depth]) {
+	for rest > sector && !mapsLinearly(d, pos, rest-1, depth, path[depth].at) {
 		rest /= 2
 	}
 	return rest, linear
@@ -175,7 +189,7 @@ func holeBelow(d Device, pos int64, u *UnreadableError) (rest int64, linear bool
 // below, in order.
 func isWindow(d Device) bool {
 	switch d.(type) {
-	case *Section, *holey, *stack:
+	case *Section, *holey, *stack, *borrowed:
 		return true
 	}
 	return false

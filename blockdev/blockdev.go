@@ -126,6 +126,23 @@ func readAtBounded(r io.ReaderAt, size int64, p []byte, off int64) (int, error) 
 	return n, err
 }
 
+// Borrowed is d lent to a caller who must not close it: Close does
+// nothing; its bytes, its layers (MapOffset, Trace) and its holes
+// (HolesOf) are d's.
+func Borrowed(d Device) Device { return &borrowed{d} }
+
+type borrowed struct{ Device }
+
+func (borrowed) Close() error { return nil }
+
+// MapOffset keeps the layers under d visible to Trace.
+func (b *borrowed) MapOffset(off int64) (Device, int64, bool) {
+	if m, ok := b.Device.(Mapper); ok {
+		return m.MapOffset(off)
+	}
+	return nil, 0, false
+}
+
 // Stack is d, a device built on the devices below it, as the one who
 // opened them all hands it on: closing it closes d and then below. Who opens
 // closes: a constructor (Slice, mdraid.Open, lvmmeta.OpenLV) never closes

@@ -1,11 +1,13 @@
 package blockdev
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // Resolver turns a name that is not a file (an array "md1", a logical volume
@@ -13,6 +15,13 @@ import (
 // into every command that takes a DEV.
 type Resolver interface {
 	Resolve(name string) (Device, error)
+}
+
+// Claimer is a Resolver whose names come before files of the same name: a
+// collect archive stands for the disks it holds under their original
+// names, which must not be read from whatever files bear them here.
+type Claimer interface {
+	Claims(name string) bool
 }
 
 // FileOpener is a Resolver that also opens the files a DEV names (the PATH
@@ -45,6 +54,9 @@ func Open(spec string, r Resolver) (Device, error) {
 	if spec == "" {
 		return nil, fmt.Errorf("empty device name")
 	}
+	if c, ok := r.(Claimer); ok && c.Claims(spec) {
+		return r.Resolve(spec)
+	}
 	// A file of that exact name wins, so paths containing '@' or ':p' work.
 	if fileExists(spec) {
 		return openFile(spec, r)
@@ -71,7 +83,8 @@ func Open(spec string, r Resolver) (Device, error) {
 // something (even something it cannot open) rather than nothing.
 func fileExists(spec string) bool {
 	_, err := os.Stat(spec)
-	return err == nil || !os.IsNotExist(err)
+	// ENOTDIR: a component is a file (a collect archive's ARCHIVE/NAME).
+	return err == nil || !os.IsNotExist(err) && !errors.Is(err, syscall.ENOTDIR)
 }
 
 // cutRange takes a trailing byte range "@START" or "@START+LEN" off spec.

@@ -47,6 +47,10 @@ func (e *UnreadableError) Error() string {
 // End is the first byte after the unreadable range.
 func (e *UnreadableError) End() int64 { return e.Off + e.Len }
 
+// NotCollected is the Why of the bytes a collect archive did not keep: they
+// are on the disks, only not in the archive, so their absence loses nothing.
+const NotCollected = "not collected"
+
 // AsUnreadable finds the UnreadableError anywhere in err's chain.
 func AsUnreadable(err error) (*UnreadableError, bool) {
 	var u *UnreadableError
@@ -180,7 +184,8 @@ func (h *holey) MapOffset(off int64) (Device, int64, bool) {
 }
 
 // HolesOf says which ranges of d are unreadable, when d is (or stacks over,
-// at the top) a device made by WithHoles; nil otherwise.
+// at the top) a device made by WithHoles, or a byte range (a partition) of
+// one; nil otherwise.
 func HolesOf(d Device) []Extent {
 	for {
 		switch v := d.(type) {
@@ -192,6 +197,14 @@ func HolesOf(d Device) []Extent {
 			return out
 		case *stack:
 			d = v.Device
+		case *borrowed:
+			d = v.Device
+		case *Section:
+			var in []Extent
+			for _, h := range HolesOf(v.parent) {
+				in = append(in, Extent{h.Off - v.start, h.Len})
+			}
+			return normalize(in, v.size)
 		default:
 			return nil
 		}

@@ -3,6 +3,7 @@ package blockdev
 import (
 	"bytes"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -42,6 +43,51 @@ func TestComplement(t *testing.T) {
 	}
 	if got := Complement(nil, 8); !slices.Equal(got, []Extent{{0, 8}}) {
 		t.Fatalf("complement of nothing %v", got)
+	}
+}
+
+// TestHolesOfAPartition: a partition's holes are its disk's, in its own
+// offsets, cut to it.
+func TestHolesOfAPartition(t *testing.T) {
+	d := WithHoles(memDevice(bytes.Repeat([]byte{7}, 100)), []Extent{{5, 5}, {20, 10}, {30, 5}, {60, 10}}, "not collected")
+	part, err := Slice(d, 15, 80, "d:p1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := HolesOf(part), []Extent{{5, 15}, {45, 10}}; !slices.Equal(got, want) {
+		t.Errorf("holes of the partition %v, want %v", got, want)
+	}
+}
+
+// claiming resolves "disk.img" itself, before any file of that name.
+type claiming struct{ d Device }
+
+func (c claiming) Claims(name string) bool { return name == "disk.img" }
+func (c claiming) Resolve(name string) (Device, error) {
+	if name == "disk.img" {
+		return c.d, nil
+	}
+	return nil, io.ErrUnexpectedEOF
+}
+
+// TestClaimerComesBeforeFiles: a name the resolver claims is its own even
+// where a file of that name exists, and its partitions and ranges too.
+func TestClaimerComesBeforeFiles(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.WriteFile("disk.img", []byte("other bytes"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	r := claiming{memDevice(bytes.Repeat([]byte{9}, 4096))}
+	for _, spec := range []string{"disk.img", "disk.img@1K+1K"} {
+		d, err := Open(spec, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := make([]byte, 1)
+		if _, err := d.ReadAt(b, 0); err != nil || b[0] != 9 {
+			t.Errorf("%s read %v, %v: not the claimed device", spec, b, err)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package casefile
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"holmes/blockdev"
@@ -99,4 +100,40 @@ func openFiles(t *testing.T) int {
 		t.Skip("no /proc/self/fd")
 	}
 	return len(fds)
+}
+
+// TestCaseMapsAreRelativeToTheCaseFile: the case file's maps name images
+// and mapfiles relative to it, and apply to the arrays' members.
+func TestCaseMapsAreRelativeToTheCaseFile(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "disks"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("disks/a.img", strings.Repeat("a", 8192))
+	write("disks/a.map", "0 + 1\n0 4096 +\n4096 512 -\n4608 3584 +\n")
+	write("case.json", `{"arrays": [{"name": "md0", "level": "linear", "data_offset": 0, "members": ["disks/a.img"]}],
+		"maps": {"disks/a.img": "disks/a.map"}}`)
+	t.Chdir(t.TempDir()) // paths are the case file's, not the working directory's
+	c, err := Load(filepath.Join(dir, "case.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := blockdev.Open("md0", c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	_, err = d.ReadAt(make([]byte, 8192), 0)
+	if u, ok := blockdev.AsUnreadable(err); !ok || u.Off != 4096 || !strings.Contains(u.Why, "bad sector in ddrescue mapfile "+filepath.Join(dir, "disks/a.map")) {
+		t.Errorf("read over the bad sector: %v", err)
+	}
+	write("bad.json", `{"maps": {"disks/a.img": "disks/none.map"}}`)
+	if _, err := Load(filepath.Join(dir, "bad.json")); err == nil || !strings.Contains(err.Error(), "maps") {
+		t.Errorf("a missing mapfile: %v", err)
+	}
 }

@@ -92,10 +92,13 @@ func update(path string, change func(c *Case)) error {
 }
 
 // relative rewrites the path part of a DEV (before any :pN or @range) relative
-// to the case file's directory; names that are not existing paths stay as they are.
+// to the case file's directory; names that are neither existing nor
+// absolute paths stay as they are.
 func (c *Case) relative(dev string) string {
 	path, suffix := blockdev.SplitSpec(dev, fileExists)
-	if !fileExists(path) {
+	// An absolute path not here (a disk a collect archive stands for) is a
+	// path all the same.
+	if !fileExists(path) && !filepath.IsAbs(path) {
 		return dev
 	}
 	abs, err1 := filepath.Abs(path)

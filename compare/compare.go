@@ -112,8 +112,8 @@ func Ranges(a, b blockdev.Device, opt Options) (*Result, error) {
 		for _, r := range c.runs {
 			regions.add(r)
 		}
-		res.addUnreadable(a.Name(), c.holesA, c.whyA)
-		res.addUnreadable(b.Name(), c.holesB, c.whyB)
+		res.addUnreadable(a.Name(), c.holesA)
+		res.addUnreadable(b.Name(), c.holesB)
 		res.UnreadableBytes += covered(c.holesA, c.holesB, delta)
 		compared += c.end - c.start
 		if opt.Progress != nil {
@@ -160,8 +160,7 @@ type chunkResult struct {
 	runs       []Region
 	// holesA and holesB are what each side could not read, in its own
 	// offsets, and why.
-	holesA, holesB []blockdev.Extent
-	whyA, whyB     string
+	holesA, holesB []blockdev.Hole
 	err            error
 }
 
@@ -179,9 +178,9 @@ func (s schedule) work(w int, a, b blockdev.Device, out chan<- chunkResult, done
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c.holesB, c.whyB, errB = readAround(b, bufB[:n], start+delta)
+			c.holesB, errB = readAround(b, bufB[:n], start+delta)
 		}()
-		c.holesA, c.whyA, c.err = readAround(a, bufA[:n], start)
+		c.holesA, c.err = readAround(a, bufA[:n], start)
 		wg.Wait()
 		if c.err == nil {
 			c.err = errB
@@ -232,40 +231,44 @@ func (c *chunkResult) diffChunk(a, b []byte) {
 }
 
 // readAround reads p at off of d, past unreadable ranges, and returns them
-// with the reason the device gave.
-func readAround(d blockdev.Device, p []byte, off int64) ([]blockdev.Extent, string, error) {
-	holes, err := blockdev.ReadAround(d, p, off)
+// each with the reason the device gives for it.
+func readAround(d blockdev.Device, p []byte, off int64) ([]blockdev.Hole, error) {
+	extents, err := blockdev.ReadAround(d, p, off)
 	if err != nil {
-		return nil, "", fmt.Errorf("compare: read of %d bytes at %d of %s: %w", len(p), off, d.Name(), err)
+		return nil, fmt.Errorf("compare: read of %d bytes at %d of %s: %w", len(p), off, d.Name(), err)
 	}
-	why := ""
-	if len(holes) > 0 {
-		_, err := d.ReadAt(make([]byte, 1), holes[0].Off)
+	holes := make([]blockdev.Hole, len(extents))
+	for i, e := range extents {
+		holes[i].Extent = e
+		_, err := d.ReadAt(make([]byte, 1), e.Off)
 		if u, ok := blockdev.AsUnreadable(err); ok {
-			why = u.Why
+			holes[i].Why = u.Why
 		}
 	}
-	return holes, why, nil
+	return holes, nil
 }
 
 // addUnreadable appends holes of dev, merging one that continues the last.
-func (r *Result) addUnreadable(dev string, holes []blockdev.Extent, why string) {
+func (r *Result) addUnreadable(dev string, holes []blockdev.Hole) {
 	for _, h := range holes {
 		if k := len(r.Unreadable); k > 0 {
 			last := &r.Unreadable[k-1]
-			if last.Device == dev && last.End == h.Off && last.Why == why {
+			if last.Device == dev && last.End == h.Off && last.Why == h.Why {
 				last.End = h.End()
 				continue
 			}
 		}
-		r.Unreadable = append(r.Unreadable, Unreadable{dev, h.Off, h.End(), why})
+		r.Unreadable = append(r.Unreadable, Unreadable{dev, h.Off, h.End(), h.Why})
 	}
 }
 
 // covered counts the bytes of A in holesA or in holesB (B's offsets, delta
 // past A's); each list is sorted and disjoint.
-func covered(holesA, holesB []blockdev.Extent, delta int64) int64 {
-	all := slices.Clone(holesA)
+func covered(holesA, holesB []blockdev.Hole, delta int64) int64 {
+	var all []blockdev.Extent
+	for _, h := range holesA {
+		all = append(all, h.Extent)
+	}
 	for _, h := range holesB {
 		all = append(all, blockdev.Extent{Off: h.Off - delta, Len: h.Len})
 	}

@@ -91,7 +91,7 @@ func Hash(d blockdev.Device, blockSize int64, progress func(done, total int64)) 
 	}
 	// A piece may end inside a chunk, so one chunk can feed two pieces.
 	chunk := int(min(blockSize, DefaultChunkSize))
-	err := stream(d, 0, d.Size(), chunk, func(off int64, p []byte, holes []blockdev.Extent) error {
+	err := stream(d, 0, d.Size(), chunk, func(off int64, p []byte, holes []blockdev.Hole) error {
 		for len(p) > 0 {
 			if piece.Length == 0 {
 				piece = Piece{Offset: off}

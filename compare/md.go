@@ -13,9 +13,12 @@ import (
 // the data.
 func MD(d blockdev.Device) (DataArea, bool, error) {
 	sbs, err := mdraid.Examine(d, d.Size())
-	if err != nil {
+	if _, gap := blockdev.AsUnreadable(err); err != nil && !gap {
 		return DataArea{}, false, fmt.Errorf("compare: md superblocks of %s: %w", d.Name(), err)
 	}
+	// A superblock place the evidence lacks (a ddrescue gap) holds none
+	// that can be trusted: the superblocks read before it still count, and
+	// the comparison lists the gap as unreadable.
 	best := mdraid.Freshest(sbs)
 	if best == nil || !best.ChecksumOK {
 		return DataArea{}, false, nil

@@ -14,26 +14,37 @@ const sampleReadAhead = 16
 // relative to the start of each device's data area) on every device, the
 // devices in parallel, each in one forward sweep, and hands visit the
 // blocks of each offset in turn. blocks[i] is nil where device i's area
-// ends before the block does. Reading stops at the first failed read.
+// ends before the block does. An offset where some device lacks the block
+// (a blockdev.UnreadableError: a ddrescue gap, a region a collect archive
+// did not keep) is not visited: it tells nothing about how the devices
+// compare. Reading stops at the first other failed read.
 func SampleBlocks(devs []blockdev.Device, areas []DataArea, offsets []int64, visit func(blocks [][]byte)) error {
 	done := make(chan struct{})
 	defer close(done) // stops the readers when visiting ends early
-	feeds := make([]chan []byte, len(devs))
+	type sample struct {
+		b       []byte
+		lacking bool
+	}
+	feeds := make([]chan sample, len(devs))
 	errs := make([]error, len(devs))
 	for i, d := range devs {
-		feeds[i] = make(chan []byte, sampleReadAhead)
+		feeds[i] = make(chan sample, sampleReadAhead)
 		go func() {
 			defer close(feeds[i])
 			for _, off := range offsets {
-				var b []byte
+				var s sample
 				if off >= 0 && off+BlockSize <= areas[i].Size {
-					b = make([]byte, BlockSize)
-					if errs[i] = readFull(d, b, areas[i].Offset+off); errs[i] != nil {
-						return
+					s.b = make([]byte, BlockSize)
+					if err := readFull(d, s.b, areas[i].Offset+off); err != nil {
+						if _, ok := blockdev.AsUnreadable(err); !ok {
+							errs[i] = err
+							return
+						}
+						s.lacking = true
 					}
 				}
 				select {
-				case feeds[i] <- b:
+				case feeds[i] <- s:
 				case <-done:
 					return
 				}
@@ -42,14 +53,17 @@ func SampleBlocks(devs []blockdev.Device, areas []DataArea, offsets []int64, vis
 	}
 	blocks := make([][]byte, len(devs))
 	for range offsets {
+		lacking := false
 		for i := range devs {
-			b, ok := <-feeds[i]
+			s, ok := <-feeds[i]
 			if !ok {
 				return errs[i] // written before the feed was closed
 			}
-			blocks[i] = b
+			blocks[i], lacking = s.b, lacking || s.lacking
 		}
-		visit(blocks)
+		if !lacking {
+			visit(blocks)
+		}
 	}
 	return nil
 }

@@ -6,11 +6,11 @@ import "holmes/blockdev"
 // separate goroutine, one chunk ahead, and hands each chunk to fn in order,
 // with the ranges of it d could not read (zeroed in p). Reading and
 // consuming overlap, and memory stays at three chunks.
-func stream(d blockdev.Device, start, end int64, chunkSize int, fn func(off int64, p []byte, holes []blockdev.Extent) error) error {
+func stream(d blockdev.Device, start, end int64, chunkSize int, fn func(off int64, p []byte, holes []blockdev.Hole) error) error {
 	type chunk struct {
 		off   int64
 		buf   []byte
-		holes []blockdev.Extent
+		holes []blockdev.Hole
 		err   error
 	}
 	free := make(chan []byte, 3)
@@ -32,7 +32,7 @@ func stream(d blockdev.Device, start, end int64, chunkSize int, fn func(off int6
 				return
 			}
 			buf = buf[:next-off]
-			holes, _, err := readAround(d, buf, off)
+			holes, err := readAround(d, buf, off)
 			full <- chunk{off, buf, holes, err}
 			if err != nil {
 				return

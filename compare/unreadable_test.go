@@ -24,7 +24,9 @@ func TestCompareListsUnreadableRangesApart(t *testing.T) {
 	holesA := []blockdev.Extent{{Off: 1060864, Len: 4096}} // inside d3's differing blocks
 	holesB := []blockdev.Extent{{Off: 2 << 20, Len: 10000}, {Off: 8388608 - 700, Len: 700}}
 	a := blockdev.WithHoles(openT(t, pathA), holesA, "not finished in ddrescue mapfile d3.map")
-	b := blockdev.WithHoles(openT(t, pathB), holesB, "not finished in ddrescue mapfile d0.map")
+	b := blockdev.WithEachHole(openT(t, pathB), []blockdev.Hole{
+		{Extent: holesB[0], Why: "bad sector in ddrescue mapfile d0.map"},
+		{Extent: holesB[1], Why: "non-tried in ddrescue mapfile d0.map"}})
 
 	rep, err := Devices(a, b, Request{Limit: -1, Locate: MD, Options: Options{ChunkSize: 64 << 10}})
 	if err != nil {
@@ -32,8 +34,8 @@ func TestCompareListsUnreadableRangesApart(t *testing.T) {
 	}
 	wantUnreadable := []Unreadable{
 		{a.Name(), 1060864, 1064960, "not finished in ddrescue mapfile d3.map"},
-		{b.Name(), 2 << 20, 2<<20 + 10000, "not finished in ddrescue mapfile d0.map"},
-		{b.Name(), 8388608 - 700, 8388608, "not finished in ddrescue mapfile d0.map"},
+		{b.Name(), 2 << 20, 2<<20 + 10000, "bad sector in ddrescue mapfile d0.map"},
+		{b.Name(), 8388608 - 700, 8388608, "non-tried in ddrescue mapfile d0.map"},
 	}
 	got := slices.Clone(rep.Unreadable)
 	slices.SortFunc(got, func(x, y Unreadable) int { return int(x.Start - y.Start) })
@@ -121,5 +123,20 @@ func TestHashMarksUnreadablePieces(t *testing.T) {
 		if _, err := parsePiece(line); err == nil {
 			t.Errorf("%q accepted", line)
 		}
+	}
+}
+
+// A gap over a member's md superblock does not stop the comparison: that
+// side counts as carrying none, and the gap is listed.
+func TestCompareGoesOnPastAGapOverTheSuperblock(t *testing.T) {
+	pathA := fixture.Unpack(t, fixture.Repo(t, "testdata/md/pairs/d3.img.xz"))
+	pathB := fixture.Unpack(t, fixture.Repo(t, "testdata/md/pairs/d0.img.xz"))
+	a := blockdev.WithHoles(openT(t, pathA), []blockdev.Extent{{Off: 0, Len: 8192}}, "not finished in ddrescue mapfile d3.map")
+	rep, err := Devices(a, openT(t, pathB), Request{Limit: -1, Locate: MD})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Unreadable) != 1 || rep.Unreadable[0].End != 8192 || rep.StartA != 0 {
+		t.Fatalf("unreadable %+v, compared from %d", rep.Unreadable, rep.StartA)
 	}
 }

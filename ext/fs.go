@@ -46,6 +46,33 @@ func ParseSuperblockChoice(s string) (int64, error) {
 	return n, nil
 }
 
+// SuperblockChoice is the Options.Superblock that opens the superblock copy
+// at byte off of a filesystem of blockSize-byte blocks (the primary is
+// SuperblockPrimary: for 1 KiB blocks it is also block 1, for larger ones
+// block 0 would mean auto).
+func SuperblockChoice(off int64, blockSize int) int64 {
+	if off == PrimaryOffset || blockSize <= 0 {
+		return SuperblockPrimary
+	}
+	return off / int64(blockSize)
+}
+
+// OtherFilesystems lists the Options.Superblock values that open the other
+// filesystems whose superblock copies Open met beside this one (an older
+// filesystem this one was made over), one per UUID.
+func (fs *FS) OtherFilesystems() []int64 {
+	var out []int64
+	seen := map[string]bool{fs.SB.UUIDString(): true}
+	for _, c := range fs.Choice.Candidates {
+		if seen[c.UUID] || c.BlockSize == 0 {
+			continue
+		}
+		seen[c.UUID] = true
+		out = append(out, SuperblockChoice(c.Offset, c.BlockSize))
+	}
+	return out
+}
+
 // FS is an open ext2/3/4 filesystem.
 type FS struct {
 	r      io.ReaderAt

@@ -6,6 +6,8 @@ import (
 	"io"
 	"slices"
 	"sort"
+
+	"holmes/blockdev"
 )
 
 const (
@@ -111,7 +113,7 @@ func (c *Carver) Scan(r io.ReaderAt, size int64, name string) error {
 			copy(buf, buf[carveChunk:carveChunk+headBack])
 		}
 		want := min(int64(carveChunk+headFwd), size-pos)
-		n, err := r.ReadAt(buf[headBack:headBack+int(want)], pos)
+		n, err := readAround(r, buf[headBack:headBack+int(want)], pos)
 		if err != nil && !(err == io.EOF && int64(n) == want) {
 			return fmt.Errorf("%s: reading at %d: %w", name, pos, err)
 		}
@@ -203,6 +205,20 @@ func (c *Carver) add(name string, off int64, h textHead, section []byte, closed 
 	}
 }
 
+// readAround reads p at off of r; where r is a device, past the bytes
+// it lacks (blockdev.ReadAround: a ddrescue gap, a region a collect
+// archive did not keep), which hold no text.
+func readAround(r io.ReaderAt, p []byte, off int64) (int, error) {
+	d, ok := r.(blockdev.Device)
+	if !ok {
+		return r.ReadAt(p, off)
+	}
+	if _, err := blockdev.ReadAround(d, p, off); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
 // readSection reads from off to the brace closing the VG section, reading
 // more as needed up to maxCarveText, and returns the section and up to
 // headerWindow bytes after it. A text cut short (by a NUL, the end of the
@@ -212,10 +228,13 @@ func readSection(r io.ReaderAt, size, off int64) (section []byte, closed bool, r
 		want = min(want, maxCarveText, size-off)
 		buf := make([]byte, want)
 		n, err := r.ReadAt(buf, off)
-		if err != nil && !(err == io.EOF && int64(n) == want) {
+		_, gap := blockdev.AsUnreadable(err)
+		if gap { // the text runs into bytes the evidence lacks: cut short there
+			buf = buf[:n]
+		} else if err != nil && !(err == io.EOF && int64(n) == want) {
 			return nil, false, nil, err
 		}
-		if end, done := sectionEnd(buf); done || want == maxCarveText || want == size-off {
+		if end, done := sectionEnd(buf); done || gap || want == maxCarveText || want == size-off {
 			return buf[:end], done, buf[end:min(len(buf), end+headerWindow)], nil
 		}
 	}

@@ -189,9 +189,10 @@ func (a *Array) ReadAt(p []byte, off int64) (int, error) {
 // rebuilding, range by range: members unreadable in different ranges (a
 // ddrescue image's bad sectors on each) still give every byte.
 func (a *Array) readPlaces(p []byte, off int64, places []place) (int, error) {
-	first := places[0]
-	if a.areas[first.member] != nil && a.readMember(first.member, p, first.offset) == nil {
-		return len(p), nil
+	for _, pl := range places { // the common case: a copy reads it all
+		if a.areas[pl.member] != nil && a.readMember(pl.member, p, pl.offset) == nil {
+			return len(p), nil
+		}
 	}
 	if r, ok := a.layout.(rebuilder); ok {
 		return r.readAround(a, p, off)
@@ -301,7 +302,7 @@ func (a *Array) lost(off int64, x, end int, srcs []*source, places []place, what
 		}
 		if !s.missing {
 			missing = false
-			if failure == nil {
+			if failure == nil { // the first copy that failed names the failure
 				failure = s.why
 			}
 		}

@@ -3,7 +3,6 @@ package mdsolve
 import (
 	"cmp"
 	"fmt"
-	"io"
 	"maps"
 	"slices"
 
@@ -85,8 +84,8 @@ func (s *memberScan) findDescriptorTables(devs []blockdev.Device) error {
 		lo += ((align-lo)%bs + bs) % bs
 		for m, d := range devs {
 			for pos := lo; pos < min(hi, d.Size()); pos += int64(len(buf)) {
-				k, err := d.ReadAt(buf[:min(int64(len(buf)), hi-pos, d.Size()-pos)], pos)
-				if err != nil && err != io.EOF {
+				k := int(min(int64(len(buf)), hi-pos, d.Size()-pos))
+				if _, err := blockdev.ReadAround(d, buf[:k], pos); err != nil {
 					return fmt.Errorf("%s: reading at %d: %w", d.Name(), pos, err)
 				}
 				for off := 0; off+int(bs) <= k; off += int(bs) {

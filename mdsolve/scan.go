@@ -3,7 +3,6 @@ package mdsolve
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"slices"
 	"sort"
 	"strings"
@@ -106,8 +105,10 @@ func scanMembers(devs []blockdev.Device, window int64) (*memberScan, error) {
 			if pos >= d.Size() {
 				continue
 			}
-			n, err := d.ReadAt(buf[:min(int64(len(buf)), d.Size()-pos)], pos)
-			if err != nil && err != io.EOF {
+			// Bytes a device lacks (a ddrescue gap, a region a collect
+			// archive did not keep) hold nothing to find: read around them.
+			n := int(min(int64(len(buf)), d.Size()-pos))
+			if _, err := blockdev.ReadAround(d, buf[:n], pos); err != nil {
 				return nil, fmt.Errorf("%s: reading at %d: %w", d.Name(), pos, err)
 			}
 			s.scanBlock(m, pos, buf[:n], min(int64(n), block))
@@ -251,8 +252,8 @@ func (s *memberScan) scanTails(devs []blockdev.Device, scanned int64) error {
 		if from >= d.Size() {
 			continue
 		}
-		n, err := d.ReadAt(buf[:d.Size()-from], from)
-		if err != nil && err != io.EOF {
+		n := int(d.Size() - from)
+		if _, err := blockdev.ReadAround(d, buf[:n], from); err != nil {
 			return fmt.Errorf("%s: reading at %d: %w", d.Name(), from, err)
 		}
 		for off := 0; off+512 <= n; off += 512 {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"holmes/blockdev"
 	"holmes/ext"
 	"holmes/mdraid"
 )
@@ -66,10 +67,13 @@ func readThrough(fs *ext.FS) (dirs, files int, err error) {
 			case child.IsDir():
 				queue = append(queue, dir{e.Inode, d.inode, d.path + e.Name + "/"})
 			case child.IsRegular() && files < maxVerifyFiles:
-				files++
 				if err := readFile(fs, child); err != nil {
-					return dirs, files, fmt.Errorf("%s%s: %w", d.path, e.Name, err)
+					if _, gap := blockdev.AsUnreadable(err); gap {
+						continue // bytes the evidence lacks: not checked
+					}
+					return dirs, files + 1, fmt.Errorf("%s%s: %w", d.path, e.Name, err)
 				}
+				files++
 			}
 		}
 		if !dot || !dotdot {
@@ -122,6 +126,11 @@ func verifyVolume(v volume, e *evidence) {
 		return
 	}
 	dirs, files, err := readThrough(fs)
+	if _, gap := blockdev.AsUnreadable(err); gap {
+		// Bytes the evidence lacks say nothing for or against the candidate.
+		e.add(0, "%s could not be read through (%d directories, %d files read first): %v", v.name, dirs, files, err)
+		return
+	}
 	if err != nil {
 		e.unreadable = append(e.unreadable, v.name)
 		e.add(-8, "%s does not read through (%d directories, %d files read first): %v", v.name, dirs, files, err)

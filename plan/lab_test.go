@@ -2,10 +2,7 @@ package plan_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,7 +42,7 @@ func TestPlanRunsOnTheIncident(t *testing.T) {
 	for i := range 10 {
 		images = append(images, fixture.Unpack(t, fixture.Repo(t, fmt.Sprintf("testdata/incident/d%d.img.xz", i))))
 	}
-	before := sums(t, images)
+	before := fixture.SHA256Files(t, images)
 
 	dir := t.TempDir()
 	caseFile := filepath.Join(dir, "case.json")
@@ -126,27 +123,10 @@ func TestPlanRunsOnTheIncident(t *testing.T) {
 	if !strings.Contains(string(out), "\nundone\n") {
 		t.Errorf("the undo lines did not run through:\n%s", out)
 	}
-	after := sums(t, images)
+	after := fixture.SHA256Files(t, images)
 	for i := range images {
 		if before[i] != after[i] {
 			t.Errorf("%s changed: sha256 %s before the plan, %s after", images[i], before[i], after[i])
 		}
 	}
-}
-
-func sums(t *testing.T, paths []string) []string {
-	var out []string
-	for _, p := range paths {
-		f, err := os.Open(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		h := sha256.New()
-		if _, err := io.Copy(h, f); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
-		out = append(out, hex.EncodeToString(h.Sum(nil)))
-	}
-	return out
 }

@@ -44,6 +44,11 @@ type Options struct {
 	OverlayDir string // the sparse copy-on-write files (default /tmp/holmes-overlays)
 	MountDir   string // filesystems are mounted under it (default /mnt/holmes)
 	Prefix     string // of the device-mapper names of the overlays (default "holmes-")
+	// Absent says, of disks and images not present here whose kind is
+	// known (those a collect archive stands for), whether each was a block
+	// device: the plan is for the system where they are. Keys are
+	// absolute paths.
+	Absent map[string]bool
 }
 
 // FromCase makes the plan that rebuilds case c: every array, volume group
@@ -192,6 +197,19 @@ func exists(p string) bool {
 	return err == nil
 }
 
+// absent says whether path, not present here, was a block device, when
+// Options.Absent knows it; nil otherwise.
+func (b *builder) absent(path string) *bool {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil
+	}
+	if block, ok := b.opt.Absent[abs]; ok {
+		return &block
+	}
+	return nil
+}
+
 // isLayer says whether base names an array or an LV of the case.
 func (b *builder) isLayer(base string) bool {
 	if b.findArray(base) != nil {
@@ -267,6 +285,8 @@ func (b *builder) collectLeaves() error {
 			l.block = st.Mode()&os.ModeDevice != 0
 		case strings.HasPrefix(path, "/dev/"):
 			l.block = true // a disk of the rescue system, not present here
+		case b.absent(path) != nil:
+			l.block = *b.absent(path)
 		default:
 			return fmt.Errorf("plan: %s: %w", dev, err)
 		}

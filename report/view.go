@@ -250,7 +250,7 @@ func newUnreadableRow(u triage.Unreadable) unreadableRow {
 	row.Routed = strings.Join(routed, "; ")
 	row.Lost = strings.Join(lost, "; ")
 	if row.Lost == "" {
-		row.Lost = "nothing: every byte is read from another copy or parity"
+		row.Lost = "nothing (the arrays read these bytes elsewhere, or they are md's own: metadata, parity)"
 	}
 	return row
 }

@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"holmes/blockdev"
 	"holmes/ext"
 )
 
@@ -52,6 +53,9 @@ func (s *scanner) checkExt(off int64) error {
 // which has no inodes and so is not a filesystem package ext will open.
 func (s *scanner) checkJournalDev(off int64) error {
 	sb, err := ext.ReadJournalDevice(s.d, off)
+	if _, gap := blockdev.AsUnreadable(err); gap {
+		return nil // not in the evidence: nothing found, nothing ruled out
+	}
 	if err != nil || sb == nil || off < ext.PrimaryOffset {
 		return err
 	}

@@ -58,6 +58,10 @@ type Report struct {
 	// Probed counts the single positions read beyond them (partition
 	// starts and ends, Step boundaries, ext backups, data areas).
 	Probed int `json:"probed"`
+	// Unreadable lists the ranges of the searched ones the device could
+	// not give (a ddrescue gap, a region a collect archive did not keep),
+	// merged: nothing there was found or ruled out.
+	Unreadable []Range `json:"unreadable"`
 }
 
 // Range is a byte range [Start, End) of the device.
@@ -91,7 +95,7 @@ const sector = 512
 // structures are reported in the signatures.
 func Scan(d blockdev.Device, opts Options) (*Report, error) {
 	s := &scanner{d: d, size: d.Size(), seen: map[string]bool{},
-		report: &Report{Device: d.Name(), Size: d.Size(), Partitions: []blockdev.Partition{}, Signatures: []*Signature{}, Searched: []Range{}}}
+		report: &Report{Device: d.Name(), Size: d.Size(), Partitions: []blockdev.Partition{}, Signatures: []*Signature{}, Searched: []Range{}, Unreadable: []Range{}}}
 	if err := s.run(opts); err != nil {
 		return nil, fmt.Errorf("%s: scan: %w", d.Name(), err)
 	}
@@ -180,10 +184,17 @@ func (s *scanner) checkRange(start, end int64) error {
 	for pos := start; pos+sector <= end; pos += int64(len(buf)) {
 		n := min(int64(len(buf)), end-pos)
 		b := buf[:n]
-		if _, err := s.d.ReadAt(b, pos); err != nil && err != io.EOF {
+		gaps, err := blockdev.ReadAround(s.d, b, pos)
+		if err != nil {
 			return fmt.Errorf("reading %d+%d: %w", pos, n, err)
 		}
+		for _, g := range gaps {
+			s.unreadable(g)
+		}
 		for i := int64(0); i+sector <= n; i += sector {
+			if inGaps(gaps, pos+i, sector) {
+				continue
+			}
 			if err := s.checkSector(b[i:i+sector], pos+i); err != nil {
 				return err
 			}
@@ -213,9 +224,41 @@ func (s *scanner) probeEnd(start, end int64) error {
 	s.report.Probed++
 	buf := make([]byte, sector)
 	if _, err := s.d.ReadAt(buf, end-drbdOffset); err != nil && err != io.EOF {
+		if _, ok := blockdev.AsUnreadable(err); ok {
+			s.unreadable(blockdev.Extent{Off: end - drbdOffset, Len: sector})
+			return nil
+		}
 		return fmt.Errorf("reading %d: %w", end-drbdOffset, err)
 	}
 	return s.checkSector(buf, end-drbdOffset)
+}
+
+// unreadable notes a range (in the device's offsets) it could not give,
+// with the reason the device gives, merged with the one before when they
+// touch.
+func (s *scanner) unreadable(g blockdev.Extent) {
+	why := "unreadable"
+	if _, err := s.d.ReadAt(make([]byte, 1), g.Off); err != nil {
+		if u, ok := blockdev.AsUnreadable(err); ok {
+			why = u.Why
+		}
+	}
+	rs := &s.report.Unreadable
+	if n := len(*rs); n > 0 && (*rs)[n-1].End >= g.Off && (*rs)[n-1].Start <= g.Off && (*rs)[n-1].Why == why {
+		(*rs)[n-1].End = max((*rs)[n-1].End, g.End())
+		return
+	}
+	*rs = append(*rs, Range{g.Off, g.End(), why})
+}
+
+// inGaps: some of [off, off+n) lies in one of gaps.
+func inGaps(gaps []blockdev.Extent, off, n int64) bool {
+	for _, g := range gaps {
+		if g.Off < off+n && off < g.End() {
+			return true
+		}
+	}
+	return false
 }
 
 // probePartition looks at a partition's start and at the standard md

@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"holmes/blockdev"
 	"holmes/thin"
 )
 
@@ -47,10 +48,14 @@ func (s *scanner) addThin(off int64) error {
 }
 
 // readWhole reads n bytes at off: nil and no error when the device ends
-// first (not a whole structure), an error only when nothing could be read.
+// first (not a whole structure) or the evidence lacks them (nothing to
+// report), an error only when nothing could be read.
 func (s *scanner) readWhole(off int64, n int) ([]byte, error) {
 	b := make([]byte, n)
 	if got, err := s.d.ReadAt(b, off); got < n {
+		if _, gap := blockdev.AsUnreadable(err); gap {
+			return nil, nil
+		}
 		if got == 0 && err != nil {
 			return nil, err
 		}

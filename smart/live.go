@@ -30,6 +30,16 @@ func IsDevice(path string) bool {
 // failures of the run. Cancelling ctx stops smartctl; a run also stops
 // after queryTimeout, since a dying drive can stall every command it is sent.
 func QueryDevice(ctx context.Context, smartctl, dev string) (*Report, error) {
+	out, err := QueryOutput(ctx, smartctl, dev)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(dev, out)
+}
+
+// QueryOutput runs "smartctl -j -x DEV" as QueryDevice does and returns its
+// JSON as printed, for keeping (holmes collect).
+func QueryOutput(ctx context.Context, smartctl, dev string) ([]byte, error) {
 	smartctl, err := exec.LookPath(smartctl)
 	if err != nil {
 		return nil, &ParseError{dev, errors.New("is a device and smartctl is not installed (save smartctl -x output and score the file)")}
@@ -58,7 +68,7 @@ func QueryDevice(ctx context.Context, smartctl, dev string) (*Report, error) {
 		}
 		return nil, &ParseError{dev, fmt.Errorf("smartctl printed no report: %s", firstLine(msg))}
 	}
-	return Parse(dev, stdout.Bytes())
+	return stdout.Bytes(), nil
 }
 
 func firstLine(s string) string {

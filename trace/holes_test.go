@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"holmes/blockdev"
-	"holmes/ext"
+	"holmes/internal/extgap"
 	"holmes/internal/fixture"
 	"holmes/mdraid"
 )
@@ -63,42 +63,6 @@ func mirrorOfSmallExt(t *testing.T, holes map[string][]blockdev.Extent) (*Stack,
 	return s, names
 }
 
-// bigAt is where bytes [from, from+n) of /big lie on the small ext4 image
-// (one block: n must not cross a block boundary).
-func bigAt(t *testing.T, from int64) int64 {
-	t.Helper()
-	d, err := blockdev.OpenFile(fixture.SmallExt(t, "ext4"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	fs, err := ext.Open(d, d.Size(), ext.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Find the device byte whose trace says /big @ from: one trace of
-	// every block.
-	s := &Stack{Open: func(string) (blockdev.Device, error) { return blockdev.OpenFile(fixture.SmallExt(t, "ext4")) }}
-	bs := int64(fs.SB.BlockSize())
-	var ranges []Range
-	for off := int64(0); off < d.Size(); off += bs {
-		ranges = append(ranges, Range{"img", off, 1})
-	}
-	out, err := s.TraceAll(ranges)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, st := range out {
-		for _, x := range st {
-			if x.Path == "/big" && x.FileOffset <= from && from < x.FileOffset+bs {
-				return ranges[i].Offset + from - x.FileOffset
-			}
-		}
-	}
-	t.Fatalf("/big @ %d not found", from)
-	return 0
-}
-
 // holeText is a Hole's steps in short: "layer what path@offset+length".
 func holeText(h Hole) string {
 	var b strings.Builder
@@ -114,7 +78,7 @@ func holeText(h Hole) string {
 // missing on one half only are read from the other (routed around) and
 // trace no further.
 func TestHolesOfAMirror(t *testing.T) {
-	at := bigAt(t, 4096)
+	_, at := extgap.BigAt(t, 4096)
 	lost := blockdev.Extent{Off: at + 100, Len: 700}
 	s, names := mirrorOfSmallExt(t, map[string][]blockdev.Extent{
 		"a.img": {lost, {Off: at + 4096, Len: 1024}},

@@ -108,6 +108,13 @@ func (t *Triage) decide(g group, opt mdsolve.Options) *array {
 		}
 		return t.fromSuperblocks(g, plan, []string{"md solve could not read the data: " + err.Error()})
 	}
+	if gap := lacking(g.units); plan != nil && (r.Ambiguous || r.Subset) && gap != "" {
+		// What would confirm or refute the superblocks is not in the
+		// evidence (a collect archive keeps metadata, not data): they
+		// decide, as mdadm --assemble would, and the report says so.
+		why := "md solve could not decide: the members' data is not all in the evidence (" + gap + "); the superblocks of array " + g.uuid + " decide"
+		return t.fromSuperblocks(g, plan, append([]string{why}, r.Evidence...))
+	}
 	if plan != nil && r.Ambiguous && settlesTie(plan, r) && len(leftBelow(plan, g.units)) == 0 {
 		why := "md solve left the member order open; the superblocks of array " + g.uuid + " settle it, and every candidate has their data offset"
 		return t.fromSuperblocks(g, plan, append([]string{why}, r.Evidence...))
@@ -148,6 +155,20 @@ func (t *Triage) decide(g group, opt mdsolve.Options) *array {
 		}
 	}
 	return a
+}
+
+// lacking says why some member lacks bytes ("not collected", "not finished
+// in ddrescue mapfile ..."), or "" when every member is whole.
+func lacking(units []*unit) string {
+	for _, u := range units {
+		for _, h := range blockdev.HolesOf(u.dev) {
+			_, err := u.dev.ReadAt(make([]byte, 1), h.Off)
+			if g, ok := blockdev.AsUnreadable(err); ok {
+				return g.Why
+			}
+		}
+	}
+	return ""
 }
 
 // leftBelow lists the PV labels and ext superblocks found on members in the

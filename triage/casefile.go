@@ -81,7 +81,7 @@ func (t *Triage) planFrom(path string) error {
 	if err != nil {
 		return err
 	}
-	p, err := plan.FromCase(c, plan.Options{})
+	p, err := plan.FromCase(c, plan.Options{Absent: t.absent})
 	if err != nil {
 		t.warn("no plan: %v", err)
 		return nil

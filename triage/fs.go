@@ -133,16 +133,7 @@ func (t *Triage) checkExt(d blockdev.Device, name string, choice int64) {
 	if choice != ext.SuperblockAuto {
 		return
 	}
-	seen := map[string]bool{f.UUID: true}
-	for _, c := range fs.Choice.Candidates {
-		if seen[c.UUID] || c.BlockSize == 0 {
-			continue
-		}
-		seen[c.UUID] = true
-		other := c.Offset / int64(c.BlockSize)
-		if c.Offset == ext.PrimaryOffset {
-			other = ext.SuperblockPrimary // not block 0 of a 4 KiB filesystem: that is auto
-		}
+	for _, other := range fs.OtherFilesystems() {
 		t.checkExt(d, name, other)
 	}
 }
@@ -187,13 +178,19 @@ func fsType(features []string) string {
 	return "ext2"
 }
 
-// Resolve opens the names triage established — an array ("md1") or a
-// logical volume of a chosen VG ("guests/home") — as blockdev.Open's
-// resolver. Closing what it returns leaves triage's own devices open.
+// Resolve opens the names triage established — a disk it was given, an
+// array ("md1") or a logical volume of a chosen VG ("guests/home") — as
+// blockdev.Open's resolver. Closing what it returns leaves triage's own
+// devices open.
 func (t *Triage) Resolve(name string) (blockdev.Device, error) {
+	for _, d := range t.disks {
+		if d.Name() == name {
+			return blockdev.Borrowed(d), nil
+		}
+	}
 	for _, a := range t.arrays {
 		if a.res.Name == name && a.dev != nil {
-			return unclosed{a.dev}, nil
+			return blockdev.Borrowed(a.dev), nil
 		}
 	}
 	if vgName, lv, ok := strings.Cut(name, "/"); ok {
@@ -206,6 +203,14 @@ func (t *Triage) Resolve(name string) (blockdev.Device, error) {
 	return nil, fmt.Errorf("%s: not a file, and not an array or VG/LV triage established", name)
 }
 
+// Claims: the disks triage was given are read as it opened them, not
+// from files of the same name (a collect archive's disks may not exist here,
+// or be other bytes).
+func (t *Triage) Claims(name string) bool { return t.isDisk(name) }
+
+// Disks are the devices triage was given and could open.
+func (t *Triage) Disks() []blockdev.Device { return t.disks }
+
 // OpenFile opens an image file as the command line's DEVs were opened
 // (blockdev.FileOpener): with its ddrescue mapfile, if it has one.
 func (t *Triage) OpenFile(path string) (blockdev.Device, error) {
@@ -214,11 +219,6 @@ func (t *Triage) OpenFile(path string) (blockdev.Device, error) {
 	}
 	return blockdev.OpenFile(path)
 }
-
-// unclosed shares a device without handing over its closing.
-type unclosed struct{ blockdev.Device }
-
-func (unclosed) Close() error { return nil }
 
 // holdsData: lv is one a filesystem can be on. Hidden sub-LVs (a thin
 // pool's data and metadata, raid images) are read through the LV they

@@ -26,9 +26,14 @@ func (t *Triage) scoreSMART(ctx context.Context, opt Options) {
 	for _, d := range t.disks {
 		var rep *smart.Report
 		var err error
+		kept, archived := opt.SMARTOutput[d.Name()]
 		switch file, ok := opt.SMART[d.Name()]; {
 		case ok:
 			rep, err = smart.ReadFile(file)
+		case archived && kept == nil:
+			continue // an archive's disk: the drive here now is not the one it kept
+		case archived:
+			rep, err = smart.Parse(d.Name(), kept)
 		case opt.Smartctl != "" && smart.IsDevice(d.Name()):
 			rep, err = smart.QueryDevice(ctx, opt.Smartctl, d.Name())
 		default:
@@ -154,9 +159,16 @@ const maxParallelCompares = 8
 // differ, leaves the one not trusted out of the assembly.
 func (t *Triage) compareHalves(a *array, ra, rb int, res *compare.Result) {
 	ua, ub := a.members[ra], a.members[rb]
-	h := Halves{Members: []string{ua.dev.Name(), ub.dev.Name()}, DiffBytes: res.DiffBytes}
+	h := Halves{Members: []string{ua.dev.Name(), ub.dev.Name()}, DiffBytes: res.DiffBytes, Uncompared: res.UnreadableBytes}
+	if res.UnreadableBytes > 0 {
+		h.Why = append(h.Why, fmt.Sprintf("%d of %d bytes could not be compared (%s): the halves are judged on the %d that could",
+			res.UnreadableBytes, res.Compared, res.Unreadable[0].Why, res.Compared-res.UnreadableBytes))
+	}
 	if res.DiffBytes == 0 {
-		h.Why = []string{"identical data areas"}
+		h.Why = append(h.Why, "identical data areas")
+		if res.UnreadableBytes > 0 {
+			h.Why[len(h.Why)-1] = "identical where both could be read"
+		}
 		a.res.Halves = append(a.res.Halves, h)
 		return
 	}
@@ -169,7 +181,7 @@ func (t *Triage) compareHalves(a *array, ra, rb int, res *compare.Result) {
 		a.res.Divergence = append(a.res.Divergence, Divergence{A: ua.dev.Name(), B: ub.dev.Name(), Start: g.Start, End: g.End})
 	}
 	if len(regions) == 0 {
-		h.Why = []string{"they differ only where md superblocks sit (another array's metadata written over both): the data is the same"}
+		h.Why = append(h.Why, "they differ only where md superblocks sit (another array's metadata written over both): the data is the same")
 		a.res.Halves = append(a.res.Halves, h)
 		return
 	}
@@ -199,7 +211,7 @@ func (t *Triage) compareHalves(a *array, ra, rb int, res *compare.Result) {
 		keep, drop = rb, ra
 	}
 	h.Trust = a.members[keep].dev.Name()
-	h.Why = why
+	h.Why = append(h.Why, why...)
 	a.res.Halves = append(a.res.Halves, h)
 	a.res.Trusted[drop] = ""
 }

@@ -94,6 +94,10 @@ type Halves struct {
 	// DiffBytes is how many bytes the halves differ in (md metadata
 	// excluded).
 	DiffBytes int64 `json:"diff_bytes"`
+	// Uncompared is how many bytes of the data area were not compared
+	// because one half lacks them (a ddrescue gap, a region a collect
+	// archive did not keep): neither equal nor different.
+	Uncompared int64 `json:"uncompared_bytes"`
 }
 
 // Divergence is one region where mirror halves differ, in bytes of the

@@ -19,6 +19,10 @@ import (
 type Options struct {
 	// SMART maps a DEV (as given) to a saved smartctl report (-x, -a or -j).
 	SMART map[string]string
+	// SMARTOutput maps each disk of a collect archive to the smartctl
+	// output it kept (nil: none), used where SMART names no file; such a
+	// disk is never queried live.
+	SMARTOutput map[string][]byte
 	// Smartctl is the program run on block devices without a saved report;
 	// "" never runs it.
 	Smartctl string
@@ -26,6 +30,10 @@ type Options struct {
 	Progress func(stage string)
 	// Solve tunes md solve for arrays whose superblocks do not decide.
 	Solve mdsolve.Options
+	// Absent maps the disks given that are not present here (a collect
+	// archive's, by absolute path) to whether each was a block device,
+	// for the plan (plan.Options.Absent).
+	Absent map[string]bool
 	// Files opens image files where triage opens them itself (tracing a
 	// divergent region down to a disk) as open does (with the image's
 	// ddrescue mapfile); nil opens them plainly.
@@ -51,6 +59,7 @@ type Triage struct {
 	mainFS  map[string]*mainFilesystem
 	fsOrder []string
 	closers []blockdev.Device
+	absent  map[string]bool
 	files   blockdev.FileOpener
 	maps    map[string]string
 }
@@ -97,6 +106,7 @@ type volumeGroup struct {
 // read; everything else becomes a warning in the result.
 func Run(ctx context.Context, specs []string, open func(string) (blockdev.Device, error), opt Options) (*Triage, error) {
 	t := newTriage()
+	t.absent = opt.Absent
 	t.files, t.maps = opt.Files, opt.Maps
 	progress := func(s string) {
 		if opt.Progress != nil {
@@ -175,6 +185,13 @@ func (t *Triage) warn(format string, args ...any) {
 // each holds.
 func (t *Triage) addDisk(d blockdev.Device) {
 	dev := Device{Name: d.Name(), Size: d.Size()}
+	if why := lacking([]*unit{{dev: d}}); why != "" {
+		var n int64
+		for _, h := range blockdev.HolesOf(d) {
+			n += h.Len
+		}
+		t.warn("%s: %d of its %d bytes are not in the evidence (%s): nothing there was read, compared or ruled out", d.Name(), n, d.Size(), why)
+	}
 	pt, err := blockdev.ReadPartitionTable(d)
 	var parts []blockdev.Device
 	if err == nil {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 
+	"holmes/blockdev"
 	"holmes/trace"
 )
 
@@ -20,7 +21,8 @@ type Unreadable struct {
 	// LostInArrays are the array ranges no copy or parity holds.
 	LostInArrays []ArrayRange `json:"lost_in_arrays"`
 	// Lost is what the lost bytes held at the top of the stack (a file,
-	// an inode table); empty when every byte is routed around.
+	// an inode table); empty when an array reads every byte elsewhere, or
+	// the bytes are a member's own (md metadata, parity md rebuilds).
 	Lost []Touch `json:"lost"`
 }
 
@@ -54,7 +56,12 @@ const maxUnreadable = 1024
 func (t *Triage) traceUnreadable() {
 	var disks []string
 	for _, d := range t.disks {
-		disks = append(disks, d.Name())
+		// A collect archive's disk lacks what was not kept, which is on
+		// the disk all the same: nothing is lost (the warnings say what
+		// was not read).
+		if lacking([]*unit{{dev: d}}) != blockdev.NotCollected {
+			disks = append(disks, d.Name())
+		}
 	}
 	holes, err := t.stack().Holes(disks)
 	if err != nil {
@@ -88,7 +95,7 @@ func (t *Triage) traceUnreadable() {
 				files[key].Ranges = append(files[key].Ranges, FileRange{s.FileOffset, s.FileOffset + s.Length})
 			}
 		}
-		if len(u.RoutedAround)+len(u.LostInArrays) == 0 {
+		if !slices.ContainsFunc(h.Steps, func(s trace.Step) bool { return s.Layer == "md" }) {
 			above = h.Steps // no array between the disk and what it holds
 		}
 		u.Lost = topTouches(above)

@@ -9,7 +9,7 @@ import (
 	"holmes/blockdev"
 	"holmes/casefile"
 	"holmes/ddmap"
-	"holmes/ext"
+	"holmes/internal/extgap"
 	"holmes/internal/fixture"
 )
 
@@ -18,25 +18,12 @@ import (
 // lists both gaps, says what each holds, and names /big as losing exactly
 // the gap's bytes, in the file's offsets.
 func TestTriageReportsTheFilesAGapLoses(t *testing.T) {
-	img := fixture.SmallExt(t, "ext4")
+	const fileAt = 4196 // in /big's fifth 1 KiB block
+	img, at := extgap.BigAt(t, fileAt)
 	d, err := blockdev.OpenFile(img)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs, err := ext.Open(d, d.Size(), ext.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	big, err := fs.Lookup("/big")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := fs.Map(big)
-	if err != nil || len(m.Runs) == 0 || m.Runs[0].Len < 5 {
-		t.Fatalf("/big's map %+v, %v", m, err)
-	}
-	bs := int64(fs.SB.BlockSize())
-	at := int64(m.Runs[0].Physical+4)*bs + 100 // /big @ 4*bs+100
 	d.Close()
 	dir := t.TempDir()
 	mapfile := filepath.Join(dir, "ext4.map")
@@ -60,7 +47,7 @@ func TestTriageReportsTheFilesAGapLoses(t *testing.T) {
 	if u := r.Unreadable[1]; len(u.Lost) == 0 || u.Lost[0].What != "free space" {
 		t.Errorf("second gap %+v, want free space", u)
 	}
-	want := []LostFile{{FS: img, Path: "/big", Ranges: []FileRange{{4*bs + 100, 4*bs + 800}}, Bytes: 700}}
+	want := []LostFile{{FS: img, Path: "/big", Ranges: []FileRange{{fileAt, fileAt + 700}}, Bytes: 700}}
 	if !reflect.DeepEqual(r.LostFiles, want) {
 		t.Fatalf("lost files %+v, want %+v", r.LostFiles, want)
 	}

@@ -35,7 +35,7 @@ func ddrescueMembers(t *testing.T, set, md string) (images, maps []string) {
 	return images, maps
 }
 
-// ddrescueRecord reads a record file of "SHA256  NAME" lines.
+// ddrescueSums reads a record file of "SHA256  NAME" lines, by name.
 func ddrescueSums(t *testing.T, file string) map[string]string {
 	t.Helper()
 	text, err := os.ReadFile(fixture.Repo(t, "testdata/ddrescue/record/"+file))

@@ -3,10 +3,12 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"strings"
 
 	"holmes/blockdev"
 	"holmes/casefile"
+	"holmes/collect"
 	"holmes/ddmap"
 	"holmes/render"
 )
@@ -27,6 +29,9 @@ type Factory struct {
 	files     *ddmap.Set     // the mapfiles of --map and the case file, once read
 	caseFile  *casefile.Case // the --case file, once read
 	mapImages []string       // the IMAGE of each --map, to report those never read
+	// archives are the collect archives met among the DEVs, by path: their
+	// disks' names are DEVs (docs/collect.md).
+	archives map[string]*collect.Archive
 }
 
 func newFactory(stdout, stderr io.Writer) *Factory {
@@ -34,24 +39,42 @@ func newFactory(stdout, stderr io.Writer) *Factory {
 }
 
 // OpenDevice opens a DEV argument read-only, resolving case-file names when
-// --case was given, and giving each image its ddrescue mapfile (--map, the
-// case file's maps).
+// --case was given, giving each image its ddrescue mapfile (--map, the
+// case file's maps), and the disks of collect archives: an archive holding
+// one disk is that disk; ARCHIVE/NAME is disk NAME of the archive; and once
+// an archive was given (Expand), its disks' names are DEVs.
 func (f *Factory) OpenDevice(spec string) (blockdev.Device, error) {
 	r, err := f.Resolver()
 	if err != nil {
 		return nil, err
 	}
-	return blockdev.Open(spec, r)
+	if collect.IsArchive(spec) {
+		a, err := f.archive(spec)
+		if err != nil {
+			return nil, err
+		}
+		if names := a.Names(); len(names) != 1 {
+			return nil, fmt.Errorf("%s: a collect archive of %d disks (%s): name one as %s/NAME", spec, len(names), strings.Join(names, ", "), spec)
+		}
+		return a.Open(a.Names()[0])
+	}
+	if len(f.archives) == 0 && !archivePrefix(spec) {
+		return blockdev.Open(spec, r)
+	}
+	return blockdev.Open(spec, &archiveResolver{f: f, next: r})
+}
+
+// resolver opens the DEVs of a run: names, and image files (blockdev.FileOpener).
+type resolver interface {
+	blockdev.Resolver
+	blockdev.FileOpener
 }
 
 // Resolver is what opens DEVs for this run: the case file (with the
 // --map mapfiles added to its own) when --case was given, else the --map
 // mapfiles alone. It is also a blockdev.FileOpener: every image file is
 // opened through it, so its mapfile applies however the image is reached.
-func (f *Factory) Resolver() (interface {
-	blockdev.Resolver
-	blockdev.FileOpener
-}, error) {
+func (f *Factory) Resolver() (resolver, error) {
 	if err := f.readMaps(); err != nil {
 		return nil, err
 	}
@@ -127,6 +150,140 @@ func (f *Factory) warnUnreadMaps() {
 	}
 }
 
+// archivePrefix: spec starts with ARCHIVE/.
+func archivePrefix(spec string) bool {
+	for i := range spec {
+		if spec[i] == '/' && i > 0 && collect.IsArchive(spec[:i]) {
+			return true
+		}
+	}
+	return false
+}
+
+// Expand replaces every DEV that is a collect archive by the disks it
+// holds, under their original names, for the commands that take many.
+func (f *Factory) Expand(specs []string) ([]string, error) {
+	var out []string
+	for _, s := range specs {
+		if !collect.IsArchive(s) {
+			out = append(out, s)
+			continue
+		}
+		a, err := f.archive(s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a.Names()...)
+	}
+	return out, nil
+}
+
+// absentDisks maps the disks of the archives given that are not present
+// here to whether each was a block device (for triage's plan).
+func (f *Factory) absentDisks() map[string]bool {
+	m := map[string]bool{}
+	for _, a := range f.archives {
+		maps.Copy(m, a.Absent())
+	}
+	return m
+}
+
+// archivedSMART is the smartctl output the archives given keep, by disk
+// (nil where none was kept).
+func (f *Factory) archivedSMART() map[string][]byte {
+	m := map[string][]byte{}
+	for _, a := range f.archives {
+		for _, name := range a.Names() {
+			out, _ := a.SMART(name)
+			m[name] = out
+		}
+	}
+	return m
+}
+
+// archive opens (once) and verifies the collect archive at path.
+func (f *Factory) archive(path string) (*collect.Archive, error) {
+	if a, ok := f.archives[path]; ok {
+		return a, nil
+	}
+	a, err := collect.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	if f.archives == nil {
+		f.archives = map[string]*collect.Archive{}
+	}
+	f.archives[path] = a
+	return a, nil
+}
+
+// archiveResolver resolves the disks of the archives given, before files
+// of the same name (the originals may be here, holding other bytes now),
+// and ARCHIVE/NAME; other names go to next (the case file).
+type archiveResolver struct {
+	f    *Factory
+	next resolver
+	// exact claims only whole disk names, as the base under a partition or
+	// range suffix is resolved.
+	exact bool
+}
+
+// Claims a disk of an archive, and (so that a file of the name ARCHIVE/NAME
+// is not tried first, which fails) ARCHIVE/NAME with a partition or range.
+func (r *archiveResolver) Claims(name string) bool {
+	if a, _ := r.find(name); a != nil {
+		return true
+	}
+	if r.exact {
+		return false
+	}
+	base, _ := blockdev.SplitSpec(name, func(p string) bool { a, _ := r.find(p); return a != nil })
+	a, _ := r.find(base)
+	return a != nil
+}
+
+func (r *archiveResolver) Resolve(name string) (blockdev.Device, error) {
+	if a, disk := r.find(name); a != nil {
+		return a.Open(disk)
+	}
+	if !r.exact && r.Claims(name) {
+		return blockdev.Open(name, &archiveResolver{f: r.f, next: r.next, exact: true})
+	}
+	return r.next.Resolve(name)
+}
+
+// OpenFile opens image files as the run's resolver does (with their
+// ddrescue mapfiles).
+func (r *archiveResolver) OpenFile(path string) (blockdev.Device, error) {
+	return r.next.OpenFile(path)
+}
+
+// find says which archive holds disk name, given as the disk's name or as
+// ARCHIVE/NAME.
+func (r *archiveResolver) find(name string) (*collect.Archive, string) {
+	for _, a := range r.f.archives {
+		if a.Has(name) {
+			return a, name
+		}
+	}
+	for i := range name {
+		if name[i] != '/' || i == 0 || !collect.IsArchive(name[:i]) {
+			continue
+		}
+		a, err := r.f.archive(name[:i])
+		if err != nil {
+			continue
+		}
+		// ARCHIVE//dev/sda and ARCHIVE/dev/sda both name /dev/sda.
+		for _, disk := range []string{name[i+1:], name[i:]} {
+			if a.Has(disk) {
+				return a, disk
+			}
+		}
+	}
+	return nil, ""
+}
+
 // OpenDevices opens every DEV argument; on error, those already opened are
 // closed. For commands that need all of them (compare, md solve).
 func (f *Factory) OpenDevices(specs []string) ([]blockdev.Device, error) {
@@ -148,6 +305,11 @@ func (f *Factory) OpenDevices(specs []string) ([]blockdev.Device, error) {
 func (f *Factory) OpenEach(specs []string) ([]blockdev.Device, *failures) {
 	var devs []blockdev.Device
 	fails := &failures{}
+	specs, err := f.Expand(specs)
+	if err != nil {
+		fails.add(err)
+		return nil, fails
+	}
 	for _, s := range specs {
 		d, err := f.OpenDevice(s)
 		if err != nil {

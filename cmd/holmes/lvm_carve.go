@@ -56,7 +56,10 @@ each VG with its PVs mapped to the DEVs given.`,
 }
 
 func lvmCarveRun(opts *LVMCarveOptions) error {
-	args := opts.Devices
+	args, err := opts.Expand(opts.Devices)
+	if err != nil {
+		return err
+	}
 	devs, err := opts.OpenDevices(args)
 	if err != nil {
 		return err

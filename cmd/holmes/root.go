@@ -51,7 +51,7 @@ K/M/G/T or s suffixes), or with --case FILE a name the case file defines
 	smart := newGroup("smart", "SMART: score smartctl reports and pick the sound half of each mirror",
 		NewCmdSmartScore(f, nil))
 	root.AddCommand(md, lvm, ext, smart,
-		NewCmdTriage(f, nil), NewCmdTrace(f, nil), NewCmdPlan(f, nil), NewCmdScan(f, nil), NewCmdCompare(f, nil), NewCmdHash(f, nil), NewCmdDump(f, nil), NewCmdServe(f, nil))
+		NewCmdTriage(f, nil), NewCmdTrace(f, nil), NewCmdPlan(f, nil), NewCmdScan(f, nil), NewCmdCompare(f, nil), NewCmdHash(f, nil), NewCmdDump(f, nil), NewCmdServe(f, nil), NewCmdCollect(f, nil))
 	return root
 }
 

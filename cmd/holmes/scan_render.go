@@ -62,6 +62,13 @@ func printScan(w io.Writer, r *scan.Report) error {
 		searched = append(searched, fmt.Sprintf("%d-%d (%s)", s.Start, s.End, s.Why))
 	}
 	fmt.Fprintf(w, "searched every sector of %s; probed %d more positions\n", strings.Join(searched, ", "), r.Probed)
+	if len(r.Unreadable) > 0 {
+		var gaps []string
+		for _, u := range r.Unreadable {
+			gaps = append(gaps, fmt.Sprintf("%d-%d (%s)", u.Start, u.End, u.Why))
+		}
+		fmt.Fprintf(w, "unreadable, so nothing found or ruled out there: %s\n", strings.Join(gaps, ", "))
+	}
 	return nil
 }
 

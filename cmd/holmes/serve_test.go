@@ -186,8 +186,7 @@ func TestServeTCP(t *testing.T) {
 // (TestServeTCP's stderr is empty).
 func TestServeTCPWarnsOffLoopback(t *testing.T) {
 	t.Parallel()
-	img := filepath.Join(t.TempDir(), "disk.img")
-	os.WriteFile(img, make([]byte, 4096), 0o444)
+	img := zeroDisk(t, t.TempDir(), 4096)
 	var out, errOut bytes.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // listen, print, stop at once
@@ -210,11 +209,21 @@ func fileSHA256(t *testing.T, path string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// zeroDisk writes a read-only image of size bytes, all zero, into dir: a disk
+// for the tests that serve something without caring what.
+func zeroDisk(t *testing.T, dir string, size int) string {
+	t.Helper()
+	img := filepath.Join(dir, "disk.img")
+	if err := os.WriteFile(img, make([]byte, size), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
 func TestServeErrors(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	img := filepath.Join(dir, "disk.img")
-	os.WriteFile(img, make([]byte, 4096), 0o644)
+	img := zeroDisk(t, dir, 4096)
 	notSocket := filepath.Join(dir, "file")
 	os.WriteFile(notSocket, []byte("x"), 0o644)
 	for _, tc := range []struct {
@@ -238,21 +247,46 @@ func TestServeErrors(t *testing.T) {
 	}
 }
 
+// TestServeSocketLeftBehind: a socket a live server listens on is refused;
+// once that server died without removing it, serve replaces it.
+func TestServeSocketLeftBehind(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	img := zeroDisk(t, dir, 4096)
+	sock := filepath.Join(dir, "s")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := holmes(t, "serve", "--socket", sock, img); code != 1 || !strings.Contains(stderr, "another server is listening there") {
+		t.Errorf("serve on a live server's socket: exit %d, %q", code, stderr)
+	}
+	l.(*net.UnixListener).SetUnlinkOnClose(false)
+	l.Close()
+	startServe(t, "", ServeOptions{Devices: []string{img}, Socket: sock})
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatalf("serve did not replace the dead server's socket: %v", err)
+	}
+	c.Close()
+}
+
 // TestServeStopsOnSignal runs holmes serve as a process (this test binary
-// again), with a client connected, and sends it SIGINT, then SIGTERM: it
-// must exit 0 at once and remove its socket.
+// again), with a client connected on its default socket (holmes.sock in
+// the working directory), and sends it SIGINT, then SIGTERM: it must exit
+// 0 at once and remove its socket.
 func TestServeStopsOnSignal(t *testing.T) {
 	if args := os.Getenv("HOLMES_SERVE_ARGS"); args != "" {
 		os.Exit(run(strings.Split(args, "\n"), os.Stdout, os.Stderr))
 	}
 	t.Parallel()
 	dir := t.TempDir()
-	img := filepath.Join(dir, "disk.img")
-	os.WriteFile(img, make([]byte, 1<<20), 0o444)
+	img := zeroDisk(t, dir, 1<<20)
 	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
 		sock := filepath.Join(dir, "holmes.sock")
 		cmd := exec.Command(os.Args[0], "-test.run=^TestServeStopsOnSignal$")
-		cmd.Env = append(os.Environ(), "HOLMES_SERVE_ARGS="+strings.Join([]string{"serve", "--socket", sock, img}, "\n"))
+		cmd.Env = append(os.Environ(), "HOLMES_SERVE_ARGS=serve\n"+img)
+		cmd.Dir = dir
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		if err := cmd.Start(); err != nil {

@@ -69,13 +69,18 @@ func triageRun(opts *TriageOptions) error {
 		}
 		smartFiles[dev] = file
 	}
+	specs, err := opts.Expand(opts.Devices)
+	if err != nil {
+		return err
+	}
 	files, err := opts.Resolver()
 	if err != nil {
 		return err
 	}
 	progress := newProgress(opts.ErrOut, "triage:")
-	t, err := triage.Run(context.Background(), opts.Devices, opts.OpenDevice, triage.Options{
+	t, err := triage.Run(context.Background(), specs, opts.OpenDevice, triage.Options{
 		SMART: smartFiles, Smartctl: opts.Smartctl, Progress: progress.stage, Files: files, Maps: opts.mapPairs(),
+		Absent: opts.absentDisks(), SMARTOutput: opts.archivedSMART(),
 	})
 	progress.done()
 	if t != nil {

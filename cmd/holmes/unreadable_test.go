@@ -7,37 +7,19 @@ import (
 	"strings"
 	"testing"
 
-	"holmes/blockdev"
 	"holmes/ext"
+	"holmes/internal/extgap"
 	"holmes/internal/fixture"
 )
 
 // gappedExt copies the small real ext4 image (mke2fs and debugfs made it)
 // and writes a ddrescue mapfile for the copy whose one gap is 700 bytes of
-// /big's data, at /big's offset 4*bs+100. It returns the image, the map and
+// /big's data, at /big's offset 4196. It returns the image, the map and
 // the gap's offset in the image and in /big.
 func gappedExt(t *testing.T) (img, mapfile string, at, fileAt int64) {
 	t.Helper()
-	src := fixture.SmallExt(t, "ext4")
-	d, err := blockdev.OpenFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	fs, err := ext.Open(d, d.Size(), ext.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	big, err := fs.Lookup("/big")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := fs.Map(big)
-	if err != nil || len(m.Runs) == 0 || m.Runs[0].Len < 5 {
-		t.Fatalf("/big's map %+v, %v", m, err)
-	}
-	bs := int64(fs.SB.BlockSize())
-	at, fileAt = int64(m.Runs[0].Physical+4)*bs+100, 4*bs+100
+	fileAt = 4196 // in /big's fifth 1 KiB block
+	src, at := extgap.BigAt(t, fileAt)
 	dir := t.TempDir()
 	img, mapfile = filepath.Join(dir, "disk.img"), filepath.Join(dir, "disk.map")
 	data, err := os.ReadFile(src)
@@ -47,7 +29,7 @@ func gappedExt(t *testing.T) (img, mapfile string, at, fileAt int64) {
 	if err := os.WriteFile(img, data, 0o444); err != nil {
 		t.Fatal(err)
 	}
-	fixture.WriteMapfile(t, mapfile, d.Size(), [2]int64{at, 700})
+	fixture.WriteMapfile(t, mapfile, int64(len(data)), [2]int64{at, 700})
 	return img, mapfile, at, fileAt
 }
 
