@@ -6,6 +6,7 @@ import (
 
 	"holmes/internal/fixture"
 	"holmes/pdata"
+	"holmes/pdata/pdatatest"
 )
 
 // smallMetadata crafts a five-block metadata device of format version:
@@ -16,36 +17,15 @@ import (
 func smallMetadata(version uint32) []byte {
 	meta := make([]byte, 5*pdata.BlockSize)
 	le := binary.LittleEndian
-	leaf := func(n, arrayBlock uint64) {
-		b := meta[n*pdata.BlockSize:]
-		max := uint32((pdata.BlockSize - pdata.NodeHeaderSize) / 16 / 3 * 3)
-		le.PutUint32(b[4:], pdata.NodeLeaf)
-		le.PutUint64(b[8:], n)
-		le.PutUint32(b[16:], 1)
-		le.PutUint32(b[20:], max)
-		le.PutUint32(b[24:], 8)
-		le.PutUint64(b[pdata.NodeHeaderSize+8*max:], arrayBlock)
-		le.PutUint32(b, pdata.Checksum(b[:pdata.BlockSize], pdata.BtreeNodeXor))
-	}
-	array := func(n uint64, values ...uint64) {
-		b := meta[n*pdata.BlockSize:]
-		le.PutUint32(b[4:], (pdata.BlockSize-24)/8)
-		le.PutUint32(b[8:], uint32(len(values)))
-		le.PutUint32(b[12:], 8)
-		le.PutUint64(b[16:], n)
-		for i, v := range values {
-			le.PutUint64(b[24+8*i:], v)
-		}
-		le.PutUint32(b, pdata.Checksum(b[:pdata.BlockSize], pdata.ArrayBlockXor))
-	}
 	dirty := uint64(0)
 	if version == 1 {
 		dirty = mappingDirty
 	}
-	leaf(1, 2)
-	array(2, 3<<16|mappingValid|dirty, 0<<16|mappingValid, 0, 1<<16|mappingValid|dirty)
-	leaf(3, 4)
-	array(4, 0b1001)
+	u64 := pdatatest.U64
+	pdatatest.PutNode(meta, 1, pdata.NodeLeaf, 8, []uint64{0}, [][]byte{u64(2)})
+	pdatatest.PutArrayBlock(meta, 2, 8, [][]byte{u64(3<<16 | mappingValid | dirty), u64(0<<16 | mappingValid), u64(0), u64(1<<16 | mappingValid | dirty)})
+	pdatatest.PutNode(meta, 3, pdata.NodeLeaf, 8, []uint64{0}, [][]byte{u64(4)})
+	pdatatest.PutArrayBlock(meta, 4, 8, [][]byte{u64(0b1001)})
 	sb := meta[:pdata.BlockSize]
 	le.PutUint32(sb[offFlags:], FlagCleanShutdown)
 	le.PutUint64(sb[offMagic:], Magic)

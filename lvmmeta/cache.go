@@ -79,10 +79,8 @@ func (vg *VG) Cache(name string, pvs map[string]blockdev.Device) (*Cached, error
 	switch seg.Kind() {
 	case "cache":
 		c.Fast = seg.Refs["cache_pool"]
-		if pool := vg.LV(c.Fast); c.Mode == "" && pool != nil && len(pool.Segments) == 1 {
-			c.Mode = pool.Segments[0].CacheMode // a cache pool keeps the mode in its own segment
-		}
-		c.describeCache(vg, origin)
+		c.Mode = vg.cacheMode(seg)
+		c.describeCache(origin)
 		if pvs != nil {
 			c.readMetadata(vg, name, pvs, origin)
 		}
@@ -100,12 +98,24 @@ func (vg *VG) Cache(name string, pvs map[string]blockdev.Device) (*Cached, error
 	return c, nil
 }
 
+// cacheMode is a cache segment's cache_mode, or its cache pool's: a cache
+// pool keeps the mode in its own segment.
+func (vg *VG) cacheMode(seg *Segment) string {
+	if pool := vg.LV(seg.Refs["cache_pool"]); seg.CacheMode == "" && pool != nil && len(pool.Segments) == 1 {
+		return pool.Segments[0].CacheMode
+	}
+	return seg.CacheMode
+}
+
 // describeCache says what the VG text alone says of a dm-cache LV.
-func (c *Cached) describeCache(vg *VG, origin string) {
+func (c *Cached) describeCache(origin string) {
 	switch c.Mode {
-	case "writethrough", "passthrough":
+	case "writethrough":
 		c.OriginComplete = true
-		c.Why = fmt.Sprintf("a dm-cache LV in %s mode: every write reached the origin before it completed, so the origin %s holds the volume; holmes reads %s through the cache %s as dm-cache does, given its PVs", c.Mode, origin, c.LV, c.Fast)
+		c.Why = fmt.Sprintf("a dm-cache LV in writethrough mode: every write reached the origin before it completed, so the origin %s holds the volume; holmes reads %s through the cache %s as dm-cache does, given its PVs", origin, c.LV, c.Fast)
+	case "passthrough":
+		c.OriginComplete = true
+		c.Why = fmt.Sprintf("a dm-cache LV in passthrough mode: dm-cache reads every block from the origin %s (the cache %s may be stale), and so does holmes", origin, c.Fast)
 	case "writeback":
 		c.Why = fmt.Sprintf("a dm-cache LV in writeback mode: blocks written since they were last flushed may be only in the cache %s (dirty), so its origin %s alone may be stale; given its PVs, holmes reads the cache metadata for which blocks are dirty and reads %s through the cache as dm-cache does", c.Fast, origin, c.LV)
 	default:
@@ -135,23 +145,39 @@ func (c *Cached) readMetadata(vg *VG, name string, pvs map[string]blockdev.Devic
 	m := &CacheMetadata{Device: meta.Name(), Format: md.Super.Version, CleanShutdown: md.Super.CleanShutdown(), BlockSize: md.Super.BlockBytes(),
 		CacheBlocks: md.Super.CacheBlocks, Mapped: len(md.Mappings), Dirty: len(md.Dirty()), DirtyOnDisk: md.DirtyOnDisk, DirtyOrigin: md.DirtyRanges(), Problems: append([]pdata.Problem{}, md.Problems...)}
 	c.Metadata = m
+	what := "a dm-cache LV in " + c.Mode + " mode"
+	if c.Mode == "" {
+		what = "a dm-cache LV whose cache mode the VG text does not give"
+	}
 	state := fmt.Sprintf("its cache metadata %s (format %d) maps %d of the cache's %d blocks of %d bytes", m.Device, m.Format, m.Mapped, m.CacheBlocks, m.BlockSize)
 	if err := md.Trusted(); err != nil {
 		m.Untrusted = err.Error()
-		c.OriginComplete = false
-		c.Why = fmt.Sprintf("a dm-cache LV in %s mode: %s, but %s: holmes cannot tell which blocks are dirty and does not read through the cache; its origin %s alone may be stale", c.Mode, state, err, origin)
-		return
+		if c.Mode != "passthrough" { // which reads no block from the cache
+			c.OriginComplete = false
+			c.Why = fmt.Sprintf("%s: %s, but %s: holmes cannot tell which blocks are dirty and does not read through the cache; its origin %s alone may be stale", what, state, err, origin)
+			return
+		}
+		state += ", but " + err.Error()
+	}
+	read := fmt.Sprintf("holmes reads %s through the cache as dm-cache does", c.LV)
+	if c.Mode == "passthrough" {
+		read = fmt.Sprintf("in passthrough mode dm-cache, and holmes, read %s from its origin", c.LV)
+	}
+	if d, err := OpenLV(vg, name, pvs); err != nil {
+		read = fmt.Sprintf("holmes cannot read %s (%v)", c.LV, err)
+	} else {
+		d.Close()
 	}
 	if !m.CleanShutdown {
 		state += fmt.Sprintf("; the cache was not shut down cleanly, so its dirty bits may miss the last writes and, as the kernel does on starting it, holmes counts every mapped block as dirty (%d were marked dirty)", m.DirtyOnDisk)
 	}
 	if m.Dirty == 0 {
 		c.OriginComplete = true
-		c.Why = fmt.Sprintf("a dm-cache LV in %s mode: %s, none dirty, so the origin %s holds the volume; holmes reads %s through the cache as dm-cache does", c.Mode, state, origin, c.LV)
+		c.Why = fmt.Sprintf("%s: %s, none dirty, so the origin %s holds the volume; %s", what, state, origin, read)
 		return
 	}
 	c.OriginComplete = false
-	c.Why = fmt.Sprintf("a dm-cache LV in %s mode: %s, %d of them dirty (origin blocks %s): only the cache %s holds their current data, so the origin %s alone is stale there; holmes reads %s through the cache as dm-cache does", c.Mode, state, m.Dirty, rangeList(m.DirtyOrigin, 8), c.Fast, origin, c.LV)
+	c.Why = fmt.Sprintf("%s: %s, %d of them dirty (origin blocks %s): only the cache %s holds their current data, so the origin %s alone is stale there; %s", what, state, m.Dirty, rangeList(m.DirtyOrigin, 8), c.Fast, origin, read)
 }
 
 // rangeList prints up to max runs of origin blocks, then how many more.
@@ -228,10 +254,15 @@ func (vg *VG) cacheDevices(name string, pvs map[string]blockdev.Device) (meta, d
 
 // openCachedLV reads a dm-cache LV through its cache, as dm-cache does:
 // the origin blocks the cache metadata maps from the cache, the rest from
-// the origin LV. Metadata that cannot be trusted is refused with why.
+// the origin LV; in passthrough mode every block from the origin. Metadata
+// that cannot be trusted is refused with why.
 func openCachedLV(vg *VG, l *LV, pvs map[string]blockdev.Device) (blockdev.Device, error) {
 	seg := l.Segments[0]
 	name := vg.Name + "/" + l.Name
+	if vg.cacheMode(seg) == "passthrough" {
+		// dm-cache reads every block from the origin: the cache may be stale.
+		return OpenLV(vg, seg.Refs["origin"], pvs)
+	}
 	meta, data, err := vg.cacheDevices(l.Name, pvs)
 	if err != nil {
 		return nil, fmt.Errorf("lvm: %s: the cache: %w", name, err)

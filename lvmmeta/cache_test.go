@@ -64,3 +64,27 @@ func TestCacheLabDirtyBlocks(t *testing.T) {
 		t.Errorf("without pv1: %v", err)
 	}
 }
+
+// In passthrough mode dm-cache reads every block from the origin (the
+// cache may be stale): so does holmes. The cache lab's VG text, edited in
+// memory to say passthrough for wb2's pool.
+func TestCachePassthroughReadsTheOrigin(t *testing.T) {
+	_, pvs := openLab(t, "cache", "cache.vg", "pv-a", "pv-b")
+	text, err := os.ReadFile(fixture.Repo(t, "testdata/lvm/cache/record/cache.vg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(string(text), "pool2_cpool {")
+	edited := string(text[:i]) + strings.Replace(string(text[i:]), `cache_mode = "writeback"`, `cache_mode = "passthrough"`, 1)
+	vg, err := ParseText([]byte(edited))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := lvSum(t, vg, "wb2", pvs); got != recordedSum(t, "cache", "cache/wb2_corig") {
+		t.Errorf("passthrough wb2: sha256 %s, not its origin's", got)
+	}
+	c, err := vg.Cache("wb2", pvs)
+	if err != nil || c.Mode != "passthrough" || !strings.Contains(c.Why, "in passthrough mode dm-cache, and holmes, read cache/wb2 from its origin") {
+		t.Errorf("%+v %v", c, err)
+	}
+}

@@ -36,7 +36,10 @@ func (a *Array) Walk(root uint64, entry func(index uint64, value []byte)) error 
 		return fmt.Errorf("%s: value size %d does not fit an array block", a.Name, a.ValueSize)
 	}
 	perBlock := uint64((BlockSize - arrayHeaderSize) / a.ValueSize)
-	nblocks := (a.Len + perBlock - 1) / perBlock
+	nblocks := a.Len / perBlock // rounded up below, without overflow
+	if a.Len%perBlock != 0 {
+		nblocks++
+	}
 	if nblocks > a.NBlocks {
 		return fmt.Errorf("%s: %d entries need %d array blocks, more than the metadata device's %d blocks", a.Name, a.Len, nblocks, a.NBlocks)
 	}
@@ -141,7 +144,10 @@ func (a *Array) readArrayBlock(block, index, perBlock, nblocks uint64) ([]byte, 
 // array of 64-bit words, bit i in word i/64) of nbits bits. Bits in damaged
 // words are left out and listed in a.Problems (with bit indices).
 func (a *Array) WalkBitset(root, nbits uint64, set func(bit uint64)) error {
-	a.ValueSize, a.Len = 8, (nbits+63)/64
+	a.ValueSize, a.Len = 8, nbits/64
+	if nbits%64 != 0 {
+		a.Len++
+	}
 	before := len(a.Problems)
 	err := a.Walk(root, func(i uint64, v []byte) {
 		w := binary.LittleEndian.Uint64(v)

@@ -1,9 +1,10 @@
 // Package scan finds what a device holds by its signatures: the partition
 // table, md superblocks, LVM PV labels, ext superblocks (primary and
-// backups), DRBD metadata and dm-thin pool metadata, with byte offsets. It does not trust the
-// partition table to be there: it searches every sector of the start and
-// end of the device, where a rescue operator would look after a
-// re-partition, and follows the positions the structures it finds imply.
+// backups), DRBD metadata, dm-thin pool and dm-cache metadata, with byte
+// offsets. It does not trust the partition table to be there: it searches
+// every sector of the start and end of the device, where a rescue operator
+// would look after a re-partition, and follows the positions the
+// structures it finds imply.
 package scan
 
 import (
@@ -14,6 +15,7 @@ import (
 	"sort"
 
 	"holmes/blockdev"
+	"holmes/dmcache"
 	"holmes/ext"
 	"holmes/lvmmeta"
 	"holmes/mdraid"
@@ -73,17 +75,18 @@ type Range struct {
 // is; Start is where what it belongs to begins (the md member, the PV, the
 // filesystem), when that can be told.
 type Signature struct {
-	Kind      string `json:"kind"` // md, lvm, ext, drbd, thin
+	Kind      string `json:"kind"` // md, lvm, ext, drbd, thin, cache
 	Offset    int64  `json:"offset"`
 	Start     *int64 `json:"start"`
 	Partition int    `json:"partition,omitempty"` // partition holding Offset, if any
 	Error     string `json:"error,omitempty"`     // the signature is there but the structure is invalid
 
-	MD   *mdraid.Superblock `json:"md,omitempty"`
-	LVM  *lvmmeta.Label     `json:"lvm,omitempty"`
-	Ext  *Ext               `json:"ext,omitempty"`
-	DRBD *DRBD              `json:"drbd,omitempty"`
-	Thin *Thin              `json:"thin,omitempty"`
+	MD    *mdraid.Superblock `json:"md,omitempty"`
+	LVM   *lvmmeta.Label     `json:"lvm,omitempty"`
+	Ext   *Ext               `json:"ext,omitempty"`
+	DRBD  *DRBD              `json:"drbd,omitempty"`
+	Thin  *Thin              `json:"thin,omitempty"`
+	Cache *Cache             `json:"cache,omitempty"`
 }
 
 const sector = 512
@@ -370,6 +373,9 @@ func (s *scanner) checkSector(b []byte, off int64) error {
 	}
 	if thin.ProbeSuperblock(b) {
 		return s.addThin(off)
+	}
+	if dmcache.ProbeSuperblock(b) {
+		return s.addCache(off)
 	}
 	return nil
 }

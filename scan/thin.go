@@ -24,15 +24,9 @@ func (s *scanner) addThin(off int64) error {
 	if s.seen[key("thin", off)] {
 		return nil
 	}
-	b := make([]byte, thin.BlockSize)
-	if n, err := s.d.ReadAt(b, off); n < len(b) {
-		if _, gap := blockdev.AsUnreadable(err); gap {
-			return nil // not in the evidence: nothing to report
-		}
-		if n == 0 && err != nil {
-			return err
-		}
-		return nil // cut short by the end of the device: not a whole superblock
+	b, err := s.readWhole(off, thin.BlockSize)
+	if b == nil {
+		return err
 	}
 	sb, err := thin.ParseSuperblock(b)
 	if err != nil {
@@ -51,4 +45,21 @@ func (s *scanner) addThin(off int64) error {
 	}
 	s.add(sig)
 	return nil
+}
+
+// readWhole reads n bytes at off: nil and no error when the device ends
+// first (not a whole structure) or the evidence lacks them (nothing to
+// report), an error only when nothing could be read.
+func (s *scanner) readWhole(off int64, n int) ([]byte, error) {
+	b := make([]byte, n)
+	if got, err := s.d.ReadAt(b, off); got < n {
+		if _, gap := blockdev.AsUnreadable(err); gap {
+			return nil, nil
+		}
+		if got == 0 && err != nil {
+			return nil, err
+		}
+		return nil, nil
+	}
+	return b, nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"holmes/internal/fixture"
 	"holmes/pdata"
+	"holmes/pdata/pdatatest"
 )
 
 // smallPool crafts a four-block metadata device: superblock, a device
@@ -18,13 +19,13 @@ func smallPool() []byte {
 	le := binary.LittleEndian
 	details := make([]byte, detailsSize)
 	le.PutUint64(details, 4)
-	putNode(meta, 1, pdata.NodeLeaf, detailsSize, []uint64{1}, [][]byte{details})
-	putNode(meta, 2, pdata.NodeLeaf, 8, []uint64{1}, [][]byte{u64(3)})
+	pdatatest.PutNode(meta, 1, pdata.NodeLeaf, detailsSize, []uint64{1}, [][]byte{details})
+	pdatatest.PutNode(meta, 2, pdata.NodeLeaf, 8, []uint64{1}, [][]byte{pdatatest.U64(3)})
 	var vals [][]byte
 	for _, d := range []uint64{10, 11, 12, 3} {
-		vals = append(vals, u64(d<<24|1))
+		vals = append(vals, pdatatest.U64(d<<24|1))
 	}
-	putNode(meta, 3, pdata.NodeLeaf, 8, []uint64{0, 1, 2, 7}, vals)
+	pdatatest.PutNode(meta, 3, pdata.NodeLeaf, 8, []uint64{0, 1, 2, 7}, vals)
 	sb := meta[:BlockSize]
 	le.PutUint64(sb[offSbMagic:], Magic)
 	le.PutUint32(sb[offSbVersion:], 2)
@@ -93,26 +94,26 @@ func TestSmallPool(t *testing.T) {
 func TestWalkBound(t *testing.T) {
 	const nb = 64
 	meta := make([]byte, nb*BlockSize)
-	putNode(meta, 1, pdata.NodeLeaf, detailsSize, nil, nil)
+	pdatatest.PutNode(meta, 1, pdata.NodeLeaf, detailsSize, nil, nil)
 	var topKeys []uint64
 	var topVals [][]byte
 	for leaf := uint64(3); leaf <= 32; leaf++ {
 		var keys []uint64
 		var vals [][]byte
 		for i := range uint64(252) {
-			keys, vals = append(keys, (leaf-3)*252+i), append(vals, u64(33))
+			keys, vals = append(keys, (leaf-3)*252+i), append(vals, pdatatest.U64(33))
 		}
-		putNode(meta, leaf, pdata.NodeLeaf, 8, keys, vals)
-		topKeys, topVals = append(topKeys, keys[0]), append(topVals, u64(leaf))
+		pdatatest.PutNode(meta, leaf, pdata.NodeLeaf, 8, keys, vals)
+		topKeys, topVals = append(topKeys, keys[0]), append(topVals, pdatatest.U64(leaf))
 	}
-	putNode(meta, 2, pdata.NodeInternal, 8, topKeys, topVals)
+	pdatatest.PutNode(meta, 2, pdata.NodeInternal, 8, topKeys, topVals)
 	var keys []uint64
 	var vals [][]byte
 	for leaf := uint64(34); leaf < nb; leaf++ {
-		putNode(meta, leaf, pdata.NodeLeaf, 8, []uint64{leaf * 10}, [][]byte{u64(1 << 24)})
-		keys, vals = append(keys, leaf*10), append(vals, u64(leaf))
+		pdatatest.PutNode(meta, leaf, pdata.NodeLeaf, 8, []uint64{leaf * 10}, [][]byte{pdatatest.U64(1 << 24)})
+		keys, vals = append(keys, leaf*10), append(vals, pdatatest.U64(leaf))
 	}
-	putNode(meta, 33, pdata.NodeInternal, 8, keys, vals)
+	pdatatest.PutNode(meta, 33, pdata.NodeInternal, 8, keys, vals)
 	sb := meta[:BlockSize]
 	le := binary.LittleEndian
 	le.PutUint64(sb[offSbMagic:], Magic)

@@ -19,6 +19,7 @@ import (
 	"holmes/blockdev"
 	"holmes/internal/fixture"
 	"holmes/pdata"
+	"holmes/pdata/pdatatest"
 )
 
 // lab is the thin lab (testdata/lab/lvm-thin.sh): the pool's metadata as
@@ -270,7 +271,7 @@ func TestCycleAndOutside(t *testing.T) {
 	meta := bytes.Clone(l.meta)
 	free := uint64(len(meta)/BlockSize - 1)
 	nb := uint64(len(meta) / BlockSize)
-	putNode(meta, free, pdata.NodeInternal, 8, []uint64{0, 1000, 2000}, [][]byte{u64(good.Super.MappingRoot), u64(free), u64(nb + 5)})
+	pdatatest.PutNode(meta, free, pdata.NodeInternal, 8, []uint64{0, 1000, 2000}, [][]byte{pdatatest.U64(good.Super.MappingRoot), pdatatest.U64(free), pdatatest.U64(nb + 5)})
 	binary.LittleEndian.PutUint64(meta[offSbMappingRoot:], free)
 	binary.LittleEndian.PutUint32(meta, pdata.Checksum(meta[:BlockSize], superblockXor))
 	p, err := Open(&fixture.Mem{B: meta, N: "crafted"}, int64(len(meta)))
@@ -286,27 +287,6 @@ func TestCycleAndOutside(t *testing.T) {
 			t.Errorf("device %d: %+v", d.ID, got)
 		}
 	}
-}
-
-func u64(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }
-
-// putNode writes a btree node with a good checksum into metadata block n
-// (for crafted damage; the kernel wrote everything else).
-func putNode(meta []byte, n uint64, flags uint32, valueSize int, keys []uint64, values [][]byte) {
-	b := meta[n*BlockSize : (n+1)*BlockSize]
-	clear(b)
-	max := (BlockSize - pdata.NodeHeaderSize) / (8 + valueSize) / 3 * 3
-	le := binary.LittleEndian
-	le.PutUint32(b[4:], flags)
-	le.PutUint64(b[8:], n)
-	le.PutUint32(b[16:], uint32(len(keys)))
-	le.PutUint32(b[20:], uint32(max))
-	le.PutUint32(b[24:], uint32(valueSize))
-	for i, k := range keys {
-		le.PutUint64(b[pdata.NodeHeaderSize+8*i:], k)
-		copy(b[pdata.NodeHeaderSize+8*max+i*valueSize:], values[i])
-	}
-	le.PutUint32(b, pdata.Checksum(b, pdata.BtreeNodeXor))
 }
 
 // The thin volume reads mapped blocks from the data device and holes as
@@ -398,19 +378,19 @@ func TestMetadataSnapshot(t *testing.T) {
 				continue
 			}
 			keys = append(keys, r.Origin+i)
-			vals = append(vals, u64((r.Data+i)<<24|uint64(r.Time)))
+			vals = append(vals, pdatatest.U64((r.Data+i)<<24|uint64(r.Time)))
 		}
 	}
-	putNode(meta, leaf, pdata.NodeLeaf, 8, keys, vals)
+	pdatatest.PutNode(meta, leaf, pdata.NodeLeaf, 8, keys, vals)
 	keys, vals = nil, nil
 	for _, d := range good.Devices {
 		root := d.Root
 		if d.ID == 2 {
 			root = leaf
 		}
-		keys, vals = append(keys, d.ID), append(vals, u64(root))
+		keys, vals = append(keys, d.ID), append(vals, pdatatest.U64(root))
 	}
-	putNode(meta, top, pdata.NodeLeaf, 8, keys, vals)
+	pdatatest.PutNode(meta, top, pdata.NodeLeaf, 8, keys, vals)
 	le := binary.LittleEndian
 	le.PutUint64(meta[offSbMappingRoot:], top)
 	le.PutUint64(meta[offSbHeldRoot:], snap)

@@ -101,6 +101,12 @@ func TestLVMCacheReport(t *testing.T) {
 		"Superblock : checksum ok, format 2, clean shutdown",
 		"Cache blocks : 96, 96 holding an origin block",
 		"Dirty : 17: origin blocks 0-2, 88-101")
+	// Where holmes scan finds the superblock, with the size it records.
+	pvb := fixture.Unpack(t, fixture.Repo(t, "testdata/lvm/cache/pv-b.img.xz"))
+	out, errs, code = holmes(t, "scan", pvb)
+	wantAll(t, out, errs, code, "cache │ 6291456 │ 6291456 │ │ dm-cache metadata format 2, smq, 96 cache blocks of 65536 bytes, clean shutdown, metadata size 5242880")
+	out, errs, code = holmes(t, "lvm", "cache", pvb+"@6291456+5242880")
+	wantAll(t, out, errs, code, "Dirty : 17: origin blocks 0-2, 88-101")
 	out, errs, code = holmes(t, "--case", layersCase(t), "lvm", "cache", "layers/wt", "--json")
 	var rep struct {
 		Metadata   string

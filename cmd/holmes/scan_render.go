@@ -115,6 +115,12 @@ func signatureText(s *scan.Signature) string {
 		t = fmt.Sprintf("DRBD %s metadata, current uuid %s, device uuid %s, backing device ends at %d", s.DRBD.Version, s.DRBD.CurrentUUID, s.DRBD.DeviceUUID, s.DRBD.DeviceEnd)
 	case s.Thin != nil:
 		t = fmt.Sprintf("thin pool metadata, transaction %d, %d data blocks of %d bytes, metadata size %d", s.Thin.TransactionID, s.Thin.DataBlocks, s.Thin.DataBlockSize, s.Thin.MetadataSize)
+	case s.Cache != nil:
+		shutdown := "clean shutdown"
+		if !s.Cache.CleanShutdown {
+			shutdown = "not a clean shutdown"
+		}
+		t = fmt.Sprintf("dm-cache metadata format %d, %s, %d cache blocks of %d bytes, %s, metadata size %d", s.Cache.Format, s.Cache.Policy, s.Cache.CacheBlocks, s.Cache.BlockSize, shutdown, s.Cache.MetadataSize)
 	}
 	if s.Error != "" {
 		t = strings.TrimSpace(t + " INVALID: " + s.Error)
