@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -109,8 +110,16 @@ func serveListen(opts *ServeOptions) (net.Listener, func(export string) string, 
 		if !addr.IP.IsLoopback() {
 			fmt.Fprintf(opts.ErrOut, "holmes: warning: NBD has no authentication: anyone who reaches %s can read these devices\n", addr)
 		}
+		host := addr.String()
+		if addr.IP.IsUnspecified() {
+			// Listening on every address: "[::]" is no address a client can
+			// reach; the machine's name is.
+			if name, err := os.Hostname(); err == nil {
+				host = net.JoinHostPort(name, strconv.Itoa(addr.Port))
+			}
+		}
 		return l, func(e string) string {
-			return (&url.URL{Scheme: "nbd", Host: addr.String(), Path: "/" + e}).String()
+			return (&url.URL{Scheme: "nbd", Host: host, Path: "/" + e}).String()
 		}, nil
 	}
 	path := opts.Socket
