@@ -122,7 +122,10 @@ func (fs *FS) List(dir *Inode, withDeleted bool) ([]ListEntry, error) {
 type FindResult struct {
 	Matches  []Match  `json:"matches"`
 	LostDirs []string `json:"lost_dirs"` // the #INODE roots also walked
-	Problems []string `json:"problems"`
+	// UnnamedFiles counts the in-use regular files the inode scan found
+	// that no readable directory names (ext orphans lists them).
+	UnnamedFiles int      `json:"unnamed_files"`
+	Problems     []string `json:"problems"`
 }
 
 // FindAll finds the entries whose name matches glob under root (a path as
@@ -147,6 +150,7 @@ func (fs *FS) FindAll(root, glob string, lost bool) (*FindResult, error) {
 			return nil, err
 		}
 		res.LostDirs = ns.Roots()[1:]
+		res.UnnamedFiles = len(ns.Unreferenced)
 		more, moreProblems, _ := fs.Find(res.LostDirs, glob)
 		res.Matches = append(res.Matches, more...)
 		res.Problems = append(res.Problems, moreProblems...)

@@ -163,7 +163,8 @@ func describe(fs *ext.FS, name string) Filesystem {
 		}
 	}
 	if !f.RootOK {
-		f.Note = fmt.Sprintf("root directory lost; %d directories whose name is lost were walked (ext extract %s / OUT recovers them under #INODE)", len(found.LostDirs), name)
+		f.Files += int64(found.UnnamedFiles)
+		f.Note = fmt.Sprintf("root directory lost; %d directories whose name is lost were walked and %d files no directory names were found (ext extract %s / OUT recovers them under #INODE)", len(found.LostDirs), found.UnnamedFiles, name)
 	}
 	return f
 }
