@@ -491,6 +491,9 @@ func (v *replayView) Name() string {
 }
 
 func (v *replayView) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("journal replay view: negative offset %d", off)
+	}
 	done := 0
 	for done < len(p) {
 		pos := off + int64(done)
