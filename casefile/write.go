@@ -3,10 +3,12 @@ package casefile
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
 	"holmes/blockdev"
+	"holmes/internal/safewrite"
 )
 
 // SetArray records array a in the case file at path (created if absent):
@@ -120,21 +122,11 @@ func (c *Case) write(path string) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".case-*.json")
+	err = safewrite.Replace(path, func(w io.Writer) error {
+		_, err := w.Write(append(data, '\n'))
+		return err
+	}, nil)
 	if err != nil {
-		return fmt.Errorf("case file %s: %w", path, err)
-	}
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fmt.Errorf("case file %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("case file %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
 		return fmt.Errorf("case file %s: %w", path, err)
 	}
 	return nil

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -82,27 +81,15 @@ func collectRun(opts *CollectOptions) error {
 	}
 	// Written beside its place and renamed there when complete: a cut-off
 	// run leaves no half archive under the name a cron job keeps.
-	tmp, err := os.CreateTemp(filepath.Dir(opts.Out), ".holmes-collect-*.tar")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
 	progress := newProgress(opts.ErrOut, "collect:")
-	m, err := collect.Collect(context.Background(), specs, opts.OpenDevice, tmp, collect.Options{Smartctl: opts.Smartctl, Progress: progress.stage})
-	progress.done()
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
+	var m *collect.Manifest
+	err = safewrite.Replace(opts.Out, func(w io.Writer) error {
+		var err error
+		m, err = collect.Collect(context.Background(), specs, opts.OpenDevice, w, collect.Options{Smartctl: opts.Smartctl, Progress: progress.stage})
+		progress.done()
+		return err
+	}, func() error { return safewrite.Check(opts.Out, opts.Devices, kind) })
 	if err != nil {
-		return err
-	}
-	if err := safewrite.Check(opts.Out, opts.Devices, kind); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), opts.Out); err != nil {
 		return err
 	}
 	return emit(opts.Factory.Out, opts.JSON, m, func(w io.Writer) error { return printCollect(w, opts.Out, m) })

@@ -83,6 +83,33 @@ func WriteFile(path string, data []byte, inputs []string, kind Kind) error {
 	return f.Close()
 }
 
+// Replace writes path through a temporary file beside it, renamed over path
+// only when write returned without error and the bytes reached the disk: an
+// interrupted run leaves the old file, or none, never half of one. The
+// caller has checked path (Check); before the rename, ready may check again
+// (the place may have changed during a long write).
+func Replace(path string, write func(w io.Writer) error, ready func() error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // gone already after the rename
+	err = write(tmp)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && ready != nil {
+		err = ready()
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
 // resolved is path absolute with symlinks followed as far as they exist.
 func resolved(path string) string {
 	abs, err := filepath.Abs(path)

@@ -1,6 +1,8 @@
 package safewrite
 
 import (
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,5 +50,36 @@ func TestOutputsNeverGoOverEvidence(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(img); string(b) != "evidence" {
 		t.Error("the evidence changed")
+	}
+}
+
+// TestReplaceKeepsTheOldFileOnFailure: a write or a last check that fails
+// leaves the file as it was and no temporary file beside it; one that
+// succeeds replaces it whole.
+func TestReplaceKeepsTheOldFileOnFailure(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "out.json")
+	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	failed := errors.New("cut off")
+	writeNew := func(w io.Writer) error { _, err := w.Write([]byte("new")); return err }
+	if err := Replace(path, func(w io.Writer) error { w.Write([]byte("ne")); return failed }, nil); !errors.Is(err, failed) {
+		t.Fatalf("failing write: %v", err)
+	}
+	if err := Replace(path, writeNew, func() error { return failed }); !errors.Is(err, failed) {
+		t.Fatalf("failing last check: %v", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "old" {
+		t.Fatalf("after failures the file holds %q", b)
+	}
+	if err := Replace(path, writeNew, nil); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "new" {
+		t.Fatalf("after the write the file holds %q", b)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Fatalf("temporary files left: %v", entries)
 	}
 }
